@@ -1,0 +1,417 @@
+//! Command orchestration. Returns an exit code; never calls `process::exit`, so tests can drive it.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+use tabled::settings::{Style, Width, object::Columns};
+use tabled::{Table, Tabled};
+
+use crate::catalogue::{self, Catalogue, Profile};
+use crate::checks::PASSIVE_CHECKS;
+use crate::cli::{Cli, Command, ExplainArgs, ListArgs, ListFormat, RunArgs, SandboxArgs};
+use crate::config::{self, ConfigFile, TestData};
+use crate::exit::ExitCode;
+use crate::features::Suite;
+use crate::report::{self, TableStyle};
+use crate::runner::{self, RunError, RunOptions, Selection};
+use crate::sandbox::{self, Fault, SandboxOptions};
+
+/// Environment variable holding the bearer token (never a flag: flags end up in shell history).
+pub const TOKEN_VARIABLE: &str = "MTS_TOKEN";
+
+pub fn needs_runtime(cli: &Cli) -> bool {
+    matches!(cli.command, Command::Run(_) | Command::Sandbox(_))
+}
+
+/// Commands that need no async runtime (`list`, `explain`): cheap to start.
+pub fn run_sync(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::List(args) => list(&args),
+        Command::Explain(args) => explain(&args),
+        Command::Run(_) | Command::Sandbox(_) => ExitCode::Internal,
+    }
+}
+
+pub async fn run_async(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Run(args) => run(*args).await,
+        Command::Sandbox(args) => serve_sandbox(args).await,
+        Command::List(_) | Command::Explain(_) => ExitCode::Internal,
+    }
+}
+
+fn print_error(error: &dyn std::error::Error) {
+    let mut message = format!("error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    eprintln!("{message}");
+}
+
+fn load_catalogue() -> Result<Catalogue, ExitCode> {
+    catalogue::load_embedded().map_err(|error| {
+        print_error(&error);
+        ExitCode::InvalidInput
+    })
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
+    let config = match &config_path {
+        Some(path) => match ConfigFile::load(path) {
+            Ok(config) => config,
+            Err(error) => {
+                print_error(&error);
+                return ExitCode::InvalidInput;
+            }
+        },
+        None => ConfigFile::default(),
+    };
+    let target = args.target.clone().or(config.target.url.clone());
+    if target.is_some() && !args.faults.is_empty() {
+        eprintln!(
+            "error: --fault switches the embedded sandbox's faults; with --target, start `mts sandbox --fault …` yourself"
+        );
+        return ExitCode::Usage;
+    }
+    let out = match prepare_out_dir(args.out.as_deref()) {
+        Ok(out) => out,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::Usage;
+        }
+    };
+    let options = RunOptions {
+        target,
+        profile: args.profile.or(config.run.profile).unwrap_or(Profile::Apim),
+        selection: Selection {
+            requirements: args.requirements.clone(),
+            tags: args.tags.clone(),
+        },
+        concurrency: args
+            .concurrency
+            .map(usize::from)
+            .or(config.run.concurrency)
+            .unwrap_or(config::DEFAULT_CONCURRENCY),
+        timeout: Duration::from_secs_f64(
+            args.timeout
+                .or(config.run.timeout_seconds)
+                .unwrap_or(config::DEFAULT_TIMEOUT_SECONDS),
+        ),
+        body_limit: config
+            .run
+            .body_limit_bytes
+            .unwrap_or(config::DEFAULT_BODY_LIMIT),
+        ca_cert: args.ca_cert.clone().or(config.target.ca_cert.clone()),
+        allow_writes: args.allow_writes || config.run.allow_writes.unwrap_or(false),
+        token: std::env::var(TOKEN_VARIABLE)
+            .ok()
+            .filter(|t| !t.trim().is_empty()),
+        data: TestData::from_section(&config.data),
+        features_dir: args.features_dir.clone(),
+        catalogue_dir: args.catalogue_dir.clone(),
+        sandbox_faults: args.faults.clone(),
+    };
+    let report = match runner::execute(options).await {
+        Ok(report) => report,
+        Err(error) => {
+            print_error(&error);
+            return match error {
+                RunError::Selection(_) => ExitCode::Usage,
+                _ => ExitCode::InvalidInput,
+            };
+        }
+    };
+    let path = out.join("report.json");
+    if let Err(error) = report::write_json(&report, &path) {
+        eprintln!("error: failed to write {}: {error}", path.display());
+        return ExitCode::Internal;
+    }
+    let colour = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    print!(
+        "{}",
+        report::render_table(
+            &report,
+            TableStyle {
+                colour,
+                detail_width: 60
+            }
+        )
+    );
+    eprintln!("report: {}", path.display());
+    runner::exit_code_for(&report)
+}
+
+/// A fresh folder per run: never append to or overwrite an older run.
+fn prepare_out_dir(out: Option<&Path>) -> Result<PathBuf, String> {
+    let dir = match out {
+        Some(dir) => dir.to_owned(),
+        None => {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            Path::new("reports").join(format!("{stamp}-{}", &id[..8]))
+        }
+    };
+    if dir.exists() {
+        let empty = std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty {
+            return Err(format!(
+                "{} already holds files: a run never overwrites an older one; choose a new --out",
+                dir.display()
+            ));
+        }
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+#[derive(Tabled)]
+struct ListRow {
+    #[tabled(rename = "Requirement")]
+    id: String,
+    #[tabled(rename = "Level")]
+    level: String,
+    #[tabled(rename = "Status")]
+    status: String,
+    #[tabled(rename = "Profiles")]
+    profiles: String,
+    #[tabled(rename = "Title")]
+    title: String,
+}
+
+fn list(args: &ListArgs) -> ExitCode {
+    let catalogue = match load_catalogue() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let requirements: Vec<&catalogue::Requirement> = catalogue
+        .requirements
+        .iter()
+        .filter(|r| args.profile.is_none_or(|p| r.applies_to(p)))
+        .collect();
+    match args.format {
+        ListFormat::Json => {
+            let value = json!({
+                "catalogue": {"version": catalogue.version, "digest": catalogue.digest, "title": catalogue.title},
+                "requirements": requirements,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+        }
+        ListFormat::Table => {
+            let rows: Vec<ListRow> = requirements
+                .iter()
+                .map(|r| ListRow {
+                    id: r.id.to_string(),
+                    level: match args.profile {
+                        Some(p) => r.level_for(p).to_string(),
+                        None => r.level.to_string(),
+                    },
+                    status: r.status.as_str().to_owned(),
+                    profiles: r
+                        .profiles
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    title: r.title.clone(),
+                })
+                .collect();
+            let mut table = Table::new(rows);
+            table
+                .with(Style::sharp())
+                .modify(Columns::new(4..5), Width::wrap(60));
+            println!("{table}");
+            let automated = requirements
+                .iter()
+                .filter(|r| r.status == catalogue::Status::Automated)
+                .count();
+            println!(
+                "{} requirements ({automated} automated), catalogue {} {}",
+                requirements.len(),
+                catalogue.version,
+                catalogue.digest
+            );
+        }
+    }
+    ExitCode::Conformant
+}
+
+fn explain(args: &ExplainArgs) -> ExitCode {
+    let catalogue = match load_catalogue() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(requirement) = catalogue.get(&args.id.to_ascii_uppercase()) else {
+        let hint = crate::util::did_you_mean(
+            &args.id.to_ascii_uppercase(),
+            catalogue.requirements.iter().map(|r| r.id.as_str()),
+        )
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default();
+        eprintln!("error: no requirement {} in the catalogue{hint}", args.id);
+        return ExitCode::Usage;
+    };
+    let suite = match Suite::load_embedded() {
+        Ok(suite) => suite,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
+        }
+    };
+    let scenarios: Vec<String> = suite
+        .scenarios()
+        .into_iter()
+        .filter(|s| s.requirements.contains(&requirement.id))
+        .map(|s| format!("{} {}", s.location(), s.name))
+        .collect();
+    let checks: Vec<String> = PASSIVE_CHECKS
+        .iter()
+        .filter(|c| c.requirement == requirement.id.as_str())
+        .map(|c| format!("{}: {}", c.id, c.summary))
+        .collect();
+    let faults: Vec<String> = Fault::ALL
+        .iter()
+        .filter(|f| f.breaks().contains(&requirement.id.as_str()))
+        .map(|f| format!("{}: {}", f.name(), f.description()))
+        .collect();
+    if args.format == ListFormat::Json {
+        let value = json!({"requirement": requirement, "scenarios": scenarios, "checks": checks, "sandbox_faults": faults});
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+        return ExitCode::Conformant;
+    }
+    let mut out = format!(
+        "{} [{}] {}\n\n",
+        requirement.id, requirement.level, requirement.title
+    );
+    for (profile, level) in &requirement.level_overrides {
+        out.push_str(&format!("Level under the {profile} profile: {level}\n"));
+    }
+    let profiles: Vec<&str> = requirement.profiles.iter().map(|p| p.as_str()).collect();
+    let needs: Vec<&str> = requirement.needs.iter().map(|n| n.as_str()).collect();
+    out.push_str(&format!(
+        "Profiles: {}\nNeeds: {}\nStatus: {}\n",
+        profiles.join(", "),
+        if needs.is_empty() {
+            "nothing".into()
+        } else {
+            needs.join(", ")
+        },
+        requirement.status.as_str()
+    ));
+    if let Some(reason) = &requirement.reason {
+        out.push_str(&format!("Why: {reason}\n"));
+    }
+    out.push_str(&format!(
+        "\nRequirement:\n  {}\n\nHow it is verified:\n  {}\n\nSources:\n",
+        requirement.statement.trim(),
+        requirement.verification.trim()
+    ));
+    for source in &requirement.sources {
+        let title = catalogue
+            .source(&source.code)
+            .map_or("", |s| s.title.as_str());
+        let url = catalogue.source_url(source).unwrap_or_default();
+        out.push_str(&format!(
+            "  {} {title}: {}\n    {url}\n",
+            source.code, source.detail
+        ));
+    }
+    let section = |title: &str, items: &[String]| {
+        if items.is_empty() {
+            format!("\n{title}: none\n")
+        } else {
+            format!(
+                "\n{title}:\n{}\n",
+                items
+                    .iter()
+                    .map(|i| format!("  {i}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        }
+    };
+    out.push_str(&section("Scenarios", &scenarios));
+    out.push_str(&section("Checks over every exchange", &checks));
+    out.push_str(&section("Sandbox faults it is proven to catch", &faults));
+    print!("{out}");
+    ExitCode::Conformant
+}
+
+async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
+    if args.faults.iter().any(|f| f == "list") {
+        for fault in Fault::ALL {
+            println!(
+                "{:<22} {} (breaks {})",
+                fault.name(),
+                fault.description(),
+                fault.breaks().join(", ")
+            );
+        }
+        return ExitCode::Conformant;
+    }
+    let mut faults = Vec::new();
+    for name in &args.faults {
+        match name.parse::<Fault>() {
+            Ok(fault) => faults.push(fault),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::Usage;
+            }
+        }
+    }
+    let token = (!args.no_auth).then(|| format!("mts-sandbox-{}", uuid::Uuid::new_v4().simple()));
+    let options = SandboxOptions {
+        faults: faults.clone(),
+        token: token.clone(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
+    };
+    let running = match sandbox::start(options).await {
+        Ok(running) => running,
+        Err(error) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{}: {error}", args.port);
+            return ExitCode::Usage;
+        }
+    };
+    // Machine-readable first lines, so scripts and tests can pick the URL and token up.
+    println!("MTS_SANDBOX_URL={}", running.base_url());
+    println!("MTS_TOKEN={}", token.as_deref().unwrap_or(""));
+    let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+    eprintln!(
+        "mts sandbox serving {} (faults: {}); Ctrl-C stops it",
+        running.base_url(),
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    );
+    tokio::select! {
+        _ = running_wait(running) => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    ExitCode::Conformant
+}
+
+async fn running_wait(running: sandbox::RunningSandbox) {
+    running.wait().await;
+}
+
+pub fn parse_cli() -> Result<Cli, clap::Error> {
+    <Cli as clap::Parser>::try_parse()
+}

@@ -1,0 +1,13 @@
+//! The requirement catalogue: every NHS requirement with a stable id, level, source and status.
+//!
+//! The catalogue is data (`standards/*.toml`), embedded in the binary and loaded without any I/O
+//! beyond reading those files, so `mts list` and `mts explain` stay cheap.
+
+mod load;
+mod model;
+
+pub use load::{CatalogueError, load_dir, load_embedded};
+pub use model::{
+    Area, Catalogue, Level, Need, Profile, Requirement, RequirementId, Source, SourceRef, Status,
+    Strength,
+};

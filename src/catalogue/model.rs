@@ -1,0 +1,327 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A requirement id such as `SEC-TLS-001`: `<AREA>-<TOPIC>-<NNN>`, stable and never reused.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RequirementId(String);
+
+impl RequirementId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The area prefix, e.g. `SEC-TLS` for `SEC-TLS-001`.
+    pub fn area(&self) -> &str {
+        self.0
+            .rsplit_once('-')
+            .map_or(self.0.as_str(), |(area, _)| area)
+    }
+}
+
+impl FromStr for RequirementId {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = text.split('-').collect();
+        let well_formed = parts.len() == 3
+            && (2..=4).contains(&parts[0].len())
+            && parts[0].bytes().all(|b| b.is_ascii_uppercase())
+            && (2..=5).contains(&parts[1].len())
+            && parts[1].bytes().all(|b| b.is_ascii_uppercase())
+            && parts[2].len() == 3
+            && parts[2].bytes().all(|b| b.is_ascii_digit());
+        if well_formed {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(format!(
+                "`{text}` is not a requirement id (expected e.g. `SEC-TLS-001`)"
+            ))
+        }
+    }
+}
+
+impl TryFrom<String> for RequirementId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<RequirementId> for String {
+    fn from(id: RequirementId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for RequirementId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The RFC 2119 keyword the source uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "MUST NOT")]
+    MustNot,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "SHOULD NOT")]
+    ShouldNot,
+    #[serde(rename = "MAY")]
+    May,
+}
+
+/// How much a level weighs in the verdict: `MUST NOT` weighs as much as `MUST`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Strength {
+    Must,
+    Should,
+    May,
+}
+
+impl Level {
+    pub fn strength(self) -> Strength {
+        match self {
+            Level::Must | Level::MustNot => Strength::Must,
+            Level::Should | Level::ShouldNot => Strength::Should,
+            Level::May => Strength::May,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::MustNot => "MUST NOT",
+            Level::Should => "SHOULD",
+            Level::ShouldNot => "SHOULD NOT",
+            Level::May => "MAY",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule-set a run is judged against. Where NHS sources disagree, the profile decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Generic NHS / FHIR R4 expectations that apply to every API.
+    All,
+    /// NHS England API platform (PDS style: OAuth2 bearer, X-Request-ID, Spine error codes).
+    Apim,
+    /// HL7 UK Core Access read-only REST profile.
+    Ukca,
+    /// GP Connect / Spine Secure Proxy.
+    Gpc,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 4] = [Profile::All, Profile::Apim, Profile::Ukca, Profile::Gpc];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::All => "all",
+            Profile::Apim => "apim",
+            Profile::Ukca => "ukca",
+            Profile::Gpc => "gpc",
+        }
+    }
+}
+
+impl FromStr for Profile {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.as_str() == text)
+            .ok_or_else(|| format!("unknown profile `{text}` (expected all, apim, ukca or gpc)"))
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a requirement needs from the person running the suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Need {
+    Token,
+    SecondToken,
+    TestPatient,
+    Write,
+    ClientCertificate,
+    Config,
+    Load,
+}
+
+impl Need {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Token => "token",
+            Need::SecondToken => "second-token",
+            Need::TestPatient => "test-patient",
+            Need::Write => "write",
+            Need::ClientCertificate => "client-certificate",
+            Need::Config => "config",
+            Need::Load => "load",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Verified by scenarios and checks of this harness.
+    Automated,
+    /// No black-box test can show it: the supplier attests, with evidence, outside the run.
+    Attestation,
+    /// Testable, but not automated yet in this version of the harness.
+    Planned,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Automated => "automated",
+            Status::Attestation => "attestation",
+            Status::Planned => "planned",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    pub code: String,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    pub id: RequirementId,
+    pub level: Level,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub level_overrides: BTreeMap<Profile, Level>,
+    pub title: String,
+    pub statement: String,
+    pub verification: String,
+    pub profiles: Vec<Profile>,
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub sources: Vec<SourceRef>,
+}
+
+impl Requirement {
+    /// The level that applies under `profile` (some NHS sources relax or tighten a rule).
+    pub fn level_for(&self, profile: Profile) -> Level {
+        self.level_overrides
+            .get(&profile)
+            .copied()
+            .unwrap_or(self.level)
+    }
+
+    /// Whether the requirement belongs to the rule-set of `profile`.
+    pub fn applies_to(&self, profile: Profile) -> bool {
+        self.profiles.contains(&Profile::All) || self.profiles.contains(&profile)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    pub prefix: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub code: String,
+    pub title: String,
+    pub url: String,
+}
+
+/// The loaded, validated catalogue.
+#[derive(Debug, Clone, Serialize)]
+pub struct Catalogue {
+    pub version: String,
+    pub title: String,
+    pub areas: Vec<Area>,
+    pub sources: Vec<Source>,
+    pub requirements: Vec<Requirement>,
+    /// SHA-256 over the catalogue files, so a report names exactly which catalogue judged it.
+    pub digest: String,
+}
+
+impl Catalogue {
+    pub fn get(&self, id: &str) -> Option<&Requirement> {
+        self.requirements.iter().find(|r| r.id.as_str() == id)
+    }
+
+    pub fn area_of(&self, id: &RequirementId) -> Option<&Area> {
+        self.areas.iter().find(|a| a.prefix == id.area())
+    }
+
+    pub fn source(&self, code: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.code == code)
+    }
+
+    /// The URL to cite for a source reference: its own, else the source's.
+    pub fn source_url(&self, reference: &SourceRef) -> Option<String> {
+        reference
+            .url
+            .clone()
+            .or_else(|| self.source(&reference.code).map(|s| s.url.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirement_ids_are_checked() {
+        assert!("SEC-TLS-001".parse::<RequirementId>().is_ok());
+        assert!("IOP-FHIR-006".parse::<RequirementId>().is_ok());
+        for bad in [
+            "SEC-TLS-1",
+            "sec-tls-001",
+            "SEC-TLS",
+            "SECURITY-TLS-001",
+            "SEC-TLS-001-A",
+            "",
+        ] {
+            assert!(bad.parse::<RequirementId>().is_err(), "{bad} accepted");
+        }
+        let id: RequirementId = "IOP-FHIR-006".parse().unwrap();
+        assert_eq!(id.area(), "IOP-FHIR");
+    }
+
+    #[test]
+    fn negative_levels_weigh_like_positive_ones() {
+        assert_eq!(Level::MustNot.strength(), Strength::Must);
+        assert_eq!(Level::ShouldNot.strength(), Strength::Should);
+        assert_eq!(Level::May.strength(), Strength::May);
+    }
+}

@@ -1,0 +1,10 @@
+//! The judgements: assertion helpers that Gherkin steps call (`assert`), domain checks on FHIR
+//! content (`capability`, `resource`), and passive checks run over every exchange (`passive`).
+//! All of them are plain functions over recorded exchanges, unit-tested without a network.
+
+pub mod assert;
+pub mod capability;
+pub mod passive;
+
+pub use assert::Halt;
+pub use passive::{PASSIVE_CHECKS, PassiveCheck, PassiveContext, run_passive_checks};

@@ -1,0 +1,126 @@
+//! The command line (clap). Cucumber never sees argv: the suite is driven from here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::catalogue::Profile;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mts",
+    version,
+    about = "NHS minimum technical standards conformance harness for FHIR R4 APIs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the conformance suite against a target (or the embedded sandbox) and write a report.
+    Run(Box<RunArgs>),
+    /// List the requirement catalogue.
+    List(ListArgs),
+    /// Explain one requirement and what verifies it.
+    Explain(ExplainArgs),
+    /// Serve the reference sandbox on loopback.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// FHIR base URL of the API under test. Without it, the embedded sandbox is started and tested.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Rule-set to judge against: apim (NHS API platform), ukca (UK Core Access), gpc (GP Connect) or all (generic).
+    #[arg(long, value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+    /// Folder for this run's report (must not exist or be empty). Default: reports/<timestamp>-<id>/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Configuration file. Default: ./mts.toml when present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only these requirements: comma-separated ids or prefixes (e.g. IOP-FHIR,API-HDR-001).
+    #[arg(long, value_name = "IDS")]
+    pub requirements: Option<String>,
+    /// Only scenarios matching this tag expression (e.g. "@REQ-IOP-FHIR-001 or @serial").
+    #[arg(long, value_name = "EXPR")]
+    pub tags: Option<String>,
+    /// Scenarios run at once (and requests in flight at once against the target).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
+    /// Deadline per request in seconds, covering connect, headers and body. Default 30.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
+    /// PEM file of a private CA to trust for the target's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Allow scenarios that create or change data on the target.
+    #[arg(long)]
+    pub allow_writes: bool,
+    /// Switch on a sandbox fault (embedded sandbox only; repeatable).
+    #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]
+    pub faults: Vec<crate::sandbox::Fault>,
+    /// Run the features in this folder instead of the built-in suite.
+    #[arg(long, value_name = "DIR")]
+    pub features_dir: Option<PathBuf>,
+    /// Use the catalogue in this folder instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub catalogue_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+    /// Only the requirements that apply to this profile.
+    #[arg(long, value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Requirement id, e.g. IOP-FHIR-006.
+    pub id: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port to listen on (127.0.0.1). 0 picks a free port.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Switch on a deliberate violation (repeatable). `--fault list` shows them.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// Serve data endpoints without requiring a bearer token.
+    #[arg(long)]
+    pub no_auth: bool,
+}
+
+fn parse_profile(text: &str) -> Result<Profile, String> {
+    text.parse()
+}
+
+fn parse_fault(text: &str) -> Result<crate::sandbox::Fault, String> {
+    text.parse()
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(seconds),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 3600"
+        )),
+    }
+}

@@ -1,0 +1,248 @@
+//! Configuration: `mts.toml`, layered under command-line flags. Unknown keys are rejected with
+//! the file, line and column, so a typo never silently changes what a run checks.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::Profile;
+
+pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
+pub const DEFAULT_CONCURRENCY: usize = 8;
+pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("failed to read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// `mts.toml` as written by a user.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub target: TargetSection,
+    #[serde(default)]
+    pub run: RunSection,
+    #[serde(default)]
+    pub data: DataSection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSection {
+    /// FHIR base URL of the API under test.
+    pub url: Option<String>,
+    /// PEM file of a private CA to trust for the target's certificate.
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    pub profile: Option<Profile>,
+    pub concurrency: Option<usize>,
+    pub timeout_seconds: Option<f64>,
+    pub body_limit_bytes: Option<usize>,
+    pub allow_writes: Option<bool>,
+}
+
+/// Test data by role. The defaults are the public PDS sandbox numbers.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    #[serde(default)]
+    pub patient: BTreeMap<PatientRole, PatientData>,
+}
+
+/// The roles scenarios refer to (`{patient:existing}` in a feature file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PatientRole {
+    /// Exists on the target and can be read.
+    Existing,
+    /// A checksum-valid NHS number with no patient on the target.
+    Absent,
+    /// A checksum-invalid NHS number.
+    Invalid,
+    /// A restricted (sensitive) patient.
+    Restricted,
+}
+
+impl PatientRole {
+    pub const ALL: [PatientRole; 4] = [
+        PatientRole::Existing,
+        PatientRole::Absent,
+        PatientRole::Invalid,
+        PatientRole::Restricted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatientRole::Existing => "existing",
+            PatientRole::Absent => "absent",
+            PatientRole::Invalid => "invalid",
+            PatientRole::Restricted => "restricted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    fn default_nhs_number(self) -> &'static str {
+        match self {
+            PatientRole::Existing => "9000000009",
+            PatientRole::Absent => "9111231130",
+            PatientRole::Invalid => "9000000000",
+            PatientRole::Restricted => "9000000025",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientData {
+    pub nhs_number: String,
+    /// The logical id to read the patient by; PDS-style APIs use the NHS number itself.
+    pub id: Option<String>,
+}
+
+impl PatientData {
+    pub fn logical_id(&self) -> &str {
+        self.id.as_deref().unwrap_or(&self.nhs_number)
+    }
+}
+
+/// Test data after defaults are applied.
+#[derive(Debug, Clone)]
+pub struct TestData {
+    patients: BTreeMap<PatientRole, PatientData>,
+}
+
+impl TestData {
+    pub fn from_section(section: &DataSection) -> Self {
+        let mut patients = BTreeMap::new();
+        for role in PatientRole::ALL {
+            let data = section
+                .patient
+                .get(&role)
+                .cloned()
+                .unwrap_or_else(|| PatientData {
+                    nhs_number: role.default_nhs_number().to_owned(),
+                    id: None,
+                });
+            patients.insert(role, data);
+        }
+        Self { patients }
+    }
+
+    pub fn patient(&self, role: PatientRole) -> &PatientData {
+        // Every role is filled in by `from_section`.
+        &self.patients[&role]
+    }
+}
+
+impl Default for TestData {
+    fn default() -> Self {
+        Self::from_section(&DataSection::default())
+    }
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let config: ConfigFile = toml::from_str(text).map_err(|error| {
+            let (line, column) = error.span().map_or((0, 0), |span| {
+                crate::util::line_and_column(text, span.start)
+            });
+            ConfigError::Syntax {
+                path: path.to_owned(),
+                line,
+                column,
+                message: error.message().trim().to_owned(),
+            }
+        })?;
+        if config.run.concurrency == Some(0) {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                message: "run.concurrency must be at least 1".into(),
+            });
+        }
+        if let Some(timeout) = config.run.timeout_seconds
+            && !(timeout > 0.0 && timeout <= 3600.0)
+        {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                message: "run.timeout_seconds must be between 0 and 3600".into(),
+            });
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_pds_sandbox_numbers() {
+        let data = TestData::default();
+        assert_eq!(data.patient(PatientRole::Existing).nhs_number, "9000000009");
+        assert_eq!(
+            data.patient(PatientRole::Existing).logical_id(),
+            "9000000009"
+        );
+        assert_eq!(data.patient(PatientRole::Invalid).nhs_number, "9000000000");
+    }
+
+    #[test]
+    fn configured_patients_override_defaults() {
+        let config = ConfigFile::parse(
+            Path::new("mts.toml"),
+            "[data.patient.existing]\nnhs_number = \"9693632109\"\nid = \"abc\"\n",
+        )
+        .unwrap();
+        let data = TestData::from_section(&config.data);
+        assert_eq!(data.patient(PatientRole::Existing).logical_id(), "abc");
+        assert_eq!(data.patient(PatientRole::Absent).nhs_number, "9111231130");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_line() {
+        let err = ConfigFile::parse(
+            Path::new("mts.toml"),
+            "[run]\nprofile = \"apim\"\nconcurency = 3\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("mts.toml:3:"), "{text}");
+        assert!(text.contains("concurency"), "{text}");
+        let err =
+            ConfigFile::parse(Path::new("mts.toml"), "[run]\nprofile = \"nhs\"\n").unwrap_err();
+        assert!(err.to_string().contains("mts.toml:2:"), "{err}");
+        assert!(ConfigFile::parse(Path::new("mts.toml"), "[run]\nconcurrency = 0\n").is_err());
+    }
+}

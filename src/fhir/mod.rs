@@ -1,0 +1,10 @@
+//! FHIR knowledge the checks share: the R4 JSON schema, FHIRPath-like locations, NHS numbers,
+//! OperationOutcome and Bundle helpers. Pure functions, unit-tested without a network.
+
+pub mod nhs_number;
+pub mod outcome;
+pub mod path;
+pub mod schema;
+
+/// The NHS number identifier system (UK Core `nhsNumber` slice).
+pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";

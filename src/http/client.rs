@@ -1,0 +1,475 @@
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use reqwest::header::{HeaderName, HeaderValue};
+use tokio::sync::Semaphore;
+
+use super::exchange::{
+    Body, Exchange, ExchangeId, ExchangeLog, RecordedRequest, RecordedResponse, TransportError,
+    TransportErrorKind,
+};
+use super::redact::Redactor;
+
+/// Problems with the harness's own HTTP settings (a bad CA file, a malformed target URL).
+/// A failing supplier is never an `HttpError`: it is a recorded exchange.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("the target `{url}` is not an http(s) URL")]
+    InvalidTarget { url: String },
+    #[error("failed to read the CA certificate {path}")]
+    ReadCaCert {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the CA certificate {path} is not a PEM certificate")]
+    InvalidCaCert {
+        path: PathBuf,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("failed to build the HTTP client")]
+    Build(#[source] reqwest::Error),
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The FHIR base URL, e.g. `https://api.example.nhs.uk/FHIR/R4`.
+    pub base_url: String,
+    /// Deadline for a whole exchange: connect, headers and body.
+    pub timeout: Duration,
+    /// Bodies larger than this are cut off and reported, never buffered whole.
+    pub body_limit: usize,
+    pub ca_cert: Option<PathBuf>,
+    /// Bearer token sent with requests that carry credentials.
+    pub token: Option<String>,
+    /// Requests in flight at once against the target, whatever the scenario concurrency.
+    pub max_in_flight: usize,
+    pub redactor: Redactor,
+}
+
+/// How the `X-Request-ID` header of a request is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RequestIdMode {
+    /// A fresh UUID per request (NHS API platform convention).
+    #[default]
+    Fresh,
+    Omit,
+    Value(String),
+}
+
+/// What to send. Paths are relative to the FHIR base unless they are absolute URLs.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    pub method: String,
+    pub target: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    /// Header names (lower-case) the request must not carry, even defaults.
+    pub omit_headers: Vec<String>,
+    pub body: Option<Vec<u8>>,
+    pub with_credentials: bool,
+    pub request_id: RequestIdMode,
+}
+
+impl RequestSpec {
+    pub fn get(target: impl Into<String>) -> Self {
+        Self {
+            method: "GET".into(),
+            target: target.into(),
+            query: Vec::new(),
+            headers: vec![("Accept".into(), "application/fhir+json".into())],
+            omit_headers: Vec::new(),
+            body: None,
+            with_credentials: true,
+            request_id: RequestIdMode::Fresh,
+        }
+    }
+
+    pub fn set_header(&mut self, name: &str, value: impl Into<String>) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.omit_headers.retain(|n| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_owned(), value.into()));
+    }
+
+    pub fn omit_header(&mut self, name: &str) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.omit_headers.push(name.to_ascii_lowercase());
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    base: String,
+    options: Arc<ClientOptions>,
+    log: Arc<ExchangeLog>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl HttpClient {
+    pub fn new(options: ClientOptions, log: Arc<ExchangeLog>) -> Result<Self, HttpError> {
+        let base = options.base_url.trim_end_matches('/').to_owned();
+        let parsed = reqwest::Url::parse(&base)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());
+        if parsed.is_none() {
+            return Err(HttpError::InvalidTarget {
+                url: options.base_url.clone(),
+            });
+        }
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .no_proxy()
+            .user_agent(concat!("mts/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(options.max_in_flight.max(1));
+        if let Some(path) = &options.ca_cert {
+            let pem = std::fs::read(path).map_err(|source| HttpError::ReadCaCert {
+                path: path.clone(),
+                source,
+            })?;
+            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|source| {
+                HttpError::InvalidCaCert {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client = builder.build().map_err(HttpError::Build)?;
+        let in_flight = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
+        Ok(Self {
+            client,
+            base,
+            options: Arc::new(options),
+            log,
+            in_flight,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.options.token.is_some()
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.options.redactor
+    }
+
+    pub fn log(&self) -> &Arc<ExchangeLog> {
+        &self.log
+    }
+
+    /// Resolves a target against the FHIR base: absolute URLs are kept, paths are appended.
+    pub fn resolve(&self, target: &str) -> String {
+        if target.starts_with("http://") || target.starts_with("https://") {
+            target.to_owned()
+        } else if target.is_empty() {
+            self.base.clone()
+        } else {
+            format!("{}/{}", self.base, target.trim_start_matches('/'))
+        }
+    }
+
+    /// Sends the request and records the exchange. Never fails: transport problems are part of
+    /// the returned exchange, for the checks to judge.
+    pub async fn send(&self, id: ExchangeId, label: &str, spec: &RequestSpec) -> Arc<Exchange> {
+        let _permit = self.in_flight.acquire().await.ok();
+        let started = Utc::now();
+        let clock = Instant::now();
+        let redactor = &self.options.redactor;
+
+        let mut url = self.resolve(&spec.target);
+        if !spec.query.is_empty() {
+            let encoded: Vec<String> = spec
+                .query
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v)))
+                .collect();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&encoded.join("&"));
+        }
+        let headers = self.request_headers(spec);
+        let recorded_request = RecordedRequest {
+            method: spec.method.clone(),
+            url: redactor.text(&url),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.clone(), redactor.header(n, v)))
+                .collect(),
+            body: spec
+                .body
+                .as_ref()
+                .map(|b| redactor.text(&String::from_utf8_lossy(&truncate(b, 64 * 1024)))),
+        };
+
+        let outcome = tokio::time::timeout(
+            self.options.timeout + Duration::from_millis(250),
+            self.perform(&spec.method, &url, &headers, spec.body.clone()),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(TransportError {
+                kind: TransportErrorKind::Timeout,
+                message: format!(
+                    "no complete response within {} s",
+                    self.options.timeout.as_secs_f64()
+                ),
+            })
+        });
+        let (response, error) = match outcome {
+            Ok(response) => (Some(response), None),
+            Err(error) => (None, Some(error)),
+        };
+        let response = response.map(|mut r| {
+            r.headers = r
+                .headers
+                .iter()
+                .map(|(n, v)| (n.clone(), redactor.header(n, v)))
+                .collect();
+            r
+        });
+        let error = error.map(|mut e| {
+            e.message = redactor.text(&e.message);
+            e
+        });
+        let exchange = Arc::new(Exchange {
+            id,
+            label: label.to_owned(),
+            started,
+            elapsed_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+            request: recorded_request,
+            response,
+            error,
+        });
+        self.log.push(exchange.clone());
+        exchange
+    }
+
+    fn request_headers(&self, spec: &RequestSpec) -> Vec<(String, String)> {
+        let omitted = |name: &str| {
+            spec.omit_headers
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(name))
+        };
+        let mut headers = Vec::new();
+        match &spec.request_id {
+            RequestIdMode::Fresh if !omitted("x-request-id") => {
+                headers.push(("X-Request-ID".to_owned(), uuid::Uuid::new_v4().to_string()));
+            }
+            RequestIdMode::Value(value) => headers.push(("X-Request-ID".to_owned(), value.clone())),
+            _ => {}
+        }
+        if spec.with_credentials
+            && !omitted("authorization")
+            && let Some(token) = &self.options.token
+        {
+            headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+        }
+        for (name, value) in &spec.headers {
+            if !omitted(name) {
+                headers.retain(|(n, _): &(String, String)| !n.eq_ignore_ascii_case(name));
+                headers.push((name.clone(), value.clone()));
+            }
+        }
+        headers
+    }
+
+    async fn perform(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Result<RecordedResponse, TransportError> {
+        let invalid = |message: String| TransportError {
+            kind: TransportErrorKind::InvalidRequest,
+            message,
+        };
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| invalid(format!("`{method}` is not an HTTP method")))?;
+        let mut request = self.client.request(method, url);
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid(format!("`{name}` is not a valid header name")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| invalid(format!("the value of {name} is not a valid header value")))?;
+            request = request.header(name, value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let mut response = request.send().await.map_err(classify)?;
+        let status = response.status().as_u16();
+        let http_version = format!("{:?}", response.version());
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+
+        let limit = self.options.body_limit;
+        let mut raw = Vec::new();
+        let mut truncated = false;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = limit.saturating_sub(raw.len());
+                    if chunk.len() > room {
+                        raw.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    raw.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) => return Err(classify(error)),
+            }
+        }
+        let wire_size = raw.len();
+        let encoding = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-encoding"))
+            .map(|(_, v)| v.trim().to_ascii_lowercase());
+        let (bytes, truncated) = match encoding.as_deref() {
+            Some("gzip" | "x-gzip") if !truncated => {
+                decode_gzip(&raw, limit).map_err(|message| TransportError {
+                    kind: TransportErrorKind::Protocol,
+                    message,
+                })?
+            }
+            _ => (raw, truncated),
+        };
+        Ok(RecordedResponse {
+            status,
+            http_version,
+            headers,
+            body: Body::new(bytes, truncated, wire_size),
+        })
+    }
+}
+
+/// Decodes a gzip body, stopping at `limit` decoded bytes (a gzip bomb is cut off, not inflated).
+fn decode_gzip(raw: &[u8], limit: usize) -> Result<(Vec<u8>, bool), String> {
+    let mut decoded = Vec::new();
+    let mut decoder = flate2::read::GzDecoder::new(raw).take(limit as u64 + 1);
+    decoder
+        .read_to_end(&mut decoded)
+        .map_err(|e| format!("the body claims gzip content-coding but does not decode: {e}"))?;
+    let truncated = decoded.len() > limit;
+    decoded.truncate(limit);
+    Ok((decoded, truncated))
+}
+
+fn truncate(bytes: &[u8], limit: usize) -> Vec<u8> {
+    bytes[..bytes.len().min(limit)].to_vec()
+}
+
+/// Percent-encodes a query component, keeping the characters FHIR search values commonly use
+/// readable in evidence (`|`, `:` and `/` are legal in a query).
+fn encode_query(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b'|'
+            | b':'
+            | b'/'
+            | b',' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Turns a reqwest error into a transport error a supplier can act on.
+fn classify(error: reqwest::Error) -> TransportError {
+    let chain = error_chain(&error);
+    let lower = chain.to_ascii_lowercase();
+    let kind = if error.is_timeout() || lower.contains("timed out") {
+        TransportErrorKind::Timeout
+    } else if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("rustls")
+    {
+        TransportErrorKind::Tls
+    } else if error.is_connect() {
+        TransportErrorKind::Connect
+    } else {
+        TransportErrorKind::Protocol
+    };
+    let prefix = match kind {
+        TransportErrorKind::Timeout => "timed out",
+        TransportErrorKind::Connect => "could not connect",
+        TransportErrorKind::Tls => "TLS failure",
+        _ => "HTTP protocol failure",
+    };
+    TransportError {
+        kind,
+        message: format!("{prefix}: {chain}"),
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_keep_fhir_token_syntax() {
+        assert_eq!(
+            encode_query("https://fhir.nhs.uk/Id/nhs-number|9000000009"),
+            "https://fhir.nhs.uk/Id/nhs-number|9000000009"
+        );
+        assert_eq!(
+            encode_query("<script>x</script>"),
+            "%3Cscript%3Ex%3C/script%3E"
+        );
+        assert_eq!(encode_query("a b&c=d"), "a%20b%26c%3Dd");
+    }
+
+    #[test]
+    fn gzip_is_decoded_within_the_limit() {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&vec![b'a'; 10_000]).unwrap();
+        let compressed = encoder.finish().unwrap();
+        let (decoded, truncated) = decode_gzip(&compressed, 20_000).unwrap();
+        assert_eq!((decoded.len(), truncated), (10_000, false));
+        let (decoded, truncated) = decode_gzip(&compressed, 1_000).unwrap();
+        assert_eq!((decoded.len(), truncated), (1_000, true));
+        assert!(decode_gzip(b"not gzip", 100).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! The HTTP layer: one shared client, a per-request deadline covering connect, headers and body,
+//! bodies capped in size, no automatic redirects, and every exchange recorded as evidence.
+
+mod client;
+mod exchange;
+mod redact;
+
+pub use client::{ClientOptions, HttpClient, HttpError, RequestIdMode, RequestSpec};
+pub use exchange::{
+    Body, Exchange, ExchangeId, ExchangeLog, RecordedRequest, RecordedResponse, TransportError,
+    TransportErrorKind, path_of as exchange_path,
+};
+pub use redact::{REDACTED, Redactor};

@@ -1,0 +1,25 @@
+//! mts: tells a health-IT supplier, an NHS assurance team or a CI pipeline, with evidence,
+//! whether an API meets the NHS minimum technical standards for interoperability and security.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod catalogue;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod features;
+pub mod fhir;
+pub mod http;
+pub mod report;
+pub mod runner;
+pub mod sandbox;
+pub mod steps;
+pub mod util;
+
+/// Files embedded at build time by `build.rs`.
+pub(crate) mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}

@@ -1,0 +1,9 @@
+//! Reports: the model, and one writer per format.
+
+mod json;
+mod model;
+mod table;
+
+pub use json::{write_atomically, write_json};
+pub use model::*;
+pub use table::{TableStyle, render_table};

@@ -1,0 +1,113 @@
+//! The console table and one-line verdict.
+
+use tabled::settings::{Style, Width, object::Columns};
+use tabled::{Table, Tabled};
+
+use super::model::{Report, RunVerdict, Verdict};
+
+#[derive(Debug, Clone, Copy)]
+pub struct TableStyle {
+    pub colour: bool,
+    /// Width of the detail column.
+    pub detail_width: usize,
+}
+
+#[derive(Tabled)]
+struct Row {
+    #[tabled(rename = "Requirement")]
+    id: String,
+    #[tabled(rename = "Level")]
+    level: String,
+    #[tabled(rename = "Verdict")]
+    verdict: String,
+    #[tabled(rename = "Title")]
+    title: String,
+    #[tabled(rename = "Detail")]
+    detail: String,
+}
+
+fn paint(text: &str, verdict: Verdict, colour: bool) -> String {
+    if !colour {
+        return text.to_owned();
+    }
+    let code = match verdict {
+        Verdict::Pass => "32",
+        Verdict::Fail => "31",
+        Verdict::Error => "35",
+        Verdict::Skipped | Verdict::NotApplicable => "2",
+        Verdict::Attestation => "36",
+    };
+    format!("\u{1b}[{code}m{text}\u{1b}[0m")
+}
+
+fn clip(text: &str, width: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() <= width {
+        flat
+    } else {
+        format!(
+            "{}…",
+            flat.chars()
+                .take(width.saturating_sub(1))
+                .collect::<String>()
+        )
+    }
+}
+
+/// The requirement table (requirements that were judged, or deliberately not), then the verdict.
+pub fn render_table(report: &Report, style: TableStyle) -> String {
+    let rows: Vec<Row> = report
+        .requirements
+        .iter()
+        .filter(|r| r.verdict != Verdict::NotApplicable || !r.scenarios.is_empty())
+        .filter(|r| {
+            r.reason
+                .as_deref()
+                .is_none_or(|reason| !reason.starts_with("not automated yet"))
+        })
+        .map(|r| Row {
+            id: r.id.to_string(),
+            level: r.level.to_string(),
+            verdict: paint(r.verdict.as_str(), r.verdict, style.colour),
+            title: clip(&r.title, 44),
+            detail: clip(r.reason.as_deref().unwrap_or(""), style.detail_width),
+        })
+        .collect();
+    let mut table = Table::new(rows);
+    table
+        .with(Style::sharp())
+        .modify(Columns::new(4..5), Width::wrap(style.detail_width));
+    let planned = report
+        .requirements
+        .iter()
+        .filter(|r| {
+            r.reason
+                .as_deref()
+                .is_some_and(|reason| reason.starts_with("not automated yet"))
+        })
+        .count();
+    let other_profiles = report
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::NotApplicable && r.scenarios.is_empty())
+        .count();
+    let verdict_text = match report.verdict {
+        RunVerdict::Conformant => paint("CONFORMANT", Verdict::Pass, style.colour),
+        RunVerdict::NonConformant => paint("NON-CONFORMANT", Verdict::Fail, style.colour),
+        RunVerdict::Incomplete => paint("INCOMPLETE", Verdict::Error, style.colour),
+    };
+    let count = |name: &str| report.counts.get(name).copied().unwrap_or(0);
+    format!(
+        "{table}\n{} pass, {} fail, {} error, {} attestation; {planned} not automated yet, {other_profiles} for other profiles (see report.json)\n{verdict_text}: {} (profile {}, target {})\n",
+        count("pass"),
+        count("fail"),
+        count("error"),
+        count("attestation"),
+        report.verdict_reason,
+        report.profile,
+        report.target,
+    )
+}

@@ -1,0 +1,388 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use cucumber::event::{ScenarioFinished, StepError};
+use cucumber::gherkin;
+use futures::future::LocalBoxFuture;
+
+use super::context::RunContext;
+use super::plan::{Plan, Selection, SelectionError};
+use super::verdict::{RunMeta, assemble};
+use crate::catalogue::{self, Catalogue, CatalogueError, Profile};
+use crate::checks::{Halt, PassiveContext, run_passive_checks};
+use crate::config::TestData;
+use crate::features::{Suite, SuiteError, scenario_info};
+use crate::fhir::schema::FhirSchema;
+use crate::http::{ClientOptions, ExchangeLog, HttpClient, HttpError, Redactor};
+use crate::report::{Failure, Report, ScenarioResult, Verdict};
+use crate::sandbox::{self, Fault, SandboxOptions};
+use crate::steps::{MtsWorld, StepLibrary};
+
+/// Everything a run needs, after configuration layering.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// FHIR base URL; `None` tests the embedded sandbox.
+    pub target: Option<String>,
+    pub profile: Profile,
+    pub selection: Selection,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub body_limit: usize,
+    pub ca_cert: Option<PathBuf>,
+    pub allow_writes: bool,
+    /// Bearer token (from `MTS_TOKEN`); never from a flag.
+    pub token: Option<String>,
+    pub data: TestData,
+    pub features_dir: Option<PathBuf>,
+    pub catalogue_dir: Option<PathBuf>,
+    /// Faults for the embedded sandbox (ignored with a target).
+    pub sandbox_faults: Vec<Fault>,
+}
+
+/// Problems with the run's inputs, found before any request is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("invalid requirement catalogue")]
+    Catalogue(#[from] CatalogueError),
+    #[error("invalid feature suite")]
+    Suite(#[from] SuiteError),
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    #[error("invalid HTTP settings")]
+    Http(#[from] HttpError),
+    #[error("failed to start the embedded sandbox")]
+    Sandbox(#[source] std::io::Error),
+}
+
+pub fn load_inputs(options: &RunOptions) -> Result<(Catalogue, Suite, StepLibrary), RunError> {
+    let catalogue = match &options.catalogue_dir {
+        Some(dir) => catalogue::load_dir(dir)?,
+        None => catalogue::load_embedded()?,
+    };
+    let suite = match &options.features_dir {
+        Some(dir) => Suite::load_dir(dir)?,
+        None => Suite::load_embedded()?,
+    };
+    let steps = StepLibrary::new();
+    let problems = suite.lint(&catalogue, &steps);
+    if !problems.is_empty() {
+        return Err(SuiteError::Lint(problems).into());
+    }
+    Ok((catalogue, suite, steps))
+}
+
+/// Runs the suite and returns the report. A failing, slow or unreachable supplier is a normal
+/// report; only bad inputs (catalogue, features, selection, settings) are errors.
+pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
+    let started = Utc::now();
+    let clock = Instant::now();
+    let (catalogue, suite, steps) = load_inputs(&options)?;
+    let plan = Plan::new(
+        &catalogue,
+        &suite,
+        options.profile,
+        &options.selection,
+        options.allow_writes,
+    )?;
+
+    // Compile the schema while the scenarios talk to the target.
+    let schema_task = tokio::task::spawn_blocking(FhirSchema::embedded);
+
+    let mut harness_errors = Vec::new();
+    let (sandbox, target, token) = match &options.target {
+        Some(url) => (None, url.clone(), options.token.clone()),
+        None => {
+            let token = format!("mts-sandbox-{}", uuid::Uuid::new_v4().simple());
+            let running = sandbox::start(SandboxOptions {
+                faults: options.sandbox_faults.clone(),
+                token: Some(token.clone()),
+                ..SandboxOptions::default()
+            })
+            .await
+            .map_err(RunError::Sandbox)?;
+            let url = running.base_url();
+            (Some(running), url, Some(token))
+        }
+    };
+
+    let redactor = Redactor::new(token.clone());
+    let log = Arc::new(ExchangeLog::default());
+    let http = HttpClient::new(
+        ClientOptions {
+            base_url: target.clone(),
+            timeout: options.timeout,
+            body_limit: options.body_limit,
+            ca_cert: options.ca_cert.clone(),
+            token,
+            max_in_flight: options.concurrency.max(1),
+            redactor,
+        },
+        log.clone(),
+    )?;
+    let context = Arc::new(RunContext::new(
+        http,
+        options.data.clone(),
+        options.profile,
+        options.allow_writes,
+    ));
+
+    let features = plan.filtered_features(&suite);
+    if !features.is_empty() {
+        run_cucumber(context.clone(), steps, features, options.concurrency).await;
+    }
+    let mut scenario_results = context.take_results();
+    for (scenario, reason) in &plan.not_run {
+        scenario_results.push(ScenarioResult {
+            feature: scenario.feature.clone(),
+            name: scenario.name.clone(),
+            line: scenario.line,
+            requirements: scenario.requirements.clone(),
+            verdict: Verdict::Skipped,
+            reason: Some(reason.clone()),
+            failure: None,
+            step: None,
+            exchanges: Vec::new(),
+            duration_ms: 0,
+        });
+    }
+    for planned in &plan.scenarios {
+        let finished = scenario_results
+            .iter()
+            .any(|r| r.feature == planned.feature && r.line == planned.line);
+        if !finished {
+            harness_errors.push(format!(
+                "{}: scenario \"{}\" did not report a result",
+                planned.location(),
+                planned.name
+            ));
+        }
+    }
+
+    let exchanges = log.snapshot();
+    let check_results = match schema_task.await {
+        Ok(Ok(schema)) => {
+            let selected = plan.requirements.clone();
+            let profile = options.profile;
+            let checked = exchanges.clone();
+            tokio::task::spawn_blocking(move || {
+                let context = PassiveContext { schema, profile };
+                run_passive_checks(&checked, &context, |id| {
+                    selected.iter().any(|r| r.as_str() == id)
+                })
+            })
+            .await
+            .unwrap_or_else(|e| {
+                harness_errors.push(format!("the passive checks stopped: {e}"));
+                Vec::new()
+            })
+        }
+        Ok(Err(error)) => {
+            harness_errors.push(format!("the FHIR schema could not be loaded: {error}"));
+            Vec::new()
+        }
+        Err(error) => {
+            harness_errors.push(format!("the FHIR schema task stopped: {error}"));
+            Vec::new()
+        }
+    };
+
+    if let Some(running) = sandbox {
+        running.stop().await;
+    }
+
+    let meta = RunMeta {
+        target: if options.target.is_some() {
+            target
+        } else {
+            format!("{target} (embedded sandbox)")
+        },
+        started,
+        duration: clock.elapsed(),
+        concurrency: options.concurrency,
+        timeout: options.timeout,
+        allow_writes: options.allow_writes,
+        selection: options.selection.clone(),
+        sandbox_faults: if options.target.is_none() {
+            options
+                .sandbox_faults
+                .iter()
+                .map(|f| f.name().to_owned())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        harness_errors,
+    };
+    Ok(assemble(
+        &catalogue,
+        &plan,
+        scenario_results,
+        check_results,
+        &exchanges,
+        meta,
+    ))
+}
+
+/// Drives cucumber-rs: our own parser output, our hooks, no argv parsing, bounded concurrency.
+async fn run_cucumber(
+    context: Arc<RunContext>,
+    steps: StepLibrary,
+    features: Vec<gherkin::Feature>,
+    concurrency: usize,
+) {
+    let bind_context = context.clone();
+    let before = before_hook(move |feature, rule, scenario, world| {
+        let info = scenario_info(feature, rule, scenario);
+        world.bind(bind_context.clone(), info.location());
+        Box::pin(async {})
+    });
+    let record_context = context.clone();
+    let after = after_hook(move |feature, rule, scenario, finished, world| {
+        let info = scenario_info(feature, rule, scenario);
+        let result = scenario_result(info, finished, world.map(|w| &*w));
+        record_context.record(result);
+        Box::pin(async {})
+    });
+    let runner = cucumber::runner::Basic::default()
+        .max_concurrent_scenarios(concurrency.max(1))
+        .steps(steps.collection())
+        .before(before)
+        .after(after);
+    let writer = cucumber::writer::AssertNormalized::new(Sink);
+    let cli = cucumber::cli::Opts::<
+        cucumber::cli::Empty,
+        cucumber::runner::basic::Cli,
+        cucumber::cli::Empty,
+        cucumber::cli::Empty,
+    >::default();
+    let cucumber: cucumber::Cucumber<
+        MtsWorld,
+        Preparsed,
+        Vec<gherkin::Feature>,
+        _,
+        _,
+        cucumber::cli::Empty,
+    > = cucumber::Cucumber::custom(Preparsed, runner, writer);
+    cucumber.with_cli(cli).run(features).await;
+}
+
+fn before_hook<F>(f: F) -> F
+where
+    F: for<'a> Fn(
+        &'a gherkin::Feature,
+        Option<&'a gherkin::Rule>,
+        &'a gherkin::Scenario,
+        &'a mut MtsWorld,
+    ) -> LocalBoxFuture<'a, ()>,
+{
+    f
+}
+
+fn after_hook<F>(f: F) -> F
+where
+    F: for<'a> Fn(
+        &'a gherkin::Feature,
+        Option<&'a gherkin::Rule>,
+        &'a gherkin::Scenario,
+        &'a ScenarioFinished,
+        Option<&'a mut MtsWorld>,
+    ) -> LocalBoxFuture<'a, ()>,
+{
+    f
+}
+
+/// Turns cucumber's account of a finished scenario into our result.
+fn scenario_result(
+    info: crate::features::ScenarioInfo,
+    finished: &ScenarioFinished,
+    world: Option<&MtsWorld>,
+) -> ScenarioResult {
+    let (verdict, reason, failure) = match finished {
+        ScenarioFinished::StepPassed => (Verdict::Pass, None, None),
+        ScenarioFinished::StepSkipped => (
+            Verdict::Error,
+            Some("a step has no definition".to_owned()),
+            None,
+        ),
+        ScenarioFinished::BeforeHookFailed(info) => (
+            Verdict::Error,
+            Some(format!(
+                "the scenario could not start: {}",
+                panic_text(info)
+            )),
+            None,
+        ),
+        ScenarioFinished::StepFailed(_, _, StepError::Panic(payload)) => {
+            match payload.downcast_ref::<Halt>() {
+                Some(Halt::Fail(failure)) => (Verdict::Fail, None, Some(failure.clone())),
+                Some(Halt::Error(reason)) => (Verdict::Error, Some(reason.clone()), None),
+                Some(Halt::NotApplicable(reason)) => {
+                    (Verdict::NotApplicable, Some(reason.clone()), None)
+                }
+                Some(Halt::Skipped(reason)) => (Verdict::Skipped, Some(reason.clone()), None),
+                None => (
+                    Verdict::Error,
+                    Some(format!("harness fault in a step: {}", panic_text(payload))),
+                    None,
+                ),
+            }
+        }
+        ScenarioFinished::StepFailed(_, _, other) => {
+            (Verdict::Error, Some(other.to_string()), None)
+        }
+    };
+    let step = world
+        .map(|w| w.current_step.clone())
+        .filter(|s| !s.is_empty() && verdict != Verdict::Pass);
+    ScenarioResult {
+        feature: info.feature,
+        name: info.name,
+        line: info.line,
+        requirements: info.requirements,
+        verdict,
+        reason,
+        failure: failure.map(|f: Failure| f),
+        step,
+        exchanges: world.map(|w| w.exchanges.clone()).unwrap_or_default(),
+        duration_ms: world.and_then(|w| w.started).map_or(0, |s| {
+            u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
+        }),
+    }
+}
+
+fn panic_text(payload: &cucumber::event::Info) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// Feeds already-parsed, already-selected features to cucumber.
+struct Preparsed;
+
+impl cucumber::Parser<Vec<gherkin::Feature>> for Preparsed {
+    type Cli = cucumber::cli::Empty;
+    type Output =
+        futures::stream::Iter<std::vec::IntoIter<cucumber::parser::Result<gherkin::Feature>>>;
+
+    fn parse(self, input: Vec<gherkin::Feature>, _: Self::Cli) -> Self::Output {
+        futures::stream::iter(input.into_iter().map(Ok).collect::<Vec<_>>())
+    }
+}
+
+/// Cucumber insists on a writer; results reach us through the after-hook instead.
+struct Sink;
+
+impl cucumber::Writer<MtsWorld> for Sink {
+    type Cli = cucumber::cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        _: cucumber::parser::Result<cucumber::Event<cucumber::event::Cucumber<MtsWorld>>>,
+        _: &Self::Cli,
+    ) {
+    }
+}

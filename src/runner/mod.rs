@@ -1,0 +1,12 @@
+//! From catalogue and features to a report: selection (`plan`), the cucumber run and passive
+//! checks (`execute`), and the verdict per requirement and per run (`verdict`).
+
+mod context;
+mod execute;
+mod plan;
+mod verdict;
+
+pub use context::RunContext;
+pub use execute::{RunError, RunOptions, execute};
+pub use plan::{Plan, Selection, SelectionError};
+pub use verdict::{assemble, exit_code_for};

@@ -1,0 +1,165 @@
+//! Selection: which requirements a run judges and which scenarios it runs.
+
+use std::collections::BTreeSet;
+
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
+
+use crate::catalogue::{Catalogue, Profile, RequirementId, Status};
+use crate::features::{ScenarioInfo, Suite};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SelectionError {
+    #[error("--requirements `{0}` matches no requirement id or prefix in the catalogue{1}")]
+    UnknownRequirement(String, String),
+    #[error("--tags `{0}` is not a tag expression: {1}")]
+    BadTags(String, String),
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Comma-separated ids or id prefixes (`IOP-FHIR`, `API-HDR-001`).
+    pub requirements: Option<String>,
+    /// Cucumber tag expression over scenario tags (`@REQ-API-HDR-001 and not @serial`).
+    pub tags: Option<String>,
+}
+
+/// The run to do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub profile: Profile,
+    /// Automated requirements of the profile that the selection keeps.
+    pub requirements: BTreeSet<RequirementId>,
+    /// Scenarios to run (location keys `features/x.feature:12`).
+    pub scenarios: Vec<ScenarioInfo>,
+    /// Scenarios not run, with the reason (e.g. writes not allowed).
+    pub not_run: Vec<(ScenarioInfo, String)>,
+    /// Requirements the user's selection excluded.
+    pub excluded: BTreeSet<RequirementId>,
+}
+
+impl Plan {
+    pub fn new(
+        catalogue: &Catalogue,
+        suite: &Suite,
+        profile: Profile,
+        selection: &Selection,
+        allow_writes: bool,
+    ) -> Result<Self, SelectionError> {
+        let wanted = |id: &RequirementId| -> bool {
+            selection.requirements.as_deref().is_none_or(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .any(|prefix| {
+                        id.as_str() == prefix
+                            || id
+                                .as_str()
+                                .starts_with(&format!("{}-", prefix.trim_end_matches('-')))
+                    })
+            })
+        };
+        if let Some(list) = &selection.requirements {
+            for prefix in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let matches_any = catalogue.requirements.iter().any(|r| {
+                    r.id.as_str() == prefix
+                        || r.id
+                            .as_str()
+                            .starts_with(&format!("{}-", prefix.trim_end_matches('-')))
+                });
+                if !matches_any {
+                    let hint = crate::util::did_you_mean(
+                        prefix,
+                        catalogue.requirements.iter().map(|r| r.id.as_str()),
+                    )
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
+                    return Err(SelectionError::UnknownRequirement(prefix.to_owned(), hint));
+                }
+            }
+        }
+        let tags: Option<TagOperation> = match &selection.tags {
+            None => None,
+            Some(text) => Some(
+                text.parse::<TagOperation>()
+                    .map_err(|e| SelectionError::BadTags(text.clone(), e.to_string()))?,
+            ),
+        };
+
+        let mut requirements = BTreeSet::new();
+        let mut excluded = BTreeSet::new();
+        for requirement in &catalogue.requirements {
+            if !requirement.applies_to(profile) || requirement.status != Status::Automated {
+                continue;
+            }
+            if wanted(&requirement.id) {
+                requirements.insert(requirement.id.clone());
+            } else {
+                excluded.insert(requirement.id.clone());
+            }
+        }
+
+        let mut scenarios = Vec::new();
+        let mut not_run = Vec::new();
+        for scenario in suite.scenarios() {
+            if scenario.has_tag("wip")
+                || !scenario
+                    .requirements
+                    .iter()
+                    .any(|r| requirements.contains(r))
+            {
+                continue;
+            }
+            if let Some(expression) = &tags
+                && !expression.eval(scenario.tags.iter())
+            {
+                continue;
+            }
+            if scenario.has_tag("writes") && !allow_writes {
+                not_run.push((
+                    scenario,
+                    "creates or changes data on the target: run with --allow-writes".to_owned(),
+                ));
+                continue;
+            }
+            scenarios.push(scenario);
+        }
+        Ok(Self {
+            profile,
+            requirements,
+            scenarios,
+            not_run,
+            excluded,
+        })
+    }
+
+    pub fn runs(&self, scenario: &ScenarioInfo) -> bool {
+        self.scenarios
+            .iter()
+            .any(|s| s.feature == scenario.feature && s.line == scenario.line)
+    }
+
+    /// The features holding only the scenarios of the plan.
+    pub fn filtered_features(&self, suite: &Suite) -> Vec<cucumber::gherkin::Feature> {
+        let keep = |feature: &cucumber::gherkin::Feature,
+                    rule: Option<&cucumber::gherkin::Rule>,
+                    scenario: &cucumber::gherkin::Scenario| {
+            self.runs(&crate::features::scenario_info(feature, rule, scenario))
+        };
+        suite
+            .features
+            .iter()
+            .filter_map(|feature| {
+                let mut kept = feature.clone();
+                kept.scenarios.retain(|s| keep(feature, None, s));
+                for rule in &mut kept.rules {
+                    let original = rule.clone();
+                    rule.scenarios.retain(|s| keep(feature, Some(&original), s));
+                }
+                kept.rules.retain(|r| !r.scenarios.is_empty());
+                (!kept.scenarios.is_empty() || !kept.rules.is_empty()).then_some(kept)
+            })
+            .collect()
+    }
+}

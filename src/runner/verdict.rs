@@ -1,0 +1,355 @@
+//! Per-requirement verdicts from scenarios and checks, and the run verdict from those.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::plan::{Plan, Selection};
+use crate::catalogue::{Catalogue, Requirement, Status, Strength};
+use crate::exit::ExitCode;
+use crate::http::Exchange;
+use crate::report::{
+    CatalogueInfo, CheckRef, CheckResult, ExchangeRecord, FailureRef, Harness,
+    REPORT_SCHEMA_VERSION, Report, RequirementResult, ResponseRecord, RunSettingsRecord,
+    RunVerdict, ScenarioRef, ScenarioResult, Verdict,
+};
+
+/// Bodies longer than this are cut in report.json (the evidence keeps them whole).
+const REPORT_BODY_LIMIT: usize = 16 * 1024;
+
+pub struct RunMeta {
+    pub target: String,
+    pub started: DateTime<Utc>,
+    pub duration: Duration,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub allow_writes: bool,
+    pub selection: Selection,
+    pub sandbox_faults: Vec<String>,
+    pub harness_errors: Vec<String>,
+}
+
+pub fn assemble(
+    catalogue: &Catalogue,
+    plan: &Plan,
+    mut scenarios: Vec<ScenarioResult>,
+    checks: Vec<CheckResult>,
+    exchanges: &[Arc<Exchange>],
+    meta: RunMeta,
+) -> Report {
+    scenarios.sort_by(|a, b| a.feature.cmp(&b.feature).then(a.line.cmp(&b.line)));
+    let requirements: Vec<RequirementResult> = catalogue
+        .requirements
+        .iter()
+        .map(|requirement| judge(catalogue, plan, requirement, &scenarios, &checks))
+        .collect();
+
+    let mut counts = BTreeMap::new();
+    for result in &requirements {
+        *counts
+            .entry(result.verdict.as_str().to_owned())
+            .or_insert(0) += 1;
+    }
+    let (verdict, verdict_reason) = run_verdict(&requirements, &meta.harness_errors);
+
+    Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        verdict,
+        verdict_reason,
+        target: meta.target,
+        profile: plan.profile,
+        harness: Harness {
+            name: "mts".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        catalogue: CatalogueInfo {
+            version: catalogue.version.clone(),
+            digest: catalogue.digest.clone(),
+        },
+        started: meta
+            .started
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        duration_ms: u64::try_from(meta.duration.as_millis()).unwrap_or(u64::MAX),
+        settings: RunSettingsRecord {
+            concurrency: meta.concurrency,
+            timeout_seconds: meta.timeout.as_secs_f64(),
+            allow_writes: meta.allow_writes,
+            requirements: meta.selection.requirements,
+            tags: meta.selection.tags,
+            sandbox_faults: meta.sandbox_faults,
+        },
+        counts,
+        requirements,
+        scenarios,
+        checks,
+        harness_errors: meta.harness_errors,
+        exchanges: exchanges.iter().map(|e| record(e)).collect(),
+    }
+}
+
+fn judge(
+    catalogue: &Catalogue,
+    plan: &Plan,
+    requirement: &Requirement,
+    scenarios: &[ScenarioResult],
+    checks: &[CheckResult],
+) -> RequirementResult {
+    let profile = plan.profile;
+    let level = requirement.level_for(profile);
+    let profile_rule = (level != requirement.level).then(|| {
+        format!(
+            "{} under the {profile} profile (the catalogue's default is {})",
+            level, requirement.level
+        )
+    });
+    let mut result = RequirementResult {
+        id: requirement.id.clone(),
+        level,
+        title: requirement.title.clone(),
+        area: catalogue
+            .area_of(&requirement.id)
+            .map(|a| a.title.clone())
+            .unwrap_or_default(),
+        status: requirement.status,
+        verdict: Verdict::Skipped,
+        reason: None,
+        profile_rule,
+        scenarios: Vec::new(),
+        checks: Vec::new(),
+        failures: Vec::new(),
+    };
+    if !requirement.applies_to(profile) {
+        let profiles: Vec<&str> = requirement.profiles.iter().map(|p| p.as_str()).collect();
+        result.verdict = Verdict::NotApplicable;
+        result.reason = Some(format!(
+            "applies to the {} profile(s), not {profile}",
+            profiles.join(", ")
+        ));
+        return result;
+    }
+    match requirement.status {
+        Status::Attestation => {
+            result.verdict = Verdict::Attestation;
+            result.reason = requirement.reason.clone();
+            return result;
+        }
+        Status::Planned => {
+            result.verdict = Verdict::Skipped;
+            result.reason = Some(format!(
+                "not automated yet: {}",
+                requirement.reason.as_deref().unwrap_or("planned")
+            ));
+            return result;
+        }
+        Status::Automated => {}
+    }
+    if plan.excluded.contains(&requirement.id) {
+        result.reason = Some("not selected by --requirements".into());
+        return result;
+    }
+
+    let mine: Vec<&ScenarioResult> = scenarios
+        .iter()
+        .filter(|s| s.requirements.contains(&requirement.id))
+        .collect();
+    let my_checks: Vec<&CheckResult> = checks
+        .iter()
+        .filter(|c| c.requirement == requirement.id)
+        .collect();
+    for scenario in &mine {
+        result.scenarios.push(ScenarioRef {
+            name: scenario.name.clone(),
+            location: scenario.location(),
+            verdict: scenario.verdict,
+        });
+        if let Some(failure) = &scenario.failure {
+            result.failures.push(FailureRef {
+                source: scenario.location(),
+                failure: failure.clone(),
+            });
+        }
+    }
+    for check in &my_checks {
+        result.checks.push(CheckRef {
+            check: check.check.clone(),
+            verdict: check.verdict,
+            examined: check.examined,
+        });
+        for failure in &check.failures {
+            result.failures.push(FailureRef {
+                source: check.check.clone(),
+                failure: failure.clone(),
+            });
+        }
+    }
+    let outcomes = mine
+        .iter()
+        .map(|s| s.verdict)
+        .chain(my_checks.iter().map(|c| c.verdict));
+    match Verdict::combine(outcomes) {
+        None => {
+            result.verdict = Verdict::Skipped;
+            result.reason = Some("no scenario or check for it was selected (see --tags)".into());
+        }
+        Some(verdict) => {
+            result.verdict = verdict;
+            result.reason = match verdict {
+                Verdict::Pass => None,
+                Verdict::Fail => result.failures.first().map(|f| f.failure.message.clone()),
+                _ => mine
+                    .iter()
+                    .filter(|s| s.verdict == verdict)
+                    .find_map(|s| s.reason.clone().map(|r| format!("{}: {r}", s.location())))
+                    .or_else(|| {
+                        my_checks
+                            .iter()
+                            .filter(|c| c.verdict == verdict)
+                            .find_map(|c| c.reason.clone())
+                    }),
+            };
+        }
+    }
+    result
+}
+
+fn run_verdict(
+    requirements: &[RequirementResult],
+    harness_errors: &[String],
+) -> (RunVerdict, String) {
+    let count = |verdict: Verdict, strength: Option<Strength>| {
+        requirements
+            .iter()
+            .filter(|r| r.verdict == verdict && strength.is_none_or(|s| r.level.strength() == s))
+            .count()
+    };
+    let errors = count(Verdict::Error, None);
+    let must_failures = count(Verdict::Fail, Some(Strength::Must));
+    let should_failures =
+        count(Verdict::Fail, Some(Strength::Should)) + count(Verdict::Fail, Some(Strength::May));
+    let passed = count(Verdict::Pass, None);
+    if !harness_errors.is_empty() || errors > 0 {
+        let mut parts = Vec::new();
+        if errors > 0 {
+            parts.push(format!(
+                "{errors} requirement(s) could not be judged (errors or timeouts)"
+            ));
+        }
+        if !harness_errors.is_empty() {
+            parts.push(format!("{} harness error(s)", harness_errors.len()));
+        }
+        if must_failures > 0 {
+            parts.push(format!("{must_failures} MUST requirement(s) failed"));
+        }
+        return (
+            RunVerdict::Incomplete,
+            format!("incomplete: {}", parts.join("; ")),
+        );
+    }
+    if must_failures > 0 {
+        return (
+            RunVerdict::NonConformant,
+            format!("{must_failures} MUST requirement(s) failed"),
+        );
+    }
+    let mut reason = format!("all {passed} judged requirement(s) met every MUST");
+    if should_failures > 0 {
+        reason.push_str(&format!(
+            "; {should_failures} SHOULD/MAY requirement(s) failed (warnings)"
+        ));
+    }
+    (RunVerdict::Conformant, reason)
+}
+
+pub fn exit_code_for(report: &Report) -> ExitCode {
+    match report.verdict {
+        RunVerdict::Conformant => ExitCode::Conformant,
+        RunVerdict::NonConformant => ExitCode::NonConformant,
+        RunVerdict::Incomplete => ExitCode::Incomplete,
+    }
+}
+
+fn record(exchange: &Exchange) -> ExchangeRecord {
+    ExchangeRecord {
+        id: exchange.id.clone(),
+        label: exchange.label.clone(),
+        started: exchange
+            .started
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        elapsed_ms: exchange.elapsed_ms,
+        request: exchange.request.clone(),
+        response: exchange.response.as_ref().map(|response| {
+            let text = response.body.text();
+            let (body, cut) = if text.len() > REPORT_BODY_LIMIT {
+                let mut end = REPORT_BODY_LIMIT;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                (text[..end].to_owned(), true)
+            } else {
+                (text, false)
+            };
+            ResponseRecord {
+                status: response.status,
+                http_version: response.http_version.clone(),
+                headers: response.headers.clone(),
+                body,
+                body_size: response.body.bytes().len(),
+                body_truncated: cut || response.body.truncated,
+            }
+        }),
+        error: exchange.error.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{Level, RequirementId, Status};
+
+    fn result(id: &str, level: Level, verdict: Verdict) -> RequirementResult {
+        RequirementResult {
+            id: id.parse::<RequirementId>().unwrap(),
+            level,
+            title: String::new(),
+            area: String::new(),
+            status: Status::Automated,
+            verdict,
+            reason: None,
+            profile_rule: None,
+            scenarios: vec![],
+            checks: vec![],
+            failures: vec![],
+        }
+    }
+
+    #[test]
+    fn errors_outrank_failures_and_should_failures_are_warnings() {
+        let pass = result("API-HDR-001", Level::Must, Verdict::Pass);
+        let must_fail = result("API-HDR-002", Level::MustNot, Verdict::Fail);
+        let should_fail = result("API-HDR-007", Level::Should, Verdict::Fail);
+        let error = result("API-HDR-003", Level::Must, Verdict::Error);
+        assert_eq!(
+            run_verdict(&[pass.clone(), should_fail.clone()], &[]).0,
+            RunVerdict::Conformant
+        );
+        assert!(
+            run_verdict(&[pass.clone(), should_fail.clone()], &[])
+                .1
+                .contains("warnings")
+        );
+        assert_eq!(
+            run_verdict(&[pass.clone(), must_fail.clone()], &[]).0,
+            RunVerdict::NonConformant
+        );
+        assert_eq!(
+            run_verdict(&[must_fail.clone(), error], &[]).0,
+            RunVerdict::Incomplete
+        );
+        assert_eq!(
+            run_verdict(&[pass], &["boom".into()]).0,
+            RunVerdict::Incomplete
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! The reference sandbox: a small NHS API-platform style FHIR R4 server on loopback, conformant
+//! by default, with fault switches that each break one requirement on purpose. `mts run` with
+//! no target tests it; `mts sandbox` serves it for people to explore.
+
+mod data;
+mod faults;
+mod server;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use faults::Fault;
+
+/// The base path of the FHIR API, as the NHS API platform names it.
+pub const BASE_PATH: &str = "/FHIR/R4";
+
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    pub faults: Vec<Fault>,
+    /// Bearer token data endpoints require; `None` serves them without authentication.
+    pub token: Option<String>,
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            faults: Vec::new(),
+            token: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// A sandbox serving in the background of the current runtime.
+#[derive(Debug)]
+pub struct RunningSandbox {
+    address: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The FHIR base URL, e.g. `http://127.0.0.1:40123/FHIR/R4`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{BASE_PATH}", self.address)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Serves until the process is interrupted.
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
+    let listener = TcpListener::bind(options.listen).await?;
+    let address = listener.local_addr()?;
+    let faults: BTreeSet<Fault> = options.faults.iter().copied().collect();
+    let app = server::router(server::State::new(faults, options.token));
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = signal.await;
+            })
+            .await;
+    });
+    Ok(RunningSandbox {
+        address,
+        shutdown: Some(shutdown),
+        task,
+    })
+}

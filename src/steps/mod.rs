@@ -1,0 +1,13 @@
+//! The Gherkin step vocabulary. Steps are thin: they build requests, send them through the
+//! shared client, and call the assertion functions in `checks`, which hold the logic.
+//!
+//! Steps are registered explicitly (no linker-section magic), so the library can list and lint
+//! them, and a step that fails stops its scenario with a typed `Halt` the runner reads back.
+
+mod fhir;
+mod http;
+mod library;
+mod world;
+
+pub use library::{StepKind, StepLibrary};
+pub use world::{MtsWorld, expand_placeholders};

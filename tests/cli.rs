@@ -1,0 +1,312 @@
+//! The command-line contract: commands, exit codes, and failure modes of real targets.
+
+mod common;
+
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::{Sandbox, mts, run};
+
+#[test]
+fn help_and_version_exit_zero_and_bad_usage_exits_two() {
+    let help = mts().arg("--help").output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("run"));
+    let version = mts().arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("mts "));
+    assert_eq!(
+        mts().arg("frobnicate").output().unwrap().status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        mts()
+            .args(["run", "--profile", "nhs"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        mts()
+            .args(["run", "--timeout", "0"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn list_and_explain_describe_the_catalogue() {
+    let list = mts().args(["list", "--format", "json"]).output().unwrap();
+    assert_eq!(list.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(value["requirements"].as_array().unwrap().len() >= 79);
+    assert!(
+        value["catalogue"]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+
+    let table = mts().args(["list", "--profile", "gpc"]).output().unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("GPC-SSP-001") && !text.contains("API-HDR-001"),
+        "{text}"
+    );
+
+    let explain = mts().args(["explain", "IOP-FHIR-006"]).output().unwrap();
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert_eq!(explain.status.code(), Some(0));
+    for expected in [
+        "IOP-FHIR-006",
+        "fhir.schema",
+        "features/fhir/read.feature",
+        "invalid-patient",
+        "https://",
+    ] {
+        assert!(text.contains(expected), "explain lacks {expected}:\n{text}");
+    }
+    let unknown = mts().args(["explain", "IOP-FHIR-0066"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean"));
+}
+
+#[test]
+fn a_run_against_the_embedded_sandbox_is_conformant_and_writes_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run(dir.path(), &[], None);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let report = run.report();
+    for key in [
+        "verdict",
+        "target",
+        "profile",
+        "harness",
+        "catalogue",
+        "started",
+        "duration_ms",
+        "requirements",
+    ] {
+        assert!(report.get(key).is_some(), "report.json lacks {key}");
+    }
+    assert_eq!(report["profile"], "apim");
+    assert!(run.stdout().contains("CONFORMANT"));
+    assert!(
+        !run.stdout().contains('\u{1b}'),
+        "no colour codes when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn an_unreachable_target_is_incomplete_not_a_crash() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let run = run(
+        dir.path(),
+        &["--target", &format!("http://127.0.0.1:{port}/FHIR/R4")],
+        None,
+    );
+    assert_eq!(run.code(), 4, "{}", run.stderr());
+    assert_eq!(run.report()["verdict"], "incomplete");
+    let errors = run.with_verdict("error");
+    assert!(errors.contains(&"IOP-FHIR-007".to_owned()), "{errors:?}");
+    let reason = run.requirement("IOP-FHIR-007")["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(reason.contains("could not connect"), "{reason}");
+}
+
+#[test]
+fn a_target_that_never_answers_times_out_within_the_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept connections and hold them open without a byte in reply.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let run = run(
+        dir.path(),
+        &[
+            "--target",
+            &format!("http://127.0.0.1:{port}/FHIR/R4"),
+            "--timeout",
+            "1",
+        ],
+        None,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code(), 4, "{}", run.stderr());
+    let reason = run.requirement("IOP-FHIR-007")["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        reason.contains("timed out") || reason.contains("no complete response"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_body_that_trickles_forever_is_cut_by_the_overall_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::Write as _;
+                let mut stream = stream;
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/fhir+json\r\ntransfer-encoding: chunked\r\n\r\n");
+                for _ in 0..200 {
+                    if stream.write_all(b"1\r\n \r\n").is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let run = run(
+        dir.path(),
+        &[
+            "--target",
+            &format!("http://127.0.0.1:{port}/FHIR/R4"),
+            "--timeout",
+            "1",
+            "--requirements",
+            "IOP-FHIR-007",
+        ],
+        None,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "an idle timeout alone would never end this: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code(), 4, "{}", run.stderr());
+}
+
+#[test]
+fn a_run_never_overwrites_an_older_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("report.json"), "{}").unwrap();
+    let output = mts()
+        .args(["run", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("never overwrites"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("report.json")).unwrap(),
+        "{}"
+    );
+}
+
+#[test]
+fn invalid_inputs_exit_three_with_the_place_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mts.toml");
+    std::fs::write(&config, "[run]\nprofile = \"apim\"\nconcurency = 2\n").unwrap();
+    let output = mts()
+        .args(["run", "--out"])
+        .arg(dir.path().join("a"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("mts.toml:3:") && stderr.contains("concurency"),
+        "{stderr}"
+    );
+
+    let features = dir.path().join("features");
+    std::fs::create_dir(&features).unwrap();
+    std::fs::write(
+        features.join("bad.feature"),
+        "Feature: bad\n  @REQ-IOP-FHIR-999 @smoke\n  Scenario: typo\n    Given a GET request to \"metadata\"\n    When the request is snet\n",
+    )
+    .unwrap();
+    let output = mts()
+        .args(["run", "--out"])
+        .arg(dir.path().join("b"))
+        .arg("--features-dir")
+        .arg(&features)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "@REQ-IOP-FHIR-999 names no requirement",
+        "unknown tag @smoke",
+        "bad.feature:5: no step definition matches When \"the request is snet\"",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in:\n{stderr}"
+        );
+    }
+
+    let output = mts()
+        .args(["run", "--requirements", "IOP-FHIR-0077", "--out"])
+        .arg(dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn the_token_never_reaches_the_report() {
+    let sandbox = Sandbox::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let run = run(
+        dir.path(),
+        &["--target", &sandbox.url],
+        Some(&sandbox.token),
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let written = std::fs::read_to_string(run.out.join("report.json")).unwrap();
+    assert!(
+        !written.contains(&sandbox.token),
+        "the token leaked into report.json"
+    );
+    assert!(
+        written.contains("Bearer [REDACTED]"),
+        "the Authorization header is recorded, redacted"
+    );
+    assert!(!run.stdout().contains(&sandbox.token) && !run.stderr().contains(&sandbox.token));
+}
+
+#[test]
+fn without_a_token_the_sandbox_data_endpoints_refuse_and_the_run_says_so() {
+    let sandbox = Sandbox::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let run = run(dir.path(), &["--target", &sandbox.url], None);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let failure = &run.requirement("IOP-FHIR-007")["failures"][0];
+    assert_eq!(failure["actual"], "HTTP 401");
+}

@@ -118,6 +118,8 @@ async fn run(args: RunArgs) -> ExitCode {
         features_dir: args.features_dir.clone(),
         catalogue_dir: args.catalogue_dir.clone(),
         sandbox_faults: args.faults.clone(),
+        openapi: args.openapi.clone().or(config.run.openapi.clone()),
+        gpc: config.gpc.clone(),
     };
     let report = match runner::execute(options).await {
         Ok(report) => report,

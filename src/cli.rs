@@ -61,6 +61,9 @@ pub struct RunArgs {
     /// Allow scenarios that create or change data on the target.
     #[arg(long)]
     pub allow_writes: bool,
+    /// The supplier's OpenAPI 3 document (file or http(s) URL): every response is checked against it.
+    #[arg(long, value_name = "FILE|URL")]
+    pub openapi: Option<String>,
     /// Switch on a sandbox fault (embedded sandbox only; repeatable).
     #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]
     pub faults: Vec<crate::sandbox::Fault>,

@@ -54,9 +54,20 @@ pub struct ScenarioInfo {
     pub line: usize,
     pub tags: Vec<String>,
     pub requirements: Vec<RequirementId>,
+    /// Step texts, background included.
+    pub steps: Vec<String>,
 }
 
 impl ScenarioInfo {
+    /// Whether a step refers to the test patient of `role` (`{patient:<role>}`, `{nhs-number:<role>}`).
+    pub fn uses_patient(&self, role: &str) -> bool {
+        let by_id = format!("{{patient:{role}}}");
+        let by_number = format!("{{nhs-number:{role}}}");
+        self.steps
+            .iter()
+            .any(|s| s.contains(&by_id) || s.contains(&by_number))
+    }
+
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
     }
@@ -216,12 +227,22 @@ pub fn scenario_info(
         .collect();
     requirements.sort();
     requirements.dedup();
+    let background = feature
+        .background
+        .iter()
+        .chain(rule.and_then(|r| r.background.as_ref()));
+    let steps = background
+        .flat_map(|b| b.steps.iter())
+        .chain(scenario.steps.iter())
+        .map(|s| s.value.clone())
+        .collect();
     ScenarioInfo {
         feature: feature_path(feature),
         name: scenario.name.clone(),
         line: scenario.position.line,
         tags,
         requirements,
+        steps,
     }
 }
 

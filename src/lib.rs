@@ -12,6 +12,7 @@ pub mod config;
 pub mod exit;
 pub mod features;
 pub mod fhir;
+pub mod gpc;
 pub mod http;
 pub mod report;
 pub mod runner;

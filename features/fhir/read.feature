@@ -17,10 +17,3 @@ Feature: Reading a patient
     When the request is sent
     Then the status is 200
     And the body is valid against the FHIR R4 schema
-
-  @REQ-IOP-UKC-002
-  Scenario: Every NHS number in the test patient passes modulus 11
-    Given a GET request to "Patient/{patient:existing}"
-    When the request is sent
-    Then the status is 200
-    And every NHS number in the body passes modulus 11

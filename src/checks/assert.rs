@@ -188,6 +188,20 @@ pub fn header_absent(exchange: &Exchange, name: &str) -> Result<(), Halt> {
     }
 }
 
+pub fn header_is(exchange: &Exchange, name: &str, expected: &str) -> Result<(), Halt> {
+    let response = response(exchange)?;
+    match response.header(name) {
+        Some(value) if value.trim().eq_ignore_ascii_case(expected) => Ok(()),
+        other => Err(
+            Failure::new(format!("the response header {name} is not {expected}"))
+                .expected(format!("{name}: {expected}"))
+                .actual(other.map_or(format!("no {name} header"), |v| format!("{name}: {v}")))
+                .exchange(&exchange.id)
+                .into(),
+        ),
+    }
+}
+
 /// An error response carries a FHIR OperationOutcome in a FHIR JSON media type.
 pub fn operation_outcome(exchange: &Exchange) -> Result<&Value, Halt> {
     let response = response(exchange)?;

@@ -4,7 +4,10 @@
 
 pub mod assert;
 pub mod capability;
+pub mod content;
+pub mod openapi;
 pub mod passive;
+pub mod search;
 
 pub use assert::Halt;
 pub use passive::{PASSIVE_CHECKS, PassiveCheck, PassiveContext, run_passive_checks};

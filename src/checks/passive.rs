@@ -1,8 +1,13 @@
 //! Passive checks: rules judged on every exchange of the run, not on one chosen request. A
 //! server that gets a rule right on the happy path but wrong on an error path is caught.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use serde_json::Value;
+
+use super::content::{self, Judgement};
+use super::openapi::OpenApi;
 use crate::catalogue::Profile;
 use crate::fhir::path::JsonPath;
 use crate::fhir::schema::FhirSchema;
@@ -16,6 +21,66 @@ const FAILURE_LIMIT: usize = 25;
 pub struct PassiveContext {
     pub schema: Arc<FhirSchema>,
     pub profile: Profile,
+    /// The FHIR base URL of the target, to relate request paths to documented operations.
+    pub base_url: String,
+    /// The supplier's OpenAPI document, when one was given.
+    pub openapi: Option<Arc<OpenApi>>,
+}
+
+/// What a check concluded about one exchange.
+pub struct Judged {
+    pub result: Result<(), Failure>,
+    /// Something worth telling the reader that does not fail the rule.
+    pub note: Option<String>,
+}
+
+impl Judged {
+    pub fn pass() -> Self {
+        Self {
+            result: Ok(()),
+            note: None,
+        }
+    }
+
+    pub fn fail(failure: Failure) -> Self {
+        Self {
+            result: Err(failure),
+            note: None,
+        }
+    }
+
+    fn from_problems(
+        exchange: &Exchange,
+        what: &str,
+        expected: &str,
+        problems: Vec<String>,
+    ) -> Self {
+        if problems.is_empty() {
+            return Self::pass();
+        }
+        let shown: Vec<&String> = problems.iter().take(5).collect();
+        let more = if problems.len() > 5 {
+            format!(" (+{} more)", problems.len() - 5)
+        } else {
+            String::new()
+        };
+        Self::fail(
+            Failure::new(format!(
+                "{} {what}: {}",
+                exchange.summary_request(),
+                problems[0]
+            ))
+            .expected(expected)
+            .actual(format!(
+                "{}{more}",
+                shown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+        )
+    }
 }
 
 /// A rule judged per exchange. `judge` returns `None` when the exchange is not one the rule is
@@ -24,8 +89,67 @@ pub struct PassiveCheck {
     pub id: &'static str,
     pub requirement: &'static str,
     pub summary: &'static str,
-    pub judge: fn(&Exchange, &PassiveContext) -> Option<Result<(), Failure>>,
+    pub judge: fn(&Exchange, &PassiveContext) -> Option<Judged>,
 }
+
+macro_rules! content_check {
+    ($name:ident, $rule:path, $what:literal, $expected:literal) => {
+        fn $name(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+            let body = exchange.response.as_ref()?.resource()?;
+            let judgement: Judgement = $rule(body);
+            judgement.map(|problems| Judged::from_problems(exchange, $what, $expected, problems))
+        }
+    };
+}
+
+content_check!(
+    nhs_number_shape,
+    content::nhs_number_identifiers,
+    "returned a malformed NHS number identifier",
+    "at most one NHS number identifier per Patient, 10 digits, no spaces"
+);
+content_check!(
+    verification_status,
+    content::verification_status,
+    "returned an invalid NHS number verification status",
+    "the UK Core verification status extension and code system"
+);
+content_check!(
+    ods_codes,
+    content::ods_identifiers,
+    "returned an organisation not identified by an ODS code",
+    "ODS code systems with upper-case alphanumeric codes"
+);
+content_check!(
+    identifier_systems,
+    content::identifier_systems,
+    "returned a deprecated or unknown identifier system",
+    "no http://fhir.nhs.net systems; national practitioner identifier systems"
+);
+content_check!(
+    snomed,
+    content::snomed_codings,
+    "returned an invalid SNOMED CT coding",
+    "system http://snomed.info/sct with valid SCTIDs"
+);
+content_check!(
+    dmd,
+    content::medication_codes,
+    "returned a medicine not coded with dm+d",
+    "medicines coded with valid dm+d identifiers"
+);
+content_check!(
+    displays,
+    content::coding_displays,
+    "returned a coding without a display",
+    "every SNOMED CT and dm+d coding has a display or text"
+);
+content_check!(
+    meta,
+    content::resource_meta,
+    "returned a resource without full meta",
+    "meta.versionId, meta.lastUpdated and meta.profile"
+);
 
 pub static PASSIVE_CHECKS: &[PassiveCheck] = &[
     PassiveCheck {
@@ -35,10 +159,58 @@ pub static PASSIVE_CHECKS: &[PassiveCheck] = &[
         judge: schema_valid,
     },
     PassiveCheck {
+        id: "fhir.meta",
+        requirement: "IOP-FHIR-008",
+        summary: "every resource returned carries meta.versionId, meta.lastUpdated and meta.profile",
+        judge: meta,
+    },
+    PassiveCheck {
         id: "ukcore.nhs-number-checksum",
         requirement: "IOP-UKC-002",
         summary: "every NHS number identifier in every response passes the modulus 11 check",
         judge: nhs_numbers_valid,
+    },
+    PassiveCheck {
+        id: "ukcore.nhs-number-identifier",
+        requirement: "IOP-UKC-001",
+        summary: "every Patient carries at most one NHS number identifier, 10 digits with no spaces",
+        judge: nhs_number_shape,
+    },
+    PassiveCheck {
+        id: "ukcore.verification-status",
+        requirement: "IOP-UKC-004",
+        summary: "NHS number verification status uses the UK Core extension and code systems",
+        judge: verification_status,
+    },
+    PassiveCheck {
+        id: "ukcore.ods-codes",
+        requirement: "IOP-UKC-005",
+        summary: "organisations are identified by upper-case ODS codes in the ODS naming systems",
+        judge: ods_codes,
+    },
+    PassiveCheck {
+        id: "ukcore.identifier-systems",
+        requirement: "IOP-UKC-006",
+        summary: "no deprecated http://fhir.nhs.net systems; practitioners use national identifier systems",
+        judge: identifier_systems,
+    },
+    PassiveCheck {
+        id: "terminology.snomed",
+        requirement: "IOP-TERM-001",
+        summary: "SNOMED CT codings use http://snomed.info/sct and syntactically valid SCTIDs (Verhoeff, partition)",
+        judge: snomed,
+    },
+    PassiveCheck {
+        id: "terminology.dmd",
+        requirement: "IOP-TERM-002",
+        summary: "medicines are coded with valid dm+d identifiers, not free text",
+        judge: dmd,
+    },
+    PassiveCheck {
+        id: "terminology.display",
+        requirement: "IOP-TERM-003",
+        summary: "SNOMED CT and dm+d codings carry a display or text",
+        judge: displays,
     },
     PassiveCheck {
         id: "api.error-operation-outcome",
@@ -47,10 +219,40 @@ pub static PASSIVE_CHECKS: &[PassiveCheck] = &[
         judge: errors_are_operation_outcomes,
     },
     PassiveCheck {
+        id: "api.error-issues",
+        requirement: "API-ERR-002",
+        summary: "every error OperationOutcome has issues with valid severities and IssueType codes, one of them error or fatal",
+        judge: error_issues,
+    },
+    PassiveCheck {
+        id: "api.spine-error-code",
+        requirement: "API-ERR-003",
+        summary: "every error OperationOutcome carries one Spine error code with a display, from a Spine code system",
+        judge: spine_error_code,
+    },
+    PassiveCheck {
+        id: "api.status-matches-code",
+        requirement: "API-ERR-004",
+        summary: "the HTTP status agrees with the Spine error code (catalogue table)",
+        judge: status_matches_code,
+    },
+    PassiveCheck {
         id: "api.request-id-echo",
         requirement: "API-HDR-001",
         summary: "every response mirrors the X-Request-ID UUID its request carried",
         judge: request_id_echoed,
+    },
+    PassiveCheck {
+        id: "api.etag-version",
+        requirement: "API-HDR-005",
+        summary: "every successful read carries a weak ETag equal to meta.versionId",
+        judge: etag_matches_version,
+    },
+    PassiveCheck {
+        id: "openapi.response-conformance",
+        requirement: "API-DOC-002",
+        summary: "every response matches the supplier's OpenAPI document: status, content type, body schema, required headers",
+        judge: openapi_conformance,
     },
 ];
 
@@ -62,19 +264,25 @@ pub fn run_passive_checks(
 ) -> Vec<CheckResult> {
     let mut results = Vec::new();
     for check in PASSIVE_CHECKS.iter().filter(|c| selected(c.requirement)) {
+        let Ok(requirement) = check.requirement.parse() else {
+            continue;
+        };
         let mut examined = 0;
         let mut failures = Vec::new();
         let mut failed = 0usize;
+        let mut notes = BTreeSet::new();
         for exchange in exchanges.iter().filter(|e| e.response.is_some()) {
-            match (check.judge)(exchange, context) {
-                None => {}
-                Some(Ok(())) => examined += 1,
-                Some(Err(failure)) => {
-                    examined += 1;
-                    failed += 1;
-                    if failures.len() < FAILURE_LIMIT {
-                        failures.push(failure.exchange(&exchange.id));
-                    }
+            let Some(judged) = (check.judge)(exchange, context) else {
+                continue;
+            };
+            examined += 1;
+            if let Some(note) = judged.note {
+                notes.insert(note);
+            }
+            if let Err(failure) = judged.result {
+                failed += 1;
+                if failures.len() < FAILURE_LIMIT {
+                    failures.push(failure.exchange(&exchange.id));
                 }
             }
         }
@@ -85,10 +293,7 @@ pub fn run_passive_checks(
             )));
         }
         let (verdict, reason) = match (examined, failed) {
-            (0, _) => (
-                Verdict::Skipped,
-                Some("no exchange of this run was one the check applies to".to_owned()),
-            ),
+            (0, _) => (Verdict::Skipped, Some(skip_reason(check, context))),
             (_, 0) => (Verdict::Pass, None),
             _ => (
                 Verdict::Fail,
@@ -97,29 +302,29 @@ pub fn run_passive_checks(
         };
         results.push(CheckResult {
             check: check.id.to_owned(),
-            requirement: check
-                .requirement
-                .parse()
-                .unwrap_or_else(|_| unreachable_id()),
+            requirement,
             verdict,
             examined,
             reason,
             failures,
+            notes: notes.into_iter().take(10).collect(),
         });
     }
     results
 }
 
-fn unreachable_id() -> crate::catalogue::RequirementId {
-    // Only reached if a static check id were malformed, which a unit test rules out.
-    "GOV-ASR-001".parse().unwrap_or_else(|_| unreachable!())
+fn skip_reason(check: &PassiveCheck, context: &PassiveContext) -> String {
+    if check.id.starts_with("openapi.") && context.openapi.is_none() {
+        return "no OpenAPI document was given (--openapi FILE|URL)".into();
+    }
+    "no exchange of this run was one the check applies to".into()
 }
 
-fn schema_valid(exchange: &Exchange, context: &PassiveContext) -> Option<Result<(), Failure>> {
+fn schema_valid(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
     let response = exchange.response.as_ref()?;
     let resource = response.resource()?;
     if context.schema.is_valid(resource) {
-        return Some(Ok(()));
+        return Some(Judged::pass());
     }
     let issues = context.schema.validate(resource);
     let first = issues.first()?;
@@ -128,37 +333,25 @@ fn schema_valid(exchange: &Exchange, context: &PassiveContext) -> Option<Result<
         .take(5)
         .map(|i| format!("{}: {}", i.location, i.message))
         .collect();
-    Some(Err(Failure::new(format!(
-        "{} returned a {} that breaks the FHIR R4 schema in {} place(s)",
-        exchange.summary_request(),
-        response.resource_type().unwrap_or("resource"),
-        issues.len()
+    Some(Judged::fail(
+        Failure::new(format!(
+            "{} returned a {} that breaks the FHIR R4 schema in {} place(s), first at {}",
+            exchange.summary_request(),
+            response.resource_type().unwrap_or("resource"),
+            issues.len(),
+            first.location
+        ))
+        .expected("valid against the FHIR R4 JSON schema")
+        .actual(if issues.len() > 5 {
+            format!("{} (+{} more)", listed.join("; "), issues.len() - 5)
+        } else {
+            listed.join("; ")
+        }),
     ))
-    .expected("valid against the FHIR R4 JSON schema")
-    .actual(if issues.len() > 5 {
-        format!("{} (+{} more)", listed.join("; "), issues.len() - 5)
-    } else {
-        listed.join("; ")
-    })
-    .exchange(&exchange.id)
-    .tap_location(&first.location)))
 }
 
-trait TapLocation {
-    fn tap_location(self, location: &str) -> Self;
-}
-
-impl TapLocation for Failure {
-    // The first location leads the message, so the table shows where to look.
-    fn tap_location(mut self, location: &str) -> Self {
-        self.message = format!("{} (first at {location})", self.message);
-        self
-    }
-}
-
-fn nhs_numbers_valid(exchange: &Exchange, _: &PassiveContext) -> Option<Result<(), Failure>> {
-    let response = exchange.response.as_ref()?;
-    let body = response.body.json()?;
+fn nhs_numbers_valid(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let body = exchange.response.as_ref()?.body.json()?;
     let found = nhs_number::find_identifiers(body, &JsonPath::resource_root(body));
     if found.is_empty() {
         return None;
@@ -172,22 +365,26 @@ fn nhs_numbers_valid(exchange: &Exchange, _: &PassiveContext) -> Option<Result<(
             None => Some(format!("{} has no string value", path.fhirpath())),
         })
         .collect();
-    if bad.is_empty() {
-        return Some(Ok(()));
-    }
-    Some(Err(Failure::new(format!(
-        "{} returned {} invalid NHS number(s)",
-        exchange.summary_request(),
-        bad.len()
+    Some(Judged::from_problems(
+        exchange,
+        "returned an invalid NHS number",
+        "every NHS number passes modulus 11",
+        bad,
     ))
-    .expected("every NHS number passes modulus 11")
-    .actual(bad.join("; "))))
 }
 
-fn errors_are_operation_outcomes(
-    exchange: &Exchange,
-    _: &PassiveContext,
-) -> Option<Result<(), Failure>> {
+/// The error response's OperationOutcome, if the exchange is an error answered with one.
+fn error_outcome(exchange: &Exchange) -> Option<&Value> {
+    let response = exchange.response.as_ref()?;
+    if response.status < 400 || matches!(response.status, 495 | 496) {
+        return None;
+    }
+    response
+        .resource()
+        .filter(|r| outcome::is_operation_outcome(r))
+}
+
+fn errors_are_operation_outcomes(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
     let response = exchange.response.as_ref()?;
     // 495/496 are TLS-layer client-certificate answers; HEAD responses have no body by definition.
     if response.status < 400
@@ -197,23 +394,22 @@ fn errors_are_operation_outcomes(
         return None;
     }
     if response.status >= 500 {
-        return Some(Err(Failure::new(format!(
-            "{} caused a server error",
-            exchange.summary_request()
-        ))
-        .expected("no client request causes a 5xx")
-        .actual(format!("HTTP {}", response.status))));
+        return Some(Judged::fail(
+            Failure::new(format!(
+                "{} caused a server error",
+                exchange.summary_request()
+            ))
+            .expected("no client request causes a 5xx")
+            .actual(format!("HTTP {}", response.status)),
+        ));
     }
     let media_type = response.media_type();
     let is_fhir_json = matches!(
         media_type.as_deref(),
         Some("application/fhir+json" | "application/json")
     );
-    let is_outcome = response
-        .resource()
-        .is_some_and(outcome::is_operation_outcome);
-    if is_fhir_json && is_outcome {
-        return Some(Ok(()));
+    if is_fhir_json && error_outcome(exchange).is_some() {
+        return Some(Judged::pass());
     }
     let actual = match (media_type, response.resource_type()) {
         (None, _) if response.body.is_empty() => "an empty body with no Content-Type".to_owned(),
@@ -227,35 +423,158 @@ fn errors_are_operation_outcomes(
             crate::checks::assert::preview(&response.body.text())
         ),
     };
-    Some(Err(Failure::new(format!(
-        "the {} error from {} is not a FHIR OperationOutcome",
-        response.status,
-        exchange.summary_request()
+    Some(Judged::fail(
+        Failure::new(format!(
+            "the {} error from {} is not a FHIR OperationOutcome",
+            response.status,
+            exchange.summary_request()
+        ))
+        .expected("an OperationOutcome as application/fhir+json")
+        .actual(actual),
     ))
-    .expected("an OperationOutcome as application/fhir+json")
-    .actual(actual)))
 }
 
-fn request_id_echoed(exchange: &Exchange, _: &PassiveContext) -> Option<Result<(), Failure>> {
+fn error_issues(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let outcome = error_outcome(exchange)?;
+    Some(Judged::from_problems(
+        exchange,
+        "returned an OperationOutcome with invalid issues",
+        "issues with a severity, an IssueType code, and at least one error or fatal",
+        content::outcome_issues(outcome),
+    ))
+}
+
+fn spine_error_code(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let outcome = error_outcome(exchange)?;
+    let (problems, notes) = content::spine_coding(outcome);
+    let mut judged = Judged::from_problems(
+        exchange,
+        "returned an OperationOutcome without a proper Spine error code",
+        "one details.coding per error issue, from a Spine error code system, with code and display",
+        problems,
+    );
+    judged.note = notes.into_iter().next();
+    Some(judged)
+}
+
+fn status_matches_code(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let outcome = error_outcome(exchange)?;
+    let status = exchange.status()?;
+    let codes = outcome::spine_codes(outcome);
+    let tabled: Vec<(String, Vec<u16>)> = codes
+        .iter()
+        .map(|c| (c.clone(), outcome::statuses_for(c)))
+        .filter(|(_, statuses)| !statuses.is_empty())
+        .collect();
+    if tabled.is_empty() {
+        return None;
+    }
+    let mismatched: Vec<String> = tabled
+        .iter()
+        .filter(|(_, statuses)| !statuses.contains(&status))
+        .map(|(code, statuses)| {
+            let expected: Vec<String> = statuses.iter().map(u16::to_string).collect();
+            format!(
+                "{code} belongs with HTTP {}, not {status}",
+                expected.join(" or ")
+            )
+        })
+        .collect();
+    Some(Judged::from_problems(
+        exchange,
+        "returned a Spine code that contradicts its HTTP status",
+        "the HTTP status the Spine code is documented for",
+        mismatched,
+    ))
+}
+
+fn request_id_echoed(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
     let response = exchange.response.as_ref()?;
     let sent = exchange.request.header("x-request-id")?;
     // Only well-formed ids are owed an echo: a deliberately bad id is API-HDR-002's business.
     uuid::Uuid::parse_str(sent).ok()?;
-    match response.header("x-request-id") {
-        Some(received) if received == sent => Some(Ok(())),
-        Some(received) => Some(Err(Failure::new(format!(
-            "{} changed X-Request-ID",
-            exchange.summary_request()
-        ))
-        .expected(format!("X-Request-ID: {sent}"))
-        .actual(format!("X-Request-ID: {received}")))),
-        None => Some(Err(Failure::new(format!(
-            "{} did not echo X-Request-ID",
-            exchange.summary_request()
-        ))
-        .expected(format!("X-Request-ID: {sent}"))
-        .actual("no X-Request-ID header"))),
+    Some(match response.header("x-request-id") {
+        Some(received) if received == sent => Judged::pass(),
+        Some(received) => Judged::fail(
+            Failure::new(format!(
+                "{} changed X-Request-ID",
+                exchange.summary_request()
+            ))
+            .expected(format!("X-Request-ID: {sent}"))
+            .actual(format!("X-Request-ID: {received}")),
+        ),
+        None => Judged::fail(
+            Failure::new(format!(
+                "{} did not echo X-Request-ID",
+                exchange.summary_request()
+            ))
+            .expected(format!("X-Request-ID: {sent}"))
+            .actual("no X-Request-ID header"),
+        ),
+    })
+}
+
+/// A read is `GET [base]/<Type>/<id>` answered 200 with that type.
+fn is_read(exchange: &Exchange, base_url: &str) -> bool {
+    let path = exchange.request.url.split('?').next().unwrap_or("");
+    let Some(rest) = path.strip_prefix(base_url.trim_end_matches('/')) else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    exchange.request.method == "GET"
+        && segments.len() == 2
+        && segments[0]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase())
+        && exchange
+            .response
+            .as_ref()
+            .is_some_and(|r| r.status == 200 && r.resource_type() == Some(segments[0]))
+}
+
+fn etag_matches_version(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
+    if !is_read(exchange, &context.base_url) {
+        return None;
     }
+    let response = exchange.response.as_ref()?;
+    let version = response
+        .resource()?
+        .pointer("/meta/versionId")
+        .and_then(Value::as_str);
+    let etag = response.header("etag");
+    let expected = version.map_or("an ETag W/\"<meta.versionId>\"".to_owned(), |v| {
+        format!("ETag: W/\"{v}\"")
+    });
+    let inner = etag
+        .and_then(|e| e.strip_prefix("W/\""))
+        .and_then(|e| e.strip_suffix('"'));
+    Some(match (inner, version) {
+        (Some(inner), Some(version)) if inner == version => Judged::pass(),
+        _ => Judged::fail(
+            Failure::new(format!(
+                "{} returned an ETag that does not carry meta.versionId",
+                exchange.summary_request()
+            ))
+            .expected(expected)
+            .actual(format!(
+                "{}; meta.versionId {}",
+                etag.map_or("no ETag".to_owned(), |e| format!("ETag: {e}")),
+                version.unwrap_or("missing")
+            )),
+        ),
+    })
+}
+
+fn openapi_conformance(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
+    let openapi = context.openapi.as_ref()?;
+    let problems = openapi.judge(exchange, &context.base_url)?;
+    Some(Judged::from_problems(
+        exchange,
+        "does not match the OpenAPI document",
+        "a response the OpenAPI document declares",
+        problems,
+    ))
 }
 
 #[cfg(test)]
@@ -267,12 +586,14 @@ mod tests {
         PassiveContext {
             schema: FhirSchema::embedded().unwrap(),
             profile: Profile::Apim,
+            base_url: "http://127.0.0.1:1/FHIR/R4".into(),
+            openapi: None,
         }
     }
 
     fn judge(id: &str, exchange: &Exchange) -> Option<Result<(), Failure>> {
         let check = PASSIVE_CHECKS.iter().find(|c| c.id == id).unwrap();
-        (check.judge)(exchange, &context())
+        (check.judge)(exchange, &context()).map(|j| j.result)
     }
 
     #[test]
@@ -390,6 +711,40 @@ mod tests {
     }
 
     #[test]
+    fn spine_codes_must_agree_with_status() {
+        let outcome = |code: &str| {
+            format!(
+                r#"{{"resourceType":"OperationOutcome","issue":[{{"severity":"error","code":"not-found","details":{{"coding":[{{"system":"{}","code":"{code}","display":"x"}}]}}}}]}}"#,
+                outcome::APIM_SPINE_SYSTEM
+            )
+        };
+        assert!(
+            judge(
+                "api.status-matches-code",
+                &exchange(404, &[FHIR_JSON], &outcome("RESOURCE_NOT_FOUND"))
+            )
+            .unwrap()
+            .is_ok()
+        );
+        assert!(
+            judge(
+                "api.status-matches-code",
+                &exchange(404, &[FHIR_JSON], &outcome("BAD_REQUEST"))
+            )
+            .unwrap()
+            .is_err()
+        );
+        assert!(
+            judge(
+                "api.status-matches-code",
+                &exchange(405, &[FHIR_JSON], &outcome("METHOD_NOT_ALLOWED"))
+            )
+            .is_none(),
+            "codes outside the table are not judged"
+        );
+    }
+
+    #[test]
     fn request_ids_must_come_back_when_they_were_uuids() {
         let id = "0b7ab2a6-5d84-4bd2-a1f8-3b4bd1b3d5a9";
         assert!(
@@ -407,5 +762,40 @@ mod tests {
         );
         let bad_id = exchange_with_request(&[("X-Request-ID", "1234")], 400, &[], "");
         assert!(judge("api.request-id-echo", &bad_id).is_none());
+    }
+
+    #[test]
+    fn reads_need_an_etag_equal_to_the_version() {
+        let body = r#"{"resourceType":"Patient","id":"1","meta":{"versionId":"2"}}"#;
+        assert!(
+            judge(
+                "api.etag-version",
+                &exchange(200, &[FHIR_JSON, ("etag", "W/\"2\"")], body)
+            )
+            .unwrap()
+            .is_ok()
+        );
+        assert!(
+            judge(
+                "api.etag-version",
+                &exchange(200, &[FHIR_JSON, ("etag", "\"2\"")], body)
+            )
+            .unwrap()
+            .is_err(),
+            "strong ETag"
+        );
+        assert!(
+            judge(
+                "api.etag-version",
+                &exchange(200, &[FHIR_JSON, ("etag", "W/\"3\"")], body)
+            )
+            .unwrap()
+            .is_err()
+        );
+        assert!(
+            judge("api.etag-version", &exchange(200, &[FHIR_JSON], body))
+                .unwrap()
+                .is_err()
+        );
     }
 }

@@ -41,6 +41,38 @@ pub struct ConfigFile {
     pub run: RunSection,
     #[serde(default)]
     pub data: DataSection,
+    #[serde(default)]
+    pub gpc: GpcSettings,
+}
+
+/// GP Connect / Spine Secure Proxy settings, used under the gpc profile. Defaults are the GP
+/// Connect provider test pack's ASIDs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpcSettings {
+    /// `Ssp-From`: the consumer system's ASID.
+    #[serde(default = "default_consumer_asid")]
+    pub consumer_asid: String,
+    /// `Ssp-To`: the provider's ASID.
+    #[serde(default = "default_provider_asid")]
+    pub provider_asid: String,
+}
+
+fn default_consumer_asid() -> String {
+    "200000000359".into()
+}
+
+fn default_provider_asid() -> String {
+    "918999198738".into()
+}
+
+impl Default for GpcSettings {
+    fn default() -> Self {
+        Self {
+            consumer_asid: default_consumer_asid(),
+            provider_asid: default_provider_asid(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -60,6 +92,8 @@ pub struct RunSection {
     pub timeout_seconds: Option<f64>,
     pub body_limit_bytes: Option<usize>,
     pub allow_writes: Option<bool>,
+    /// The supplier's OpenAPI document: a file path or an http(s) URL.
+    pub openapi: Option<String>,
 }
 
 /// Test data by role. The defaults are the public PDS sandbox numbers.
@@ -68,6 +102,29 @@ pub struct RunSection {
 pub struct DataSection {
     #[serde(default)]
     pub patient: BTreeMap<PatientRole, PatientData>,
+    #[serde(default)]
+    pub search: SearchData,
+}
+
+/// Values searches use.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchData {
+    /// A family name several test patients share (paging and date-prefix searches).
+    #[serde(default = "default_family")]
+    pub family: String,
+}
+
+fn default_family() -> String {
+    "Smith".into()
+}
+
+impl Default for SearchData {
+    fn default() -> Self {
+        Self {
+            family: default_family(),
+        }
+    }
 }
 
 /// The roles scenarios refer to (`{patient:existing}` in a feature file).
@@ -82,14 +139,17 @@ pub enum PatientRole {
     Invalid,
     /// A restricted (sensitive) patient.
     Restricted,
+    /// A patient with clinical records (allergies, medications) on the target.
+    WithRecords,
 }
 
 impl PatientRole {
-    pub const ALL: [PatientRole; 4] = [
+    pub const ALL: [PatientRole; 5] = [
         PatientRole::Existing,
         PatientRole::Absent,
         PatientRole::Invalid,
         PatientRole::Restricted,
+        PatientRole::WithRecords,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +158,7 @@ impl PatientRole {
             PatientRole::Absent => "absent",
             PatientRole::Invalid => "invalid",
             PatientRole::Restricted => "restricted",
+            PatientRole::WithRecords => "with-records",
         }
     }
 
@@ -111,6 +172,7 @@ impl PatientRole {
             PatientRole::Absent => "9111231130",
             PatientRole::Invalid => "9000000000",
             PatientRole::Restricted => "9000000025",
+            PatientRole::WithRecords => "9000000009",
         }
     }
 }
@@ -133,6 +195,7 @@ impl PatientData {
 #[derive(Debug, Clone)]
 pub struct TestData {
     patients: BTreeMap<PatientRole, PatientData>,
+    pub search: SearchData,
 }
 
 impl TestData {
@@ -149,7 +212,10 @@ impl TestData {
                 });
             patients.insert(role, data);
         }
-        Self { patients }
+        Self {
+            patients,
+            search: section.search.clone(),
+        }
     }
 
     pub fn patient(&self, role: PatientRole) -> &PatientData {

@@ -5,6 +5,8 @@ pub mod nhs_number;
 pub mod outcome;
 pub mod path;
 pub mod schema;
+pub mod terminology;
+pub mod walk;
 
 /// The NHS number identifier system (UK Core `nhsNumber` slice).
 pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";

@@ -32,7 +32,6 @@ pub const STATUS_FOR_SPINE_CODE: &[(u16, &[&str])] = &[
             "UNSUPPORTED_SERVICE",
             "VALIDATION_ERROR",
             "INVALID_UPDATE",
-            "INVALID_PARAMETER",
         ],
     ),
     (401, &["ACCESS_DENIED"]),
@@ -57,13 +56,9 @@ pub const STATUS_FOR_SPINE_CODE: &[(u16, &[&str])] = &[
             "INVALIDATED_RESOURCE",
         ],
     ),
-    (405, &["METHOD_NOT_ALLOWED", "INVALID_METHOD"]),
-    (406, &["NOT_ACCEPTABLE", "UNSUPPORTED_MEDIA_TYPE"]),
     (408, &["UNABLE_TO_CALL_SERVICE"]),
     (409, &["RESOURCE_VERSION_MISMATCH", "DUPLICATE_REJECTED"]),
     (412, &["PRECONDITION_FAILED"]),
-    (413, &["PAYLOAD_TOO_LARGE", "BAD_REQUEST"]),
-    (415, &["UNSUPPORTED_MEDIA_TYPE"]),
     (
         422,
         &[

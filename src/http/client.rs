@@ -25,12 +25,10 @@ pub enum HttpError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the CA certificate {path} is not a PEM certificate")]
-    InvalidCaCert {
-        path: PathBuf,
-        #[source]
-        source: reqwest::Error,
-    },
+    #[error("the CA certificate {path} is not a PEM certificate: {message}")]
+    InvalidCaCert { path: PathBuf, message: String },
+    #[error("TLS settings: {0}")]
+    Tls(String),
     #[error("failed to build the HTTP client")]
     Build(#[source] reqwest::Error),
 }
@@ -73,6 +71,10 @@ pub struct RequestSpec {
     pub body: Option<Vec<u8>>,
     pub with_credentials: bool,
     pub request_id: RequestIdMode,
+    /// How the X-Request-ID header name is written (only visible on the wire with `raw`).
+    pub request_id_header: String,
+    /// Send through the hand-written HTTP/1.1 client: header names exactly as written.
+    pub raw: bool,
 }
 
 impl RequestSpec {
@@ -86,6 +88,8 @@ impl RequestSpec {
             body: None,
             with_credentials: true,
             request_id: RequestIdMode::Fresh,
+            request_id_header: "X-Request-ID".into(),
+            raw: false,
         }
     }
 
@@ -108,6 +112,8 @@ pub struct HttpClient {
     options: Arc<ClientOptions>,
     log: Arc<ExchangeLog>,
     in_flight: Arc<Semaphore>,
+    /// TLS for hand-written requests (HTTP/1.1 only).
+    raw_tls: Arc<rustls::ClientConfig>,
 }
 
 impl HttpClient {
@@ -128,19 +134,9 @@ impl HttpClient {
             .no_proxy()
             .user_agent(concat!("mts/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(options.max_in_flight.max(1));
-        if let Some(path) = &options.ca_cert {
-            let pem = std::fs::read(path).map_err(|source| HttpError::ReadCaCert {
-                path: path.clone(),
-                source,
-            })?;
-            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|source| {
-                HttpError::InvalidCaCert {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
-            builder = builder.add_root_certificate(certificate);
-        }
+        let tls = super::tls::client_config(options.ca_cert.as_deref(), true)?;
+        let raw_tls = super::tls::client_config(options.ca_cert.as_deref(), false)?;
+        builder = builder.tls_backend_preconfigured((*tls).clone());
         let client = builder.build().map_err(HttpError::Build)?;
         let in_flight = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
         Ok(Self {
@@ -149,6 +145,7 @@ impl HttpClient {
             options: Arc::new(options),
             log,
             in_flight,
+            raw_tls,
         })
     }
 
@@ -211,20 +208,34 @@ impl HttpClient {
                 .map(|b| redactor.text(&String::from_utf8_lossy(&truncate(b, 64 * 1024)))),
         };
 
-        let outcome = tokio::time::timeout(
-            self.options.timeout + Duration::from_millis(250),
-            self.perform(&spec.method, &url, &headers, spec.body.clone()),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(TransportError {
-                kind: TransportErrorKind::Timeout,
-                message: format!(
-                    "no complete response within {} s",
-                    self.options.timeout.as_secs_f64()
-                ),
+        let outcome =
+            tokio::time::timeout(self.options.timeout + Duration::from_millis(250), async {
+                if spec.raw {
+                    super::raw::exchange(
+                        &url,
+                        &spec.method,
+                        &headers,
+                        spec.body.as_deref(),
+                        &self.raw_tls,
+                        self.options.timeout,
+                        self.options.body_limit,
+                    )
+                    .await
+                } else {
+                    self.perform(&spec.method, &url, &headers, spec.body.clone())
+                        .await
+                }
             })
-        });
+            .await
+            .unwrap_or_else(|_| {
+                Err(TransportError {
+                    kind: TransportErrorKind::Timeout,
+                    message: format!(
+                        "no complete response within {} s",
+                        self.options.timeout.as_secs_f64()
+                    ),
+                })
+            });
         let (response, error) = match outcome {
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error)),
@@ -263,9 +274,14 @@ impl HttpClient {
         let mut headers = Vec::new();
         match &spec.request_id {
             RequestIdMode::Fresh if !omitted("x-request-id") => {
-                headers.push(("X-Request-ID".to_owned(), uuid::Uuid::new_v4().to_string()));
+                headers.push((
+                    spec.request_id_header.clone(),
+                    uuid::Uuid::new_v4().to_string(),
+                ));
             }
-            RequestIdMode::Value(value) => headers.push(("X-Request-ID".to_owned(), value.clone())),
+            RequestIdMode::Value(value) => {
+                headers.push((spec.request_id_header.clone(), value.clone()))
+            }
             _ => {}
         }
         if spec.with_credentials

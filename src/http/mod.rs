@@ -3,7 +3,9 @@
 
 mod client;
 mod exchange;
+mod raw;
 mod redact;
+mod tls;
 
 pub use client::{ClientOptions, HttpClient, HttpError, RequestIdMode, RequestSpec};
 pub use exchange::{

@@ -138,6 +138,10 @@ pub struct ScenarioResult {
     pub step: Option<String>,
     pub exchanges: Vec<ExchangeId>,
     pub duration_ms: u64,
+    /// What the scenario observed that a reader should know, e.g. which of two behaviours the
+    /// NHS sources allow the server chose.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl ScenarioResult {
@@ -158,6 +162,10 @@ pub struct CheckResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub failures: Vec<Failure>,
+    /// Observations that do not fail the rule but a reader should know (which profile rule
+    /// applied, codes outside mts's lists…).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,6 +199,8 @@ pub struct RequirementResult {
     pub scenarios: Vec<ScenarioRef>,
     pub checks: Vec<CheckRef>,
     pub failures: Vec<FailureRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A failure with where it came from (a scenario location or a check id).

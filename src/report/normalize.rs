@@ -10,18 +10,18 @@ const TIME_KEYS: &[&str] = &["started", "duration_ms", "elapsed_ms"];
 
 pub fn normalized_json(report: &Report) -> Value {
     let mut value = serde_json::to_value(report).unwrap_or(Value::Null);
-    normalize(&mut value, None);
+    normalize(&mut value);
     value
 }
 
-fn normalize(value: &mut Value, key: Option<&str>) {
+fn normalize(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
                 if TIME_KEYS.contains(&k.as_str()) {
                     *v = Value::String(format!("<{k}>"));
                 } else {
-                    normalize(v, Some(k));
+                    normalize(v);
                 }
             }
         }
@@ -34,7 +34,7 @@ fn normalize(value: &mut Value, key: Option<&str>) {
                 return;
             }
             for item in items {
-                normalize(item, key);
+                normalize(item);
             }
         }
         Value::String(text) => *text = normalize_text(text),

@@ -1,8 +1,11 @@
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
 
 use crate::catalogue::Profile;
-use crate::config::TestData;
-use crate::http::HttpClient;
+use crate::checks::openapi::OpenApi;
+use crate::config::{GpcSettings, TestData};
+use crate::http::{Exchange, ExchangeId, HttpClient, RequestSpec};
 use crate::report::ScenarioResult;
 
 /// What every scenario of one run shares.
@@ -12,6 +15,13 @@ pub struct RunContext {
     pub data: TestData,
     pub profile: Profile,
     pub allow_writes: bool,
+    pub gpc: GpcSettings,
+    /// The supplier's OpenAPI document: parsed, or why it could not be.
+    pub openapi: Option<Result<Arc<OpenApi>, String>>,
+    /// The exchange that fetched the OpenAPI document, when it came from a URL.
+    pub openapi_exchange: Option<ExchangeId>,
+    /// The server's CapabilityStatement, read once for every scenario that needs it.
+    capability: tokio::sync::OnceCell<Option<Arc<Value>>>,
     pub(crate) results: Mutex<Vec<ScenarioResult>>,
 }
 
@@ -22,8 +32,65 @@ impl RunContext {
             data,
             profile,
             allow_writes,
+            gpc: GpcSettings::default(),
+            openapi: None,
+            openapi_exchange: None,
+            capability: tokio::sync::OnceCell::new(),
             results: Mutex::default(),
         }
+    }
+
+    /// Sends a request with the headers the profile requires of every client (GP Connect's
+    /// Spine Secure Proxy headers under gpc), unless the request sets or omits them itself.
+    pub async fn send_as(
+        &self,
+        id: ExchangeId,
+        label: &str,
+        mut spec: RequestSpec,
+    ) -> Arc<Exchange> {
+        if self.profile == Profile::Gpc {
+            let interaction = crate::gpc::interaction_id(&spec.method, &spec.target);
+            let defaults = [
+                ("Ssp-TraceID", uuid::Uuid::new_v4().to_string()),
+                ("Ssp-From", self.gpc.consumer_asid.clone()),
+                ("Ssp-To", self.gpc.provider_asid.clone()),
+                ("Ssp-InteractionID", interaction),
+            ];
+            for (name, value) in defaults {
+                let chosen = spec
+                    .headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name))
+                    || spec
+                        .omit_headers
+                        .iter()
+                        .any(|n| n.eq_ignore_ascii_case(name));
+                if !chosen {
+                    spec.headers.push((name.to_owned(), value));
+                }
+            }
+        }
+        self.http.send(id, label, &spec).await
+    }
+
+    /// The CapabilityStatement at `/metadata`, if the server publishes one.
+    pub async fn capability(&self) -> Option<Arc<Value>> {
+        self.capability
+            .get_or_init(|| async {
+                let exchange = self
+                    .send_as(
+                        ExchangeId("capability#1".into()),
+                        "read the CapabilityStatement",
+                        RequestSpec::get("metadata"),
+                    )
+                    .await;
+                let response = exchange.response.as_ref()?;
+                (response.status == 200 && response.resource_type() == Some("CapabilityStatement"))
+                    .then(|| response.body.json().cloned())
+                    .flatten()
+            })
+            .await
+            .clone()
     }
 
     pub(crate) fn record(&self, result: ScenarioResult) {

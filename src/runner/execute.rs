@@ -11,11 +11,13 @@ use super::context::RunContext;
 use super::plan::{Plan, Selection, SelectionError};
 use super::verdict::{RunMeta, assemble};
 use crate::catalogue::{self, Catalogue, CatalogueError, Profile};
+use crate::checks::openapi::OpenApi;
 use crate::checks::{Halt, PassiveContext, run_passive_checks};
-use crate::config::TestData;
+use crate::config::{GpcSettings, PatientRole, TestData};
 use crate::features::{Suite, SuiteError, scenario_info};
 use crate::fhir::schema::FhirSchema;
 use crate::http::{ClientOptions, ExchangeLog, HttpClient, HttpError, Redactor};
+use crate::http::{ExchangeId, RequestSpec};
 use crate::report::{Failure, Report, ScenarioResult, Verdict};
 use crate::sandbox::{self, Fault, SandboxOptions};
 use crate::steps::{MtsWorld, StepLibrary};
@@ -39,6 +41,10 @@ pub struct RunOptions {
     pub catalogue_dir: Option<PathBuf>,
     /// Faults for the embedded sandbox (ignored with a target).
     pub sandbox_faults: Vec<Fault>,
+    /// The supplier's OpenAPI document: a file or an http(s) URL.
+    pub openapi: Option<String>,
+    /// GP Connect / Spine Secure Proxy settings (used under the gpc profile).
+    pub gpc: GpcSettings,
 }
 
 /// Problems with the run's inputs, found before any request is sent.
@@ -54,6 +60,99 @@ pub enum RunError {
     Http(#[from] HttpError),
     #[error("failed to start the embedded sandbox")]
     Sandbox(#[source] std::io::Error),
+    #[error("failed to read the OpenAPI document {path}")]
+    OpenApiFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Reads the OpenAPI document. A file that cannot be read is the user's error; a document that
+/// cannot be fetched or parsed is the supplier's, judged by API-DOC-001.
+async fn load_openapi(
+    http: &HttpClient,
+    source: &str,
+) -> Result<Result<Arc<OpenApi>, String>, RunError> {
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        let mut spec = RequestSpec::get(source);
+        spec.set_header(
+            "Accept",
+            "application/json, application/yaml;q=0.9, */*;q=0.5",
+        );
+        let exchange = http
+            .send(
+                ExchangeId("openapi#1".into()),
+                "fetch the OpenAPI document",
+                &spec,
+            )
+            .await;
+        match &exchange.response {
+            Some(response) if response.status == 200 => response.body.text(),
+            Some(response) => {
+                return Ok(Err(format!(
+                    "{} answered {}",
+                    exchange.summary_request(),
+                    response.status
+                )));
+            }
+            None => {
+                return Ok(Err(format!(
+                    "{} failed: {}",
+                    exchange.summary_request(),
+                    exchange.error.as_ref().map_or("", |e| e.message.as_str())
+                )));
+            }
+        }
+    } else {
+        std::fs::read_to_string(source).map_err(|e| RunError::OpenApiFile {
+            path: source.to_owned(),
+            source: e,
+        })?
+    };
+    Ok(OpenApi::parse(&text)
+        .map(Arc::new)
+        .map_err(|e| e.to_string()))
+}
+
+/// Checks that the test patients scenarios rely on exist, so a missing fixture is reported as
+/// "not run (test data missing)" rather than as the supplier's failure. Only a clear "not found"
+/// counts as missing: any other answer is left for the scenarios to judge.
+async fn preflight(context: &Arc<RunContext>, plan: &Plan) -> Vec<(PatientRole, String)> {
+    let mut missing = Vec::new();
+    for (index, role) in [
+        PatientRole::Existing,
+        PatientRole::Restricted,
+        PatientRole::WithRecords,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if !plan.scenarios.iter().any(|s| s.uses_patient(role.as_str())) {
+            continue;
+        }
+        let patient = context.data.patient(role);
+        let spec = RequestSpec::get(format!("Patient/{}", patient.logical_id()));
+        let id = ExchangeId(format!("preflight#{}", index + 1));
+        let exchange = context
+            .send_as(
+                id,
+                &format!("preflight: does the {} test patient exist?", role.as_str()),
+                spec,
+            )
+            .await;
+        if let Some(status @ (404 | 410)) = exchange.status() {
+            missing.push((
+                role,
+                format!(
+                    "{} was not found (GET Patient/{} answered {status})",
+                    patient.nhs_number,
+                    patient.logical_id()
+                ),
+            ));
+        }
+    }
+    missing
 }
 
 pub fn load_inputs(options: &RunOptions) -> Result<(Catalogue, Suite, StepLibrary), RunError> {
@@ -121,12 +220,59 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         },
         log.clone(),
     )?;
-    let context = Arc::new(RunContext::new(
+    let openapi_source = options.openapi.clone().or_else(|| {
+        options
+            .target
+            .is_none()
+            .then(|| format!("{target}/openapi.json"))
+    });
+    let openapi = match &openapi_source {
+        Some(source) => Some(load_openapi(&http, source).await?),
+        None => None,
+    };
+    let mut context = RunContext::new(
         http,
         options.data.clone(),
         options.profile,
         options.allow_writes,
-    ));
+    );
+    context.gpc = options.gpc.clone();
+    context.openapi = openapi.clone();
+    context.openapi_exchange = openapi_source
+        .as_deref()
+        .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
+        .map(|_| ExchangeId("openapi#1".into()));
+    let context = Arc::new(context);
+
+    let missing = preflight(&context, &plan).await;
+    for (role, why) in &missing {
+        harness_errors.push(format!(
+            "test data missing: the {} patient {why}; scenarios that need it were not run (configure [data.patient.{}] in mts.toml)",
+            role.as_str(),
+            role.as_str()
+        ));
+    }
+    let needs_missing = |scenario: &crate::features::ScenarioInfo| -> Option<String> {
+        missing
+            .iter()
+            .find(|(role, _)| scenario.uses_patient(role.as_str()))
+            .map(|(role, why)| {
+                format!(
+                    "not run (test data missing): the {} patient {why}",
+                    role.as_str()
+                )
+            })
+    };
+    let mut plan = plan;
+    let (runnable, unrunnable): (Vec<_>, Vec<_>) = plan
+        .scenarios
+        .drain(..)
+        .partition(|s| needs_missing(s).is_none());
+    for scenario in unrunnable {
+        let reason = needs_missing(&scenario).unwrap_or_default();
+        plan.not_run.push((scenario, reason));
+    }
+    plan.scenarios = runnable;
 
     let features = plan.filtered_features(&suite);
     if !features.is_empty() {
@@ -145,6 +291,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             step: None,
             exchanges: Vec::new(),
             duration_ms: 0,
+            notes: Vec::new(),
         });
     }
     for planned in &plan.scenarios {
@@ -166,8 +313,15 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             let selected = plan.requirements.clone();
             let profile = options.profile;
             let checked = exchanges.clone();
+            let base_url = target.clone();
+            let openapi = openapi.and_then(Result::ok);
             tokio::task::spawn_blocking(move || {
-                let context = PassiveContext { schema, profile };
+                let context = PassiveContext {
+                    schema,
+                    profile,
+                    base_url,
+                    openapi,
+                };
                 run_passive_checks(&checked, &context, |id| {
                     selected.iter().any(|r| r.as_str() == id)
                 })
@@ -333,6 +487,7 @@ fn scenario_result(
             (Verdict::Error, Some(other.to_string()), None)
         }
     };
+    let notes = world.map(|w| w.notes.clone()).unwrap_or_default();
     let step = world
         .map(|w| w.current_step.clone())
         .filter(|s| !s.is_empty() && verdict != Verdict::Pass);
@@ -346,6 +501,7 @@ fn scenario_result(
         failure: failure.map(|f: Failure| f),
         step,
         exchanges: world.map(|w| w.exchanges.clone()).unwrap_or_default(),
+        notes,
         duration_ms: world.and_then(|w| w.started).map_or(0, |s| {
             u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
         }),

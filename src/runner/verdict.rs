@@ -119,6 +119,7 @@ fn judge(
         scenarios: Vec::new(),
         checks: Vec::new(),
         failures: Vec::new(),
+        notes: Vec::new(),
     };
     if !requirement.applies_to(profile) {
         let profiles: Vec<&str> = requirement.profiles.iter().map(|p| p.as_str()).collect();
@@ -159,6 +160,12 @@ fn judge(
         .filter(|c| c.requirement == requirement.id)
         .collect();
     for scenario in &mine {
+        result.notes.extend(
+            scenario
+                .notes
+                .iter()
+                .map(|n| format!("{}: {n}", scenario.location())),
+        );
         result.scenarios.push(ScenarioRef {
             name: scenario.name.clone(),
             location: scenario.location(),
@@ -172,6 +179,9 @@ fn judge(
         }
     }
     for check in &my_checks {
+        result
+            .notes
+            .extend(check.notes.iter().map(|n| format!("{}: {n}", check.check)));
         result.checks.push(CheckRef {
             check: check.check.clone(),
             verdict: check.verdict,
@@ -321,6 +331,7 @@ mod tests {
             scenarios: vec![],
             checks: vec![],
             failures: vec![],
+            notes: vec![],
         }
     }
 

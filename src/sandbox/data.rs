@@ -1,6 +1,9 @@
 //! Synthetic test data, shaped like the public PDS sandbox (no real person is described).
+//! SNOMED CT and dm+d codes are real concept ids with valid check digits.
 
 use serde_json::{Value, json};
+
+use super::Fault;
 
 pub const NHS_NUMBER_SYSTEM: &str = crate::fhir::NHS_NUMBER_SYSTEM;
 const VERIFICATION_EXTENSION: &str =
@@ -8,109 +11,278 @@ const VERIFICATION_EXTENSION: &str =
 const VERIFICATION_SYSTEM: &str =
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland";
 const CONFIDENTIALITY_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-const LAST_UPDATED: &str = "2026-11-01T09:00:00+00:00";
+const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+const SNOMED: &str = "http://snomed.info/sct";
+const DMD: &str = "https://dmd.nhs.uk";
+pub const LAST_UPDATED: &str = "2026-11-01T09:00:00+00:00";
 
-/// A stored patient: its NHS number, whether it is restricted, and the resource.
-pub struct StoredPatient {
-    pub nhs_number: &'static str,
-    pub resource: Value,
+struct Person {
+    nhs_number: &'static str,
+    version: u32,
+    restricted: bool,
+    family: &'static str,
+    given: &'static str,
+    gender: &'static str,
+    birth_date: &'static str,
 }
 
-fn identifier(nhs_number: &str) -> Value {
+const PEOPLE: &[Person] = &[
+    Person {
+        nhs_number: "9000000009",
+        version: 2,
+        restricted: false,
+        family: "Smith",
+        given: "Jane",
+        gender: "female",
+        birth_date: "2010-10-22",
+    },
+    Person {
+        nhs_number: "9000000017",
+        version: 1,
+        restricted: false,
+        family: "Smith",
+        given: "Peter",
+        gender: "male",
+        birth_date: "2008-03-14",
+    },
+    Person {
+        nhs_number: "9000000025",
+        version: 2,
+        restricted: true,
+        family: "Jones",
+        given: "Alex",
+        gender: "unknown",
+        birth_date: "1994-07-05",
+    },
+    Person {
+        nhs_number: "9000000041",
+        version: 3,
+        restricted: false,
+        family: "Smith",
+        given: "Anna",
+        gender: "female",
+        birth_date: "1975-05-01",
+    },
+    Person {
+        nhs_number: "9000000068",
+        version: 1,
+        restricted: false,
+        family: "Patel",
+        given: "Ravi",
+        gender: "male",
+        birth_date: "1962-11-30",
+    },
+];
+
+fn has(faults: &[Fault], fault: Fault) -> bool {
+    faults.contains(&fault)
+}
+
+fn meta(version: u32, profile: &str, faults: &[Fault]) -> Value {
+    if has(faults, Fault::NoMeta) {
+        return json!({"security": []});
+    }
+    json!({"versionId": version.to_string(), "lastUpdated": LAST_UPDATED, "profile": [profile]})
+}
+
+fn nhs_identifier(nhs_number: &str, faults: &[Fault]) -> Value {
+    let value = if has(faults, Fault::BadNhsNumber) {
+        let stem = &nhs_number[..9];
+        (0..10)
+            .map(|d| format!("{stem}{d}"))
+            .find(|n| !crate::fhir::nhs_number::is_valid(n))
+            .unwrap_or_default()
+    } else {
+        nhs_number.to_owned()
+    };
+    let status_system = if has(faults, Fault::BadVerificationStatus) {
+        "https://fhir.nhs.uk/CodeSystem/NHSNumberVerificationStatus"
+    } else {
+        VERIFICATION_SYSTEM
+    };
     json!({
         "system": NHS_NUMBER_SYSTEM,
-        "value": nhs_number,
+        "value": value,
         "extension": [{
             "url": VERIFICATION_EXTENSION,
-            "valueCodeableConcept": {"coding": [{"system": VERIFICATION_SYSTEM, "code": "01", "display": "Number present and verified"}]}
+            "valueCodeableConcept": {"coding": [{"system": status_system, "code": "01", "display": "Number present and verified"}]}
         }]
     })
 }
 
-fn patient(
-    nhs_number: &str,
-    version: u32,
-    restricted: bool,
-    family: &str,
-    given: &str,
-    gender: &str,
-    birth_date: &str,
-) -> Value {
-    let (code, display) = if restricted {
-        ("R", "restricted")
-    } else {
-        ("U", "unrestricted")
-    };
+fn patient(person: &Person, faults: &[Fault]) -> Value {
     let mut resource = json!({
         "resourceType": "Patient",
-        "id": nhs_number,
-        "meta": {
-            "versionId": version.to_string(),
-            "lastUpdated": LAST_UPDATED,
-            "profile": ["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"],
-            "security": [{"system": CONFIDENTIALITY_SYSTEM, "code": code, "display": display}]
-        },
-        "identifier": [identifier(nhs_number)],
-        "name": [{"use": "usual", "family": family, "given": [given], "period": {"start": "2000-01-01"}}],
-        "gender": gender,
-        "birthDate": birth_date
+        "id": person.nhs_number,
+        "meta": meta(person.version, "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient", faults),
+        "identifier": [nhs_identifier(person.nhs_number, faults)],
+        "name": [{"use": "usual", "family": person.family, "given": [person.given], "period": {"start": "2000-01-01"}}],
+        "gender": if has(faults, Fault::InvalidPatient) { "F" } else { person.gender },
+        "birthDate": person.birth_date
     });
-    if !restricted {
+    if has(faults, Fault::DuplicateNhsNumberIdentifier) {
+        let again = json!({"system": NHS_NUMBER_SYSTEM, "value": person.nhs_number});
+        if let Some(list) = resource["identifier"].as_array_mut() {
+            list.push(again);
+        }
+    }
+    if !has(faults, Fault::NoMeta) {
+        let (code, display) = if person.restricted {
+            ("R", "restricted")
+        } else {
+            ("U", "unrestricted")
+        };
+        resource["meta"]["security"] =
+            json!([{"system": CONFIDENTIALITY_SYSTEM, "code": code, "display": display}]);
+    }
+    if !person.restricted || has(faults, Fault::RestrictedLeaksAddress) {
+        let ods = if has(faults, Fault::BadOdsCode) {
+            "y12345"
+        } else {
+            "Y12345"
+        };
         resource["address"] = json!([{"use": "home", "line": ["1 Example Road", "Exampletown"], "postalCode": "ZZ99 3AZ"}]);
         resource["telecom"] = json!([{"system": "phone", "value": "01632960000", "use": "home"}]);
-        resource["generalPractitioner"] = json!([{"type": "Organization", "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y12345"}}]);
+        resource["generalPractitioner"] =
+            json!([{"type": "Organization", "identifier": {"system": ODS_SYSTEM, "value": ods}}]);
+    }
+    if has(faults, Fault::LegacyIdentifierSystem) && !person.restricted {
+        resource["generalPractitioner"][0]["identifier"]["system"] =
+            json!("http://fhir.nhs.net/Id/ods-organization-code");
     }
     resource
 }
 
-pub fn patients() -> Vec<StoredPatient> {
+/// Every patient, by NHS number.
+pub fn patients(faults: &[Fault]) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = PEOPLE
+        .iter()
+        .map(|p| (p.nhs_number.to_owned(), patient(p, faults)))
+        .collect();
+    out.push((
+        "9000000033".into(),
+        json!({"resourceType": "Patient", "id": "9000000033", "meta": meta(1, "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient", faults),
+            "identifier": [nhs_identifier("9000000033", faults)]}),
+    ));
+    out
+}
+
+fn coding(system: &str, code: &str, display: &str, faults: &[Fault]) -> Value {
+    if has(faults, Fault::CodingWithoutDisplay) {
+        json!({"system": system, "code": code})
+    } else {
+        json!({"system": system, "code": code, "display": display})
+    }
+}
+
+/// Clinical records: allergies and medication statements, by patient NHS number.
+pub fn allergies(faults: &[Fault]) -> Vec<Value> {
+    let snomed = if has(faults, Fault::BadSnomedCode) {
+        "https://snomed.info/sct"
+    } else {
+        SNOMED
+    };
+    let penicillin = if has(faults, Fault::BadSnomedCode) {
+        "91936006"
+    } else {
+        "91936005"
+    };
+    let subject = |nhs: &str| {
+        if has(faults, Fault::DanglingReference) && nhs == "9000000009" {
+            json!({"reference": "Patient/9999999999"})
+        } else {
+            json!({"reference": format!("Patient/{nhs}")})
+        }
+    };
+    let allergy = |id: &str, nhs: &str, code: &str, display: &str| {
+        json!({
+            "resourceType": "AllergyIntolerance",
+            "id": id,
+            "meta": meta(1, "https://fhir.hl7.org.uk/StructureDefinition/UKCore-AllergyIntolerance", faults),
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active", "display": "Active"}]},
+            "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": "confirmed", "display": "Confirmed"}]},
+            "code": {"coding": [coding(snomed, code, display, faults)]},
+            "patient": subject(nhs),
+            "recordedDate": "2024-03-01"
+        })
+    };
     vec![
-        StoredPatient {
-            nhs_number: "9000000009",
-            resource: patient(
-                "9000000009",
-                2,
-                false,
-                "Smith",
-                "Jane",
-                "female",
-                "2010-10-22",
-            ),
-        },
-        StoredPatient {
-            nhs_number: "9000000017",
-            resource: patient(
-                "9000000017",
-                1,
-                false,
-                "Smith",
-                "Peter",
-                "male",
-                "2008-03-14",
-            ),
-        },
-        StoredPatient {
-            nhs_number: "9000000025",
-            resource: patient(
-                "9000000025",
-                2,
-                true,
-                "Jones",
-                "Alex",
-                "unknown",
-                "1994-07-05",
-            ),
-        },
-        StoredPatient {
-            nhs_number: "9000000033",
-            resource: json!({"resourceType": "Patient", "id": "9000000033",
-            "meta": {"versionId": "1", "lastUpdated": LAST_UPDATED}, "identifier": [identifier("9000000033")]}),
-        },
+        allergy(
+            "allergy-1",
+            "9000000009",
+            penicillin,
+            "Allergy to penicillin",
+        ),
+        allergy("allergy-2", "9000000009", "300916003", "Latex allergy"),
+        allergy("allergy-3", "9000000017", "227493005", "Cashew nuts"),
     ]
 }
 
-pub fn capability_statement(fhir_version: &str) -> Value {
-    json!({
+pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
+    let paracetamol = if has(faults, Fault::BadDmdCode) {
+        "322236008"
+    } else {
+        "322236009"
+    };
+    let statement = |id: &str, nhs: &str, system: &str, code: &str, display: &str| {
+        json!({
+            "resourceType": "MedicationStatement",
+            "id": id,
+            "meta": meta(1, "https://fhir.hl7.org.uk/StructureDefinition/UKCore-MedicationStatement", faults),
+            "status": "active",
+            "medicationCodeableConcept": {"coding": [coding(system, code, display, faults)]},
+            "subject": {"reference": format!("Patient/{nhs}")},
+            "effectivePeriod": {"start": "2025-01-01"}
+        })
+    };
+    vec![
+        statement(
+            "medication-1",
+            "9000000009",
+            DMD,
+            paracetamol,
+            "Paracetamol 500mg tablets",
+        ),
+        statement(
+            "medication-2",
+            "9000000017",
+            SNOMED,
+            "39720311000001101",
+            "Paracetamol 500mg tablets (A A H Pharmaceuticals Ltd)",
+        ),
+    ]
+}
+
+pub fn capability_statement(faults: &[Fault]) -> Value {
+    let version = if has(faults, Fault::WrongFhirVersion) {
+        "3.0.1"
+    } else {
+        "4.0.1"
+    };
+    let ukcore = |name: &str| format!("https://fhir.hl7.org.uk/StructureDefinition/UKCore-{name}");
+    let search = |name: &str, kind: &str| json!({"name": name, "type": kind});
+    let mut resources = vec![
+        json!({"type": "Patient", "profile": ukcore("Patient"), "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [search("identifier", "token"), search("family", "string"), search("given", "string"),
+                search("gender", "token"), search("birthdate", "date"), search("_id", "token")]}),
+        json!({"type": "AllergyIntolerance", "profile": ukcore("AllergyIntolerance"), "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [search("patient", "reference")]}),
+        json!({"type": "MedicationStatement", "profile": ukcore("MedicationStatement"), "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [search("patient", "reference")]}),
+        json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "search-type"}],
+            "searchParam": [search("identifier", "token")]}),
+    ];
+    if has(faults, Fault::DeclaredNotImplemented) {
+        resources.push(json!({"type": "Immunization", "interaction": [{"code": "search-type"}], "searchParam": [search("patient", "reference")]}));
+    }
+    if has(faults, Fault::NoUkcoreProfiles) {
+        for resource in &mut resources {
+            if let Some(map) = resource.as_object_mut() {
+                map.remove("profile");
+            }
+        }
+    }
+    let mut statement = json!({
         "resourceType": "CapabilityStatement",
         "id": "mts-sandbox",
         "url": "https://example.org/mts/CapabilityStatement/sandbox",
@@ -123,17 +295,18 @@ pub fn capability_statement(fhir_version: &str) -> Value {
         "instantiates": ["https://fhir.hl7.org.uk/CapabilityStatement/UKCore-Access"],
         "software": {"name": "mts reference sandbox", "version": env!("CARGO_PKG_VERSION")},
         "implementation": {"description": "NHS API-platform style FHIR R4 reference server for mts"},
-        "fhirVersion": fhir_version,
+        "fhirVersion": version,
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
             "security": {"cors": true, "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth"}]}]},
-            "resource": [{
-                "type": "Patient",
-                "profile": "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient",
-                "interaction": [{"code": "read"}, {"code": "search-type"}],
-                "searchParam": [{"name": "identifier", "type": "token"}]
-            }]
+            "resource": resources
         }]
-    })
+    });
+    if has(faults, Fault::NoUkcoreProfiles)
+        && let Some(map) = statement.as_object_mut()
+    {
+        map.remove("instantiates");
+    }
+    statement
 }

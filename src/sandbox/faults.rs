@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 macro_rules! faults {
-    ($( $variant:ident = $name:literal : $description:literal => [$($breaks:literal),*] ; )*) => {
+    ($( $variant:ident = $name:literal in $profile:ident : $description:literal => [$($breaks:literal),*] ; )*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(rename_all = "kebab-case")]
         pub enum Fault { $( $variant, )* }
@@ -25,6 +25,11 @@ macro_rules! faults {
                 match self { $( Fault::$variant => $description, )* }
             }
 
+            /// The profile a run must use to judge the requirements this fault breaks.
+            pub fn profile(self) -> crate::catalogue::Profile {
+                match self { $( Fault::$variant => crate::catalogue::Profile::$profile, )* }
+            }
+
             /// The requirements a run must fail when this fault is on, and only those: the
             /// fault matrix test holds every fault to this list.
             pub fn breaks(self) -> &'static [&'static str] {
@@ -35,14 +40,55 @@ macro_rules! faults {
 }
 
 faults! {
-    NoMetadata = "no-metadata": "GET /metadata answers 404 instead of a CapabilityStatement" => ["IOP-FHIR-001"];
-    WrongFhirVersion = "wrong-fhir-version": "the CapabilityStatement declares fhirVersion 3.0.1" => ["IOP-FHIR-002"];
-    WrongPatientId = "wrong-patient-id": "reading a patient returns a different patient" => ["IOP-FHIR-007"];
-    NoRequestIdEcho = "no-request-id-echo": "responses do not mirror X-Request-ID" => ["API-HDR-001"];
-    TextErrors = "text-errors": "errors are plain text, not OperationOutcome" => ["API-ERR-001"];
-    ServerErrors = "server-errors": "unknown resource types cause a 500" => ["API-ERR-001"];
-    InvalidPatient = "invalid-patient": "patients carry gender \"F\", which the FHIR R4 schema forbids" => ["IOP-FHIR-006"];
-    BadNhsNumber = "bad-nhs-number": "patients carry an NHS number that fails modulus 11" => ["IOP-UKC-002"];
+    NoMetadata = "no-metadata" in Apim: "GET /metadata answers 404 instead of a CapabilityStatement" => ["IOP-FHIR-001"];
+    WrongFhirVersion = "wrong-fhir-version" in Apim: "the CapabilityStatement declares fhirVersion 3.0.1" => ["IOP-FHIR-002"];
+    WrongPatientId = "wrong-patient-id" in Apim: "reading a patient returns a different patient" => ["IOP-FHIR-007", "IOP-UKC-007"];
+    NoRequestIdEcho = "no-request-id-echo" in Apim: "responses do not mirror X-Request-ID" => ["API-HDR-001", "API-DOC-002"];
+    RequestIdNotChecked = "request-id-not-checked" in Apim: "a missing or non-UUID X-Request-ID is accepted" => ["API-HDR-002", "API-DOC-002"];
+    CorrelationIdInvented = "correlation-id-invented" in Apim: "responses carry an X-Correlation-ID the client never sent" => ["API-HDR-003"];
+    DuplicateOnRetry = "duplicate-on-retry" in Apim: "a create retried with the same X-Request-ID creates a second resource" => ["API-HDR-004"];
+    EtagMismatch = "etag-mismatch" in Apim: "the ETag does not match meta.versionId" => ["API-HDR-005"];
+    IfMatchIgnored = "if-match-ignored" in Apim: "updates ignore If-Match" => ["API-HDR-006"];
+    NoGzip = "no-gzip" in Apim: "responses are never gzip-compressed" => ["API-HDR-007"];
+    PreferIgnored = "prefer-ignored" in Apim: "creates ignore Prefer and send no Location" => ["API-HDR-008"];
+    TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003"];
+    ServerErrors = "server-errors" in Apim: "unknown resource types cause a 500" => ["API-ERR-001", "IOP-FHIR-003"];
+    OutcomeWarningSeverity = "outcome-warning-severity" in Apim: "error OperationOutcomes carry severity warning" => ["API-ERR-002"];
+    NoSpineCode = "no-spine-code" in Apim: "OperationOutcomes carry no Spine error code" => ["API-ERR-003", "API-HDR-002", "IOP-UKC-003"];
+    WrongStatusForCode = "wrong-status-for-code" in Apim: "not-found answers carry the Spine code BAD_REQUEST" => ["API-ERR-004"];
+    UnversionedBase = "unversioned-base" in Apim: "the API is served at /fhir, which names no FHIR release" => ["API-VER-001"];
+    Undocumented = "undocumented" in Apim: "neither a CapabilityStatement nor an OpenAPI document is published" => ["IOP-FHIR-001", "API-DOC-001"];
+    OpenapiDrift = "openapi-drift" in Apim: "the OpenAPI document declares Patient reads as application/json; the server answers application/fhir+json" => ["API-DOC-002"];
+    PingLeaks = "ping-leaks" in Apim: "/_ping discloses the server software and host" => ["API-OPS-001"];
+    DeclaredNotImplemented = "declared-not-implemented" in Apim: "the CapabilityStatement declares Immunization search, which answers 404" => ["IOP-FHIR-003"];
+    NoUkcoreProfiles = "no-ukcore-profiles" in Ukca: "the CapabilityStatement names no UK Core profile" => ["IOP-FHIR-004"];
+    FormatIgnored = "format-ignored" in Apim: "_format does not override Accept" => ["IOP-FHIR-005"];
+    InvalidPatient = "invalid-patient" in Apim: "patients carry gender \"F\", which the FHIR R4 schema forbids" => ["IOP-FHIR-006"];
+    NoMeta = "no-meta" in Apim: "resources carry no meta.versionId, lastUpdated or profile" => ["IOP-FHIR-008", "API-HDR-005", "IOP-UKC-007"];
+    EmptySearch404 = "empty-search-404" in Apim: "a search with no match answers 404" => ["IOP-SRCH-001", "IOP-FHIR-003"];
+    RelativeFullUrl = "relative-full-url" in Apim: "search entries have relative fullUrls and no search mode" => ["IOP-SRCH-002"];
+    ImpreciseIdentifierSearch = "imprecise-identifier-search" in Apim: "an NHS number search returns every patient" => ["IOP-SRCH-003", "IOP-SRCH-001"];
+    LenientTokens = "lenient-tokens" in Apim: "malformed identifier tokens are searched anyway" => ["IOP-SRCH-004", "IOP-UKC-003"];
+    UnknownParamInSelfLink = "unknown-param-in-self-link" in Apim: "unknown search parameters are accepted and claimed in the self link" => ["IOP-SRCH-005"];
+    StrictHandlingIgnored = "strict-handling-ignored" in Apim: "unknown search parameters are ignored even with Prefer: handling=strict" => ["IOP-SRCH-010"];
+    PagingDuplicates = "paging-duplicates" in Apim: "the next page repeats the first page" => ["IOP-SRCH-006"];
+    ClinicalSearchIgnoresPatient = "clinical-search-ignores-patient" in Ukca: "searches by patient return other patients' records" => ["IOP-SRCH-007"];
+    DatePrefixIgnored = "date-prefix-ignored" in Ukca: "birthdate prefixes are ignored" => ["IOP-SRCH-008"];
+    DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist" => ["IOP-SRCH-009"];
+    DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001"];
+    BadNhsNumber = "bad-nhs-number" in Apim: "patients carry an NHS number that fails modulus 11" => ["IOP-UKC-002", "IOP-SRCH-003"];
+    InvalidNhsNumber404 = "invalid-nhs-number-404" in Apim: "a checksum-invalid NHS number is answered 404, as if valid" => ["IOP-UKC-003", "IOP-SRCH-004"];
+    BadVerificationStatus = "bad-verification-status" in Apim: "the NHS number verification status uses an unknown code system" => ["IOP-UKC-004"];
+    BadOdsCode = "bad-ods-code" in Apim: "GP practice ODS codes are lower case" => ["IOP-UKC-005"];
+    LegacyIdentifierSystem = "legacy-identifier-system" in Apim: "an identifier uses a deprecated http://fhir.nhs.net system" => ["IOP-UKC-006", "IOP-UKC-005"];
+    RestrictedLeaksAddress = "restricted-leaks-address" in Apim: "the restricted patient's address, telecom and GP are returned" => ["IOP-UKC-007"];
+    BadSnomedCode = "bad-snomed-code" in Apim: "a SNOMED CT coding uses a misspelled system and an invalid check digit" => ["IOP-TERM-001"];
+    BadDmdCode = "bad-dmd-code" in Apim: "a dm+d code fails the Verhoeff check" => ["IOP-TERM-002"];
+    CodingWithoutDisplay = "coding-without-display" in Apim: "SNOMED CT and dm+d codings carry no display" => ["IOP-TERM-003"];
+    SspHeadersIgnored = "ssp-headers-ignored" in Gpc: "requests missing Spine Secure Proxy headers are served" => ["GPC-SSP-001"];
+    SspToIgnored = "ssp-to-ignored" in Gpc: "requests addressed to another ASID are served" => ["GPC-SSP-002"];
+    InteractionIdIgnored = "interaction-id-ignored" in Gpc: "Ssp-InteractionID is not checked against the endpoint" => ["GPC-SSP-003"];
+    BundleIdNotTraceId = "bundle-id-not-trace-id" in Gpc: "search Bundles do not carry the request's Ssp-TraceID as id" => ["GPC-SSP-004"];
 }
 
 impl fmt::Display for Fault {

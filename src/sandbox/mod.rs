@@ -4,9 +4,9 @@
 
 mod data;
 mod faults;
+mod openapi;
 mod server;
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::Fault;
+pub use server::PROVIDER_ASID;
 
 /// The base path of the FHIR API, as the NHS API platform names it.
 pub const BASE_PATH: &str = "/FHIR/R4";
@@ -41,6 +42,7 @@ impl Default for SandboxOptions {
 #[derive(Debug)]
 pub struct RunningSandbox {
     address: SocketAddr,
+    base_path: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -52,7 +54,7 @@ impl RunningSandbox {
 
     /// The FHIR base URL, e.g. `http://127.0.0.1:40123/FHIR/R4`.
     pub fn base_url(&self) -> String {
-        format!("http://{}{BASE_PATH}", self.address)
+        format!("http://{}{}", self.address, self.base_path)
     }
 
     pub async fn stop(mut self) {
@@ -71,8 +73,9 @@ impl RunningSandbox {
 pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
     let listener = TcpListener::bind(options.listen).await?;
     let address = listener.local_addr()?;
-    let faults: BTreeSet<Fault> = options.faults.iter().copied().collect();
-    let app = server::router(server::State::new(faults, options.token));
+    let state = server::State::new(&options);
+    let base_path = state.base_path.clone();
+    let app = server::router(state);
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -83,6 +86,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
     });
     Ok(RunningSandbox {
         address,
+        base_path,
         shutdown: Some(shutdown),
         task,
     })

@@ -1,48 +1,93 @@
 //! Request handling. One dispatch function keeps every rule (authentication, X-Request-ID,
-//! error shapes, faults) visible in one place.
+//! content negotiation, error shapes, faults) visible in one place.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+// Refusals are ready-made responses; boxing them would only add noise to a test server.
+#![expect(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::data::{self, StoredPatient};
-use super::{BASE_PATH, Fault};
+use super::data;
+use super::openapi;
+use super::{Fault, SandboxOptions};
 use crate::fhir::{NHS_NUMBER_SYSTEM, nhs_number, outcome::APIM_SPINE_SYSTEM};
 
 const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+/// Largest request body the sandbox reads.
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
+pub const PROVIDER_ASID: &str = "918999198738";
+const OBSERVATION_PROFILE: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation";
 
 pub struct State {
-    faults: BTreeSet<Fault>,
+    faults: Vec<Fault>,
     token: Option<String>,
-    patients: Vec<StoredPatient>,
+    pub(super) base_path: String,
+    patients: Vec<(String, Value)>,
+    allergies: Vec<Value>,
+    medications: Vec<Value>,
+    writes: Mutex<Writes>,
+}
+
+/// A stored answer: status, headers, body.
+type StoredAnswer = (StatusCode, Vec<(String, String)>, Vec<u8>);
+
+#[derive(Default)]
+struct Writes {
+    next_id: u64,
+    observations: HashMap<String, Value>,
+    /// Create answers by X-Request-ID, so a retry gets the original answer (API-HDR-004).
+    creates: HashMap<String, StoredAnswer>,
+}
+
+/// One parsed request.
+struct Call<'a> {
+    method: &'a Method,
+    headers: &'a HeaderMap,
+    segments: Vec<&'a str>,
+    query: Vec<(String, String)>,
+    body: &'a [u8],
+    /// `http://host/FHIR/R4`, for fullUrl and Location.
+    base: String,
+}
+
+impl Call<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn params(&self, name: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
 }
 
 impl State {
-    pub fn new(faults: BTreeSet<Fault>, token: Option<String>) -> Self {
-        let mut patients = data::patients();
-        for stored in &mut patients {
-            if faults.contains(&Fault::InvalidPatient) {
-                stored.resource["gender"] = json!("F");
-            }
-            if faults.contains(&Fault::BadNhsNumber) {
-                stored.resource["identifier"][0]["value"] =
-                    json!(format!("{}1", &stored.nhs_number[..9]));
-                if stored.resource["identifier"][0]["value"] == stored.nhs_number {
-                    stored.resource["identifier"][0]["value"] =
-                        json!(format!("{}2", &stored.nhs_number[..9]));
-                }
-            }
-        }
+    pub fn new(options: &SandboxOptions) -> Self {
+        let faults = options.faults.clone();
+        let base_path = if faults.contains(&Fault::UnversionedBase) {
+            "/fhir".to_owned()
+        } else {
+            super::BASE_PATH.to_owned()
+        };
         Self {
+            patients: data::patients(&faults),
+            allergies: data::allergies(&faults),
+            medications: data::medication_statements(&faults),
             faults,
-            token,
-            patients,
+            token: options.token.clone(),
+            base_path,
+            writes: Mutex::default(),
         }
     }
 
@@ -50,44 +95,53 @@ impl State {
         self.faults.contains(&fault)
     }
 
-    fn patient(&self, nhs_number: &str) -> Option<&StoredPatient> {
-        self.patients.iter().find(|p| p.nhs_number == nhs_number)
+    fn patient(&self, nhs_number: &str) -> Option<&Value> {
+        self.patients
+            .iter()
+            .find(|(n, _)| n == nhs_number)
+            .map(|(_, p)| p)
+    }
+
+    /// An error answer: an OperationOutcome with a Spine code, or plain text under `text-errors`.
+    fn error(
+        &self,
+        status: StatusCode,
+        issue_code: &str,
+        spine_code: &str,
+        display: &str,
+    ) -> Response {
+        if self.has(Fault::TextErrors) {
+            return plain(status, &format!("{display}\n"));
+        }
+        let spine_code = if self.has(Fault::WrongStatusForCode) && status == StatusCode::NOT_FOUND {
+            "BAD_REQUEST"
+        } else {
+            spine_code
+        };
+        let severity = if self.has(Fault::OutcomeWarningSeverity) {
+            "warning"
+        } else {
+            "error"
+        };
+        let mut issue = json!({"severity": severity, "code": issue_code, "diagnostics": display});
+        if !self.has(Fault::NoSpineCode) {
+            issue["details"] = json!({"coding": [{"system": APIM_SPINE_SYSTEM, "version": "1", "code": spine_code, "display": display}]});
+        }
+        let outcome = json!({
+            "resourceType": "OperationOutcome",
+            "meta": {"profile": ["https://fhir.nhs.uk/StructureDefinition/NHSDigital-OperationOutcome"]},
+            "issue": [issue]
+        });
+        fhir(status, &outcome)
     }
 }
 
-pub fn router(state: State) -> Router {
-    let state = Arc::new(state);
-    Router::new().fallback(move |request: Request| {
-        let state = state.clone();
-        async move { handle(&state, request) }
-    })
-}
-
-/// An error answer: an OperationOutcome with a Spine code, or plain text under `text-errors`.
-fn error(
-    state: &State,
-    status: StatusCode,
-    issue_code: &str,
-    spine_code: &str,
-    display: &str,
-) -> Response {
-    if state.has(Fault::TextErrors) {
-        return Response::builder()
-            .status(status)
-            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Body::from(format!("{display}\n")))
-            .unwrap_or_default();
-    }
-    let outcome = json!({
-        "resourceType": "OperationOutcome",
-        "meta": {"profile": ["https://fhir.nhs.uk/StructureDefinition/NHSDigital-OperationOutcome"]},
-        "issue": [{
-            "severity": "error",
-            "code": issue_code,
-            "details": {"coding": [{"system": APIM_SPINE_SYSTEM, "version": "1", "code": spine_code, "display": display}]}
-        }]
-    });
-    fhir(status, &outcome)
+fn plain(status: StatusCode, text: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from(text.to_owned()))
+        .unwrap_or_default()
 }
 
 fn fhir(status: StatusCode, resource: &Value) -> Response {
@@ -98,64 +152,174 @@ fn fhir(status: StatusCode, resource: &Value) -> Response {
         .unwrap_or_default()
 }
 
-fn handle(state: &State, request: Request) -> Response {
-    let method = request.method().clone();
-    let headers = request.headers().clone();
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().unwrap_or("").to_owned();
-    let mut response = dispatch(state, &method, &headers, &path, &query);
-    decorate(state, &headers, &mut response);
-    response
+pub fn router(state: State) -> Router {
+    let state = Arc::new(state);
+    Router::new().fallback(move |request: Request| {
+        let state = state.clone();
+        async move { handle(&state, request).await }
+    })
 }
 
-fn dispatch(
-    state: &State,
-    method: &Method,
-    headers: &HeaderMap,
-    path: &str,
-    query: &str,
-) -> Response {
-    let Some(rest) = path.strip_prefix(BASE_PATH) else {
-        return error(
-            state,
+async fn handle(state: &State, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match to_bytes(body, MAX_REQUEST_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return state.error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-costly",
+                "BAD_REQUEST",
+                "Request body too large",
+            );
+        }
+    };
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let path = parts.uri.path();
+    let mut response = match path.strip_prefix(state.base_path.as_str()) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            let call = Call {
+                method: &parts.method,
+                headers: &parts.headers,
+                segments: rest.trim_start_matches('/').split('/').collect(),
+                query: url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                    .into_owned()
+                    .collect(),
+                body: &body,
+                base: format!("http://{host}{}", state.base_path),
+            };
+            match negotiate(state, &call) {
+                Err(refusal) => refusal,
+                Ok(()) => dispatch(state, &call),
+            }
+        }
+        _ => state.error(
             StatusCode::NOT_FOUND,
             "not-found",
             "RESOURCE_NOT_FOUND",
             "Resource not found",
-        );
+        ),
     };
-    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
-    match segments.as_slice() {
-        ["metadata"] if method == Method::GET => metadata(state),
+    decorate(state, &parts.headers, &mut response).await;
+    response
+}
+
+/// Content negotiation: `_format` overrides `Accept` (FHIR R4 RESTful API); the sandbox only
+/// speaks JSON, so anything else is 406.
+fn negotiate(state: &State, call: &Call) -> Result<(), Response> {
+    let is_json = |mime: &str| {
+        let mime = mime
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        matches!(
+            mime.as_str(),
+            "json" | "application/json" | "application/fhir+json" | "*/*" | "application/*" | ""
+        )
+    };
+    let format = call.params("_format").first().map(|f| (*f).to_owned());
+    let acceptable = match (&format, state.has(Fault::FormatIgnored)) {
+        (Some(format), false) => is_json(format),
+        _ => call
+            .header("accept")
+            .is_none_or(|accept| accept.split(',').any(is_json)),
+    };
+    if acceptable {
+        Ok(())
+    } else {
+        Err(state.error(
+            StatusCode::NOT_ACCEPTABLE,
+            "not-supported",
+            "NOT_ACCEPTABLE",
+            "Only JSON (application/fhir+json) is served",
+        ))
+    }
+}
+
+fn dispatch(state: &State, call: &Call) -> Response {
+    let get = call.method == Method::GET;
+    match call.segments.as_slice() {
+        ["metadata"] if get => metadata(state),
         ["metadata"] => method_not_allowed(state, "GET"),
-        ["Patient", ..] if method != Method::GET => method_not_allowed(state, "GET"),
-        ["Patient", id] => guarded(state, headers, || read_patient(state, id)),
-        ["Patient"] => guarded(state, headers, || search_patients(state, query)),
-        _ => {
-            if state.has(Fault::ServerErrors) {
-                error(
-                    state,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "exception",
-                    "INTERNAL_SERVER_ERROR",
-                    "Unexpected internal server error",
-                )
-            } else {
-                error(
-                    state,
-                    StatusCode::NOT_FOUND,
-                    "not-supported",
-                    "RESOURCE_NOT_FOUND",
-                    "Resource type not supported",
-                )
+        ["openapi.json"] if get && !state.has(Fault::Undocumented) => fhir(
+            StatusCode::OK,
+            &openapi::document(state.has(Fault::OpenapiDrift)),
+        ),
+        ["_ping"] if get => ping(state),
+        ["_status"] if get => state.error(
+            StatusCode::UNAUTHORIZED,
+            "forbidden",
+            "ACCESS_DENIED",
+            "An API key is required",
+        ),
+        ["Patient", ..]
+        | ["AllergyIntolerance", ..]
+        | ["MedicationStatement", ..]
+        | ["Observation", ..] => {
+            if let Err(refusal) = guard(state, call) {
+                return refusal;
             }
+            resource(state, call)
         }
+        ["Immunization", ..] if state.has(Fault::DeclaredNotImplemented) => state.error(
+            StatusCode::NOT_FOUND,
+            "not-supported",
+            "RESOURCE_NOT_FOUND",
+            "Resource type not supported",
+        ),
+        _ if state.has(Fault::ServerErrors) => state.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "INTERNAL_SERVER_ERROR",
+            "Unexpected internal server error",
+        ),
+        _ => state.error(
+            StatusCode::NOT_FOUND,
+            "not-supported",
+            "RESOURCE_NOT_FOUND",
+            "Resource type not supported",
+        ),
+    }
+}
+
+fn resource(state: &State, call: &Call) -> Response {
+    let method = call.method;
+    match call.segments.as_slice() {
+        ["Patient", id] if method == Method::GET => read_patient(state, id),
+        ["Patient"] if method == Method::GET => search_patients(state, call),
+        ["AllergyIntolerance", id] if method == Method::GET => read_in(state, &state.allergies, id),
+        ["AllergyIntolerance"] if method == Method::GET => {
+            search_by_patient(state, call, &state.allergies, "patient")
+        }
+        ["MedicationStatement", id] if method == Method::GET => {
+            read_in(state, &state.medications, id)
+        }
+        ["MedicationStatement"] if method == Method::GET => {
+            search_by_patient(state, call, &state.medications, "subject")
+        }
+        ["Observation"] if method == Method::POST => create_observation(state, call),
+        ["Observation"] if method == Method::GET => search_observations(state, call),
+        ["Observation", id] if method == Method::GET => read_observation(state, id),
+        ["Observation", id] if method == Method::PUT => update_observation(state, call, id),
+        ["Observation", ..] => method_not_allowed(state, "GET, POST, PUT"),
+        [_, _] | [_] => method_not_allowed(state, "GET"),
+        _ => state.error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "RESOURCE_NOT_FOUND",
+            "Resource not found",
+        ),
     }
 }
 
 fn method_not_allowed(state: &State, allow: &'static str) -> Response {
-    let mut response = error(
-        state,
+    let mut response = state.error(
         StatusCode::METHOD_NOT_ALLOWED,
         "not-supported",
         "METHOD_NOT_ALLOWED",
@@ -167,17 +331,16 @@ fn method_not_allowed(state: &State, allow: &'static str) -> Response {
     response
 }
 
-/// Data endpoints: a bearer token first (401), then a UUID X-Request-ID (400), as the NHS API
-/// platform orders them.
-fn guarded(state: &State, headers: &HeaderMap, handler: impl FnOnce() -> Response) -> Response {
+/// Data endpoints: Spine Secure Proxy headers when a GP Connect client sends them, a bearer token
+/// (401), then a UUID X-Request-ID (400), as the NHS API platform orders them.
+fn guard(state: &State, call: &Call) -> Result<(), Response> {
+    check_ssp(state, call)?;
     if let Some(token) = &state.token {
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        let presented = call
+            .header("authorization")
             .and_then(|v| v.strip_prefix("Bearer "));
         if presented != Some(token.as_str()) {
-            let mut response = error(
-                state,
+            let mut response = state.error(
                 StatusCode::UNAUTHORIZED,
                 "forbidden",
                 "ACCESS_DENIED",
@@ -192,169 +355,786 @@ fn guarded(state: &State, headers: &HeaderMap, handler: impl FnOnce() -> Respons
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
             );
-            return response;
+            return Err(response);
         }
     }
-    match headers
-        .get("x-request-id")
-        .map(|v| v.to_str().unwrap_or(""))
-    {
-        None => error(
-            state,
+    if state.has(Fault::RequestIdNotChecked) {
+        return Ok(());
+    }
+    match call.header("x-request-id") {
+        None => Err(state.error(
             StatusCode::BAD_REQUEST,
             "required",
             "MISSING_VALUE",
             "Required header X-Request-ID is missing",
-        ),
-        Some(value) if uuid::Uuid::parse_str(value).is_err() || value.len() != 36 => error(
-            state,
-            StatusCode::BAD_REQUEST,
-            "value",
-            "INVALID_VALUE",
-            "X-Request-ID must be a UUID",
-        ),
-        Some(_) => handler(),
+        )),
+        Some(value) if value.len() != 36 || uuid::Uuid::parse_str(value).is_err() => Err(state
+            .error(
+                StatusCode::BAD_REQUEST,
+                "value",
+                "INVALID_VALUE",
+                "X-Request-ID must be a UUID",
+            )),
+        Some(_) => Ok(()),
     }
 }
 
+/// GP Connect: once a client speaks Spine Secure Proxy, every Ssp header must be present and right.
+fn check_ssp(state: &State, call: &Call) -> Result<(), Response> {
+    let names = ["ssp-traceid", "ssp-from", "ssp-to", "ssp-interactionid"];
+    if !names.iter().any(|n| call.headers.contains_key(*n)) {
+        return Ok(());
+    }
+    let bad = |display: &str| {
+        Err(state.error(StatusCode::BAD_REQUEST, "invalid", "BAD_REQUEST", display))
+    };
+    if !state.has(Fault::SspHeadersIgnored) {
+        for name in names {
+            if call.header(name).is_none_or(|v| v.trim().is_empty()) {
+                return bad(&format!("Spine Secure Proxy header {name} is missing"));
+            }
+        }
+    }
+    if !state.has(Fault::SspToIgnored)
+        && call.header("ssp-to").is_some_and(|to| to != PROVIDER_ASID)
+    {
+        return bad("Ssp-To does not name this provider's ASID");
+    }
+    if !state.has(Fault::InteractionIdIgnored)
+        && call.header("ssp-interactionid").is_some_and(|id| {
+            id != crate::gpc::interaction_id(call.method.as_str(), &call.segments.join("/"))
+        })
+    {
+        return bad("Ssp-InteractionID does not match the interaction requested");
+    }
+    Ok(())
+}
+
 fn metadata(state: &State) -> Response {
-    if state.has(Fault::NoMetadata) {
-        return error(
-            state,
+    if state.has(Fault::NoMetadata) || state.has(Fault::Undocumented) {
+        return state.error(
             StatusCode::NOT_FOUND,
             "not-supported",
             "RESOURCE_NOT_FOUND",
             "Resource not found",
         );
     }
-    let version = if state.has(Fault::WrongFhirVersion) {
-        "3.0.1"
+    fhir(StatusCode::OK, &data::capability_statement(&state.faults))
+}
+
+fn ping(state: &State) -> Response {
+    let mut body = json!({"status": "pass", "ping": "pong"});
+    if state.has(Fault::PingLeaks) {
+        body["version"] = json!("mts-sandbox 0.1.0 on Ubuntu 22.04, Apache/2.4.52");
+        body["host"] = json!("ip-10-0-3-17.eu-west-2.compute.internal");
+    }
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default()
+}
+
+fn with_etag(mut response: Response, resource: &Value, fault_mismatch: bool) -> Response {
+    let version = resource
+        .pointer("/meta/versionId")
+        .and_then(Value::as_str)
+        .unwrap_or("1");
+    let etag = if fault_mismatch {
+        format!("W/\"{}0\"", version)
     } else {
-        "4.0.1"
+        format!("W/\"{version}\"")
     };
-    fhir(StatusCode::OK, &data::capability_statement(version))
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
 }
 
 fn read_patient(state: &State, id: &str) -> Response {
     if !nhs_number::is_valid(id) {
-        return error(
-            state,
+        if state.has(Fault::InvalidNhsNumber404) {
+            return state.error(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "RESOURCE_NOT_FOUND",
+                "Resource not found",
+            );
+        }
+        return state.error(
             StatusCode::BAD_REQUEST,
             "value",
             "INVALID_RESOURCE_ID",
             "Resource Id is invalid",
         );
     }
-    let Some(stored) = state.patient(id) else {
-        return error(
-            state,
+    let Some(patient) = state.patient(id) else {
+        return state.error(
             StatusCode::NOT_FOUND,
             "not-found",
             "RESOURCE_NOT_FOUND",
             "Resource not found",
         );
     };
-    let stored = if state.has(Fault::WrongPatientId) {
+    let patient = if state.has(Fault::WrongPatientId) {
         state
             .patients
             .iter()
-            .find(|p| p.nhs_number != id)
-            .unwrap_or(stored)
+            .find(|(n, _)| n != id)
+            .map_or(patient, |(_, p)| p)
     } else {
-        stored
+        patient
     };
-    let mut response = fhir(StatusCode::OK, &stored.resource);
-    let version = stored
-        .resource
-        .pointer("/meta/versionId")
-        .and_then(Value::as_str)
-        .unwrap_or("1");
-    if let Ok(etag) = HeaderValue::from_str(&format!("W/\"{version}\"")) {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    response
+    with_etag(
+        fhir(StatusCode::OK, patient),
+        patient,
+        state.has(Fault::EtagMismatch),
+    )
 }
 
-fn search_patients(state: &State, query: &str) -> Response {
-    let mut identifier = None;
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        match name.as_ref() {
-            "identifier" => identifier = Some(value.into_owned()),
-            "_format" => {}
-            _ => {
-                return error(
-                    state,
+fn read_in(state: &State, list: &[Value], id: &str) -> Response {
+    match list.iter().find(|r| r["id"] == id) {
+        Some(resource) => with_etag(fhir(StatusCode::OK, resource), resource, false),
+        None => state.error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "RESOURCE_NOT_FOUND",
+            "Resource not found",
+        ),
+    }
+}
+
+/// `[prefix]YYYY[-MM[-DD]]` → (prefix, lower bound, upper bound) as comparable strings.
+fn date_range(text: &str) -> Option<(&str, String, String)> {
+    let (prefix, date) = match text.get(..2) {
+        Some(p @ ("eq" | "ne" | "gt" | "lt" | "ge" | "le")) => (p, &text[2..]),
+        _ => ("eq", text),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let numeric = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit());
+    let (low, high) = match parts.as_slice() {
+        [y] if numeric(y, 4) => (format!("{y}-01-01"), format!("{y}-12-31")),
+        [y, m] if numeric(y, 4) && numeric(m, 2) && ("01"..="12").contains(m) => {
+            (format!("{y}-{m}-01"), format!("{y}-{m}-31"))
+        }
+        [y, m, d]
+            if numeric(y, 4)
+                && numeric(m, 2)
+                && numeric(d, 2)
+                && ("01"..="12").contains(m)
+                && ("01"..="31").contains(d) =>
+        {
+            (date.to_owned(), date.to_owned())
+        }
+        _ => return None,
+    };
+    Some((prefix, low, high))
+}
+
+fn date_matches(value: &str, prefix: &str, low: &str, high: &str) -> bool {
+    match prefix {
+        "eq" => value >= low && value <= high,
+        "ne" => value < low || value > high,
+        "gt" => value > high,
+        "lt" => value < low,
+        "ge" => value >= low,
+        "le" => value <= high,
+        _ => false,
+    }
+}
+
+fn search_patients(state: &State, call: &Call) -> Response {
+    const KNOWN: &[&str] = &[
+        "identifier",
+        "family",
+        "given",
+        "gender",
+        "birthdate",
+        "_id",
+        "_count",
+        "_offset",
+        "_format",
+    ];
+    let strict = call
+        .header("prefer")
+        .is_some_and(|p| p.replace(' ', "").contains("handling=strict"));
+    // FHIR's default is to ignore unknown parameters (strict only on request); the sandbox,
+    // like PDS, rejects them. The faults switch to lenient handling.
+    let lenient = (state.has(Fault::UnknownParamInSelfLink) && !strict)
+        || state.has(Fault::StrictHandlingIgnored);
+    for (name, _) in &call.query {
+        if !KNOWN.contains(&name.as_str()) && !lenient {
+            return state.error(
+                StatusCode::BAD_REQUEST,
+                "structure",
+                "ADDITIONAL_PROPERTIES",
+                "Unsupported search parameter",
+            );
+        }
+    }
+    let mut matches: Vec<&Value> = state.patients.iter().map(|(_, p)| p).collect();
+    let mut criteria = 0;
+    for identifier in call.params("identifier") {
+        criteria += 1;
+        let (system, value) = match identifier.split_once('|') {
+            Some((system, value)) => (Some(system), value),
+            None => (None, identifier),
+        };
+        if !state.has(Fault::LenientTokens) {
+            if system.is_some_and(|s| s != NHS_NUMBER_SYSTEM) {
+                return state.error(
                     StatusCode::BAD_REQUEST,
-                    "structure",
-                    "ADDITIONAL_PROPERTIES",
-                    "Unsupported search parameter",
+                    "value",
+                    "INVALID_IDENTIFIER_SYSTEM",
+                    "Invalid identifier system",
+                );
+            }
+            if !nhs_number::is_valid(value) {
+                if state.has(Fault::InvalidNhsNumber404) {
+                    return state.error(
+                        StatusCode::NOT_FOUND,
+                        "not-found",
+                        "RESOURCE_NOT_FOUND",
+                        "Resource not found",
+                    );
+                }
+                return state.error(
+                    StatusCode::BAD_REQUEST,
+                    "value",
+                    "INVALID_IDENTIFIER_VALUE",
+                    "Invalid NHS number",
                 );
             }
         }
+        if !state.has(Fault::ImpreciseIdentifierSearch) {
+            matches.retain(|p| p["id"] == value);
+        }
     }
-    let Some(identifier) = identifier else {
-        return error(
-            state,
+    for id in call.params("_id") {
+        criteria += 1;
+        matches.retain(|p| p["id"] == id);
+    }
+    for family in call.params("family") {
+        criteria += 1;
+        let family = family.to_lowercase();
+        matches.retain(|p| {
+            p.pointer("/name/0/family")
+                .and_then(Value::as_str)
+                .is_some_and(|f| f.to_lowercase().starts_with(&family))
+        });
+    }
+    for given in call.params("given") {
+        criteria += 1;
+        let given = given.to_lowercase();
+        matches.retain(|p| {
+            p.pointer("/name/0/given/0")
+                .and_then(Value::as_str)
+                .is_some_and(|g| g.to_lowercase().starts_with(&given))
+        });
+    }
+    for gender in call.params("gender") {
+        criteria += 1;
+        matches.retain(|p| p["gender"] == gender);
+    }
+    for birthdate in call.params("birthdate") {
+        criteria += 1;
+        let Some((prefix, low, high)) = date_range(birthdate) else {
+            return state.error(
+                StatusCode::BAD_REQUEST,
+                "value",
+                "INVALID_SEARCH_DATA",
+                "Invalid birthdate",
+            );
+        };
+        let prefix = if state.has(Fault::DatePrefixIgnored) {
+            "eq"
+        } else {
+            prefix
+        };
+        matches.retain(|p| {
+            p["birthDate"]
+                .as_str()
+                .is_some_and(|b| date_matches(b, prefix, &low, &high))
+        });
+    }
+    if criteria == 0 {
+        return state.error(
             StatusCode::BAD_REQUEST,
             "required",
             "MISSING_VALUE",
-            "Search requires an identifier",
-        );
-    };
-    let number = match identifier.split_once('|') {
-        Some((system, value)) if system == NHS_NUMBER_SYSTEM => value.to_owned(),
-        Some(_) => {
-            return error(
-                state,
-                StatusCode::BAD_REQUEST,
-                "value",
-                "INVALID_IDENTIFIER_SYSTEM",
-                "Invalid identifier system",
-            );
-        }
-        None => identifier.clone(),
-    };
-    if !nhs_number::is_valid(&number) {
-        return error(
-            state,
-            StatusCode::BAD_REQUEST,
-            "value",
-            "INVALID_IDENTIFIER_VALUE",
-            "Invalid NHS number",
+            "A search needs at least one criterion",
         );
     }
-    let base = format!("http://sandbox.invalid{BASE_PATH}");
-    let entries: Vec<Value> = state
-        .patient(&number)
-        .map(|stored| {
-            json!({"fullUrl": format!("{base}/Patient/{}", stored.nhs_number), "search": {"mode": "match"}, "resource": stored.resource})
+    let resources: Vec<Value> = matches.into_iter().cloned().collect();
+    searchset(
+        state,
+        call,
+        "Patient",
+        resources,
+        if state.has(Fault::UnknownParamInSelfLink) {
+            None
+        } else {
+            Some(KNOWN)
+        },
+    )
+}
+
+fn search_by_patient(state: &State, call: &Call, list: &[Value], field: &str) -> Response {
+    const KNOWN: &[&str] = &["patient", "_count", "_offset", "_format"];
+    if call.query.iter().any(|(n, _)| !KNOWN.contains(&n.as_str())) {
+        return state.error(
+            StatusCode::BAD_REQUEST,
+            "structure",
+            "ADDITIONAL_PROPERTIES",
+            "Unsupported search parameter",
+        );
+    }
+    let Some(patient) = call
+        .params("patient")
+        .first()
+        .map(|p| p.trim_start_matches("Patient/").to_owned())
+    else {
+        return state.error(
+            StatusCode::BAD_REQUEST,
+            "required",
+            "MISSING_VALUE",
+            "Search by patient is required",
+        );
+    };
+    let reference = format!("Patient/{patient}");
+    let resources: Vec<Value> = list
+        .iter()
+        .filter(|r| {
+            state.has(Fault::ClinicalSearchIgnoresPatient)
+                || r[field]["reference"] == reference.as_str()
+                || (state.has(Fault::DanglingReference)
+                    && patient == "9000000009"
+                    && r[field]["reference"] == "Patient/9999999999")
         })
-        .into_iter()
+        .cloned()
         .collect();
+    let kind = list
+        .first()
+        .and_then(|r| r["resourceType"].as_str())
+        .unwrap_or("Resource")
+        .to_owned();
+    searchset(state, call, &kind, resources, Some(KNOWN))
+}
+
+/// A searchset Bundle with paging (`_count`, `_offset`), absolute fullUrls and a self link that
+/// lists only the parameters honoured.
+fn searchset(
+    state: &State,
+    call: &Call,
+    kind: &str,
+    resources: Vec<Value>,
+    honoured: Option<&[&str]>,
+) -> Response {
+    if resources.is_empty() && state.has(Fault::EmptySearch404) {
+        return state.error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "RESOURCE_NOT_FOUND",
+            "No match",
+        );
+    }
+    let total = resources.len();
+    let count = call
+        .params("_count")
+        .first()
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(50)
+        .clamp(1, 50);
+    let offset = call
+        .params("_offset")
+        .first()
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(0);
+    let offset = if state.has(Fault::PagingDuplicates) {
+        0
+    } else {
+        offset
+    };
+    let page: Vec<&Value> = resources.iter().skip(offset).take(count).collect();
+    let params: Vec<(String, String)> = call
+        .query
+        .iter()
+        .filter(|(n, _)| n != "_offset" && honoured.is_none_or(|known| known.contains(&n.as_str())))
+        .cloned()
+        .collect();
+    let link = |offset: usize| {
+        let mut query: Vec<String> = params
+            .iter()
+            .map(|(n, v)| format!("{n}={}", encode(v)))
+            .collect();
+        if offset > 0 {
+            query.push(format!("_offset={offset}"));
+        }
+        format!("{}/{kind}?{}", call.base, query.join("&"))
+    };
+    let mut links = vec![json!({"relation": "self", "url": link(offset)})];
+    if offset + count < total
+        || (state.has(Fault::PagingDuplicates)
+            && count < total
+            && call.params("_offset").is_empty())
+    {
+        links.push(json!({"relation": "next", "url": link(offset + count)}));
+    }
+    let relative = state.has(Fault::RelativeFullUrl);
+    let entries: Vec<Value> = page
+        .iter()
+        .map(|resource| {
+            let id = resource["id"].as_str().unwrap_or_default();
+            let full_url = if relative {
+                format!("{kind}/{id}")
+            } else {
+                format!("{}/{kind}/{id}", call.base)
+            };
+            let mut entry = json!({"fullUrl": full_url, "resource": resource});
+            if !relative {
+                entry["search"] = json!({"mode": "match"});
+            }
+            entry
+        })
+        .collect();
+    let id = match call.header("ssp-traceid") {
+        Some(trace) if !state.has(Fault::BundleIdNotTraceId) => trace.to_owned(),
+        _ => uuid::Uuid::new_v4().to_string(),
+    };
     let bundle = json!({
         "resourceType": "Bundle",
+        "id": id,
+        "meta": {"lastUpdated": data::LAST_UPDATED},
         "type": "searchset",
-        "total": entries.len(),
-        "link": [{"relation": "self", "url": format!("{base}/Patient?identifier={NHS_NUMBER_SYSTEM}|{number}")}],
+        "total": total,
+        "link": links,
         "entry": entries
     });
     fhir(StatusCode::OK, &bundle)
 }
 
-/// Headers every response carries.
-fn decorate(state: &State, request: &HeaderMap, response: &mut Response) {
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace("%7C", "|")
+}
+
+fn read_observation(state: &State, id: &str) -> Response {
+    let found = state
+        .writes
+        .lock()
+        .ok()
+        .and_then(|w| w.observations.get(id).cloned());
+    match found {
+        Some(resource) => with_etag(fhir(StatusCode::OK, &resource), &resource, false),
+        None => state.error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "RESOURCE_NOT_FOUND",
+            "Resource not found",
+        ),
+    }
+}
+
+fn search_observations(state: &State, call: &Call) -> Response {
+    let wanted = call.params("identifier").first().map(|i| (*i).to_owned());
+    let Some(wanted) = wanted else {
+        return state.error(
+            StatusCode::BAD_REQUEST,
+            "required",
+            "MISSING_VALUE",
+            "Search by identifier is required",
+        );
+    };
+    let (system, value) = wanted.split_once('|').unwrap_or(("", wanted.as_str()));
+    let resources: Vec<Value> = state
+        .writes
+        .lock()
+        .map(|w| {
+            let mut found: Vec<Value> = w
+                .observations
+                .values()
+                .filter(|o| {
+                    o["identifier"].as_array().is_some_and(|ids| {
+                        ids.iter().any(|i| {
+                            i["value"] == value && (system.is_empty() || i["system"] == system)
+                        })
+                    })
+                })
+                .cloned()
+                .collect();
+            found.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+            found
+        })
+        .unwrap_or_default();
+    searchset(
+        state,
+        call,
+        "Observation",
+        resources,
+        Some(&["identifier", "_count", "_offset", "_format"]),
+    )
+}
+
+fn parse_observation(state: &State, call: &Call) -> Result<Value, Response> {
+    let media = call
+        .header("content-type")
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(media.as_str(), "application/fhir+json" | "application/json") {
+        return Err(state.error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not-supported",
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send application/fhir+json",
+        ));
+    }
+    let Ok(value) = serde_json::from_slice::<Value>(call.body) else {
+        return Err(state.error(
+            StatusCode::BAD_REQUEST,
+            "structure",
+            "BAD_REQUEST",
+            "The body is not valid JSON",
+        ));
+    };
+    if value["resourceType"] != "Observation"
+        || value.get("code").is_none()
+        || value.get("status").is_none()
+    {
+        return Err(state.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "INVALID_RESOURCE",
+            "An Observation with status and code is required",
+        ));
+    }
+    Ok(value)
+}
+
+/// What Prefer asks a write to return (default `return=representation`).
+fn prefer_body(state: &State, call: &Call, resource: &Value) -> Option<Vec<u8>> {
+    let prefer = call
+        .header("prefer")
+        .unwrap_or("")
+        .replace(' ', "")
+        .to_ascii_lowercase();
+    if prefer.contains("return=minimal") && !state.has(Fault::PreferIgnored) {
+        None
+    } else if prefer.contains("return=operationoutcome") && !state.has(Fault::PreferIgnored) {
+        Some(json!({"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": "Done"}]}).to_string().into_bytes())
+    } else {
+        Some(resource.to_string().into_bytes())
+    }
+}
+
+fn build(status: StatusCode, headers: &[(String, String)], body: Option<Vec<u8>>) -> Response {
+    let mut builder = Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if body.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, FHIR_JSON);
+    }
+    builder
+        .body(Body::from(body.unwrap_or_default()))
+        .unwrap_or_default()
+}
+
+fn create_observation(state: &State, call: &Call) -> Response {
+    let request_id = call.header("x-request-id").unwrap_or_default().to_owned();
+    if !state.has(Fault::DuplicateOnRetry)
+        && let Some((status, headers, body)) = state
+            .writes
+            .lock()
+            .ok()
+            .and_then(|w| w.creates.get(&request_id).cloned())
+    {
+        return build(
+            status,
+            &headers,
+            if body.is_empty() { None } else { Some(body) },
+        );
+    }
+    let mut resource = match parse_observation(state, call) {
+        Ok(resource) => resource,
+        Err(refusal) => return refusal,
+    };
+    let Ok(mut writes) = state.writes.lock() else {
+        return state.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "INTERNAL_SERVER_ERROR",
+            "Store unavailable",
+        );
+    };
+    writes.next_id += 1;
+    let id = format!("obs-{}", writes.next_id);
+    resource["id"] = json!(id);
+    resource["meta"] = json!({"versionId": "1", "lastUpdated": data::LAST_UPDATED, "profile": [OBSERVATION_PROFILE]});
+    writes.observations.insert(id.clone(), resource.clone());
+    let mut headers = vec![("etag".to_owned(), "W/\"1\"".to_owned())];
+    if !state.has(Fault::PreferIgnored) {
+        headers.push((
+            "location".to_owned(),
+            format!("{}/Observation/{id}/_history/1", call.base),
+        ));
+    }
+    let body = prefer_body(state, call, &resource);
+    writes.creates.insert(
+        request_id,
+        (
+            StatusCode::CREATED,
+            headers.clone(),
+            body.clone().unwrap_or_default(),
+        ),
+    );
+    build(StatusCode::CREATED, &headers, body)
+}
+
+fn update_observation(state: &State, call: &Call, id: &str) -> Response {
+    let mut resource = match parse_observation(state, call) {
+        Ok(resource) => resource,
+        Err(refusal) => return refusal,
+    };
+    let Ok(mut writes) = state.writes.lock() else {
+        return state.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "INTERNAL_SERVER_ERROR",
+            "Store unavailable",
+        );
+    };
+    let Some(current) = writes.observations.get(id).cloned() else {
+        return state.error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "RESOURCE_NOT_FOUND",
+            "Resource not found",
+        );
+    };
+    let version: u64 = current
+        .pointer("/meta/versionId")
+        .and_then(Value::as_str)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    if !state.has(Fault::IfMatchIgnored) {
+        match call.header("if-match") {
+            // GP Connect answers a missing If-Match with 409; the NHS API platform with 412.
+            None if call.headers.contains_key("ssp-traceid") => {
+                return state.error(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "RESOURCE_VERSION_MISMATCH",
+                    "If-Match is required",
+                );
+            }
+            None => {
+                return state.error(
+                    StatusCode::PRECONDITION_FAILED,
+                    "required",
+                    "PRECONDITION_FAILED",
+                    "If-Match is required",
+                );
+            }
+            Some(tag) if tag.trim() != format!("W/\"{version}\"") => {
+                return state.error(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "RESOURCE_VERSION_MISMATCH",
+                    "The resource has changed",
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    resource["id"] = json!(id);
+    resource["meta"] = json!({"versionId": (version + 1).to_string(), "lastUpdated": data::LAST_UPDATED, "profile": [OBSERVATION_PROFILE]});
+    writes.observations.insert(id.to_owned(), resource.clone());
+    let headers = vec![("etag".to_owned(), format!("W/\"{}\"", version + 1))];
+    build(
+        StatusCode::OK,
+        &headers,
+        prefer_body(state, call, &resource),
+    )
+}
+
+/// Headers every response carries, and gzip when asked for.
+async fn decorate(state: &State, request: &HeaderMap, response: &mut Response) {
     let headers = response.headers_mut();
-    for name in ["x-request-id", "x-correlation-id"] {
-        if name == "x-request-id" && state.has(Fault::NoRequestIdEcho) {
-            continue;
+    if !state.has(Fault::NoRequestIdEcho)
+        && let Some(value) = request.get("x-request-id")
+    {
+        headers.insert("x-request-id", value.clone());
+    }
+    match request.get("x-correlation-id") {
+        Some(value) => {
+            headers.insert("x-correlation-id", value.clone());
         }
-        if let Some(value) = request.get(name) {
-            headers.insert(name, value.clone());
+        None if state.has(Fault::CorrelationIdInvented) => {
+            if let Ok(value) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+                headers.insert("x-correlation-id", value);
+            }
         }
+        None => {}
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    let wants_gzip = request
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    if wants_gzip && !state.has(Fault::NoGzip) {
+        compress(response).await;
+    }
+}
+
+async fn compress(response: &mut Response) {
+    let body = std::mem::take(response.body_mut());
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    if bytes.is_empty() {
+        return;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let compressed = encoder.write_all(&bytes).and_then(|()| encoder.finish());
+    match compressed {
+        Ok(compressed) => {
+            *response.body_mut() = Body::from(compressed);
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            response
+                .headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+            response.headers_mut().remove(header::CONTENT_LENGTH);
+        }
+        Err(_) => *response.body_mut() = Body::from(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_prefixes_follow_fhir_search() {
+        let (p, low, high) = date_range("ge1970-01").unwrap();
+        assert_eq!(
+            (p, low.as_str(), high.as_str()),
+            ("ge", "1970-01-01", "1970-01-31")
+        );
+        assert!(date_matches("1975-05-01", "ge", &low, &high));
+        assert!(!date_matches("1969-12-31", "ge", &low, &high));
+        let (p, low, high) = date_range("le2010-12-31").unwrap();
+        assert!(date_matches("2010-10-22", p, &low, &high));
+        assert!(date_range("2010-13").is_none());
+        assert!(date_range("ge19x0").is_none());
+        assert!(date_range("2010/10/22").is_none());
+    }
 }

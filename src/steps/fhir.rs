@@ -10,6 +10,34 @@ use crate::report::Failure;
 pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
+        Then,
+        r#"^the OperationOutcome issue code is "([a-z-]+)"$"#,
+        r#"the OperationOutcome issue code is "required""#,
+        issue_code
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the OperationOutcome carries one of the Spine codes "([A-Z_, ]+)"$"#,
+        r#"the OperationOutcome carries one of the Spine codes "INVALID_NHS_NUMBER, INVALID_RESOURCE_ID""#,
+        spine_code_one_of
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the ETag is the weak form of meta.versionId$"#,
+        "the ETag is the weak form of meta.versionId",
+        etag_is_version
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the patient is flagged restricted and carries no address, telecom or GP$"#,
+        "the patient is flagged restricted and carries no address, telecom or GP",
+        restricted_patient
+    );
+    step!(
+        defs,
         Given,
         r#"^the server publishes a CapabilityStatement$"#,
         "the server publishes a CapabilityStatement",
@@ -101,6 +129,120 @@ async fn body_is_schema_valid(world: &mut MtsWorld, _: Args) -> Result<(), Halt>
         .exchange(&exchange.id)
         .into()),
     }
+}
+
+async fn issue_code(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let outcome = assert::operation_outcome(&exchange)?;
+    let codes: Vec<&str> = crate::fhir::outcome::issues(outcome)
+        .iter()
+        .filter_map(|i| i["code"].as_str())
+        .collect();
+    if codes.contains(&args.get(0)) {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "the OperationOutcome's issue code is not {}",
+        args.get(0)
+    ))
+    .expected(format!("issue.code {}", args.get(0)))
+    .actual(if codes.is_empty() {
+        "no issue code".into()
+    } else {
+        codes.join(", ")
+    })
+    .exchange(&exchange.id)
+    .into())
+}
+
+async fn spine_code_one_of(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let outcome = assert::operation_outcome(&exchange)?;
+    let allowed: Vec<&str> = args.get(0).split(',').map(str::trim).collect();
+    let codes = crate::fhir::outcome::spine_codes(outcome);
+    if codes.iter().any(|c| allowed.contains(&c.as_str())) {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "the OperationOutcome carries none of the Spine codes {}",
+        allowed.join(", ")
+    ))
+    .expected(format!("one of {}", allowed.join(", ")))
+    .actual(if codes.is_empty() {
+        "no Spine code".to_owned()
+    } else {
+        codes.join(", ")
+    })
+    .exchange(&exchange.id)
+    .into())
+}
+
+async fn etag_is_version(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let resource = assert::fhir_resource(&exchange, None)?;
+    let version = resource
+        .pointer("/meta/versionId")
+        .and_then(serde_json::Value::as_str);
+    let etag = assert::response(&exchange)?.header("etag");
+    let expected = version.map(|v| format!("W/\"{v}\""));
+    if etag.is_some() && etag == expected.as_deref() {
+        return Ok(());
+    }
+    Err(
+        Failure::new("the ETag is not the weak form of meta.versionId")
+            .expected(
+                expected.map_or("meta.versionId and a matching weak ETag".to_owned(), |e| {
+                    format!("ETag: {e}")
+                }),
+            )
+            .actual(format!(
+                "{}; meta.versionId {}",
+                etag.map_or("no ETag".to_owned(), |e| format!("ETag: {e}")),
+                version.unwrap_or("missing")
+            ))
+            .exchange(&exchange.id)
+            .into(),
+    )
+}
+
+async fn restricted_patient(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let patient = assert::fhir_resource(&exchange, Some("Patient"))?;
+    let flagged = patient
+        .pointer("/meta/security")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|labels| {
+            labels.iter().any(|l| {
+                l["code"] == "R"
+                    && l["system"] == "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+            })
+        });
+    let leaked: Vec<&str> = ["address", "telecom", "generalPractitioner"]
+        .into_iter()
+        .filter(|field| {
+            patient
+                .get(*field)
+                .is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()))
+        })
+        .collect();
+    if flagged && leaked.is_empty() {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    if !flagged {
+        problems.push("meta.security has no v3-Confidentiality code R".to_owned());
+    }
+    if !leaked.is_empty() {
+        problems.push(format!("the record still carries {}", leaked.join(", ")));
+    }
+    Err(Failure::new(format!(
+        "the restricted patient is not handled safely: {}",
+        problems.join("; ")
+    ))
+    .expected("meta.security R and no address, telecom or generalPractitioner")
+    .actual(problems.join("; "))
+    .exchange(&exchange.id)
+    .into())
 }
 
 async fn body_is_outcome(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {

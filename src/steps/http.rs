@@ -9,6 +9,27 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Given,
+        r#"^header names are sent exactly as written$"#,
+        "header names are sent exactly as written",
+        raw_header_names
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the response header "([^"]+)" is "([^"]*)"$"#,
+        r#"the response header "Content-Encoding" is "gzip""#,
+        header_is
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the body is empty$"#,
+        "the body is empty",
+        body_empty
+    );
+    step!(
+        defs,
+        Given,
         r#"^a (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE) request to "([^"]*)"$"#,
         r#"a GET request to "metadata""#,
         new_request
@@ -106,6 +127,7 @@ async fn set_header(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let request = world.request_mut()?;
     if name.eq_ignore_ascii_case("x-request-id") {
         request.request_id = RequestIdMode::Value(value);
+        request.request_id_header = name;
     } else {
         request.set_header(&name, value);
     }
@@ -128,6 +150,7 @@ async fn uuid_header(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let request = world.request_mut()?;
     if name.eq_ignore_ascii_case("x-request-id") {
         request.request_id = RequestIdMode::Value(value);
+        request.request_id_header = name;
     } else {
         request.set_header(&name, value);
     }
@@ -139,6 +162,30 @@ async fn add_query(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let name = args.get(0).to_owned();
     world.request_mut()?.query.push((name, value));
     Ok(())
+}
+
+async fn raw_header_names(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    world.request_mut()?.raw = true;
+    Ok(())
+}
+
+async fn header_is(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    assert::header_is(world.last()?, args.get(0), args.get(1))
+}
+
+async fn body_empty(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let response = assert::response(&exchange)?;
+    if response.body.is_empty() {
+        return Ok(());
+    }
+    Err(
+        crate::report::Failure::new("the response has a body where none was asked for")
+            .expected("an empty body")
+            .actual(assert::preview(&response.body.text()))
+            .exchange(&exchange.id)
+            .into(),
+    )
 }
 
 async fn no_credentials(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {

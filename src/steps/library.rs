@@ -54,6 +54,9 @@ impl StepLibrary {
         let mut definitions = Vec::new();
         super::http::register(&mut definitions);
         super::fhir::register(&mut definitions);
+        super::search::register(&mut definitions);
+        super::server::register(&mut definitions);
+        super::writes::register(&mut definitions);
         let mut collection = Collection::new();
         for definition in &definitions {
             // Patterns are fixed at compile time and covered by tests, so this cannot fail at run time.

@@ -7,7 +7,10 @@
 mod fhir;
 mod http;
 mod library;
+mod search;
+mod server;
 mod world;
+mod writes;
 
 pub use library::{StepKind, StepLibrary};
 pub use world::{MtsWorld, expand_placeholders};

@@ -19,6 +19,21 @@ pub struct MtsWorld {
     pub(crate) request: Option<RequestSpec>,
     pub(crate) last: Option<Arc<Exchange>>,
     pub(crate) exchanges: Vec<ExchangeId>,
+    /// Observations for the report (e.g. which of two allowed behaviours the server chose).
+    pub(crate) notes: Vec<String>,
+    /// An earlier exchange a later step compares with (e.g. a search before it was narrowed).
+    pub(crate) baseline: Option<Arc<Exchange>>,
+    /// What the scenario created (writes), for later steps.
+    pub(crate) created: Option<Created>,
+}
+
+/// A resource a scenario created on the target.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub resource_type: String,
+    pub id: String,
+    pub version: String,
+    pub body: serde_json::Value,
 }
 
 impl fmt::Debug for MtsWorld {
@@ -52,6 +67,10 @@ impl MtsWorld {
             .ok_or_else(|| Halt::Error("the scenario is not bound to a run (harness bug)".into()))
     }
 
+    pub(crate) fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
     pub(crate) fn data(&self) -> Result<&TestData, Halt> {
         Ok(&self.run()?.data)
     }
@@ -75,7 +94,9 @@ impl MtsWorld {
     pub(crate) async fn send(&mut self, spec: &RequestSpec) -> Result<Arc<Exchange>, Halt> {
         let run = self.run()?.clone();
         let id = ExchangeId(format!("{}#{}", self.scenario, self.exchanges.len() + 1));
-        let exchange = run.http.send(id.clone(), &self.current_step, spec).await;
+        let exchange = run
+            .send_as(id.clone(), &self.current_step, spec.clone())
+            .await;
         self.exchanges.push(id);
         self.last = Some(exchange.clone());
         Ok(exchange)
@@ -96,6 +117,18 @@ pub fn expand_placeholders(text: &str, data: &TestData) -> Result<String, String
         let (kind, role_name) = inner
             .split_once(':')
             .ok_or_else(|| format!("unknown placeholder {{{inner}}}"))?;
+        if kind == "search" {
+            match role_name {
+                "family" => out.push_str(&data.search.family),
+                _ => {
+                    return Err(format!(
+                        "unknown placeholder {{{inner}}} (use {{search:family}})"
+                    ));
+                }
+            }
+            rest = &rest[start + end + 1..];
+            continue;
+        }
         let role = PatientRole::parse(role_name).ok_or_else(|| {
             let roles: Vec<&str> = PatientRole::ALL.iter().map(|r| r.as_str()).collect();
             format!(

@@ -1,0 +1,27 @@
+Feature: Writes: idempotent retries and Prefer
+  Only with --allow-writes. A create retried with the same X-Request-ID must not make a second
+  resource; creates honour Prefer and say where the new resource is.
+
+  @REQ-API-HDR-004 @writes
+  Scenario: Retrying a create with the same X-Request-ID creates nothing new
+    Given a new test resource to create
+    When the request is sent twice with the same X-Request-ID
+    Then the retry did not create a second resource
+
+  @REQ-API-HDR-008 @writes
+  Scenario: A create with Prefer return=minimal answers 201 with a Location and no body
+    Given a new test resource to create
+    And the request header "Prefer" is "return=minimal"
+    When the request is sent
+    Then the status is 201
+    And the Location header names the created resource
+    And the body is empty
+
+  @REQ-API-HDR-008 @writes
+  Scenario: A create with Prefer return=representation answers with the resource
+    Given a new test resource to create
+    And the request header "Prefer" is "return=representation"
+    When the request is sent
+    Then the status is 201
+    And the Location header names the created resource
+    And the body is the created resource

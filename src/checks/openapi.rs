@@ -1,0 +1,530 @@
+//! The supplier's own OpenAPI 3 document: whether it is itself sound (API-DOC-001), and whether
+//! every response of the run matches it (API-DOC-002): status declared for the operation,
+//! content type declared, body valid against the declared schema, required headers present.
+//! The same response-conformance idea as Schemathesis, tied to each exchange.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jsonschema::{Draft, Validator};
+use serde_json::{Value, json};
+
+use crate::http::Exchange;
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenApiError {
+    #[error("the OpenAPI document is neither JSON nor YAML: {0}")]
+    Parse(String),
+    #[error("the OpenAPI document is not an object")]
+    NotAnObject,
+}
+
+pub struct OpenApi {
+    document: Value,
+    /// JSON Schema dialect of the document's schemas (OpenAPI 3.0: draft 4 with `nullable`;
+    /// 3.1: 2020-12).
+    draft: Draft,
+    /// Path prefixes from `servers[].url`.
+    server_paths: Vec<String>,
+    validators: Mutex<HashMap<String, Option<Arc<Validator>>>>,
+}
+
+impl std::fmt::Debug for OpenApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenApi")
+            .field("server_paths", &self.server_paths)
+            .finish()
+    }
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn path_of_url(url: &str) -> String {
+    let without_scheme = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    let path = if url.contains("://") {
+        without_scheme
+    } else {
+        url
+    };
+    path.split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+impl OpenApi {
+    pub fn parse(text: &str) -> Result<Self, OpenApiError> {
+        let document: Value = match serde_json::from_str(text) {
+            Ok(value) => value,
+            Err(_) => {
+                serde_yaml_ng::from_str(text).map_err(|e| OpenApiError::Parse(e.to_string()))?
+            }
+        };
+        if !document.is_object() {
+            return Err(OpenApiError::NotAnObject);
+        }
+        let version = document["openapi"].as_str().unwrap_or("");
+        let (draft, document) = if version.starts_with("3.1") {
+            (Draft::Draft202012, document)
+        } else {
+            let mut document = document;
+            nullable_to_type(&mut document);
+            (Draft::Draft4, document)
+        };
+        let server_paths = document["servers"]
+            .as_array()
+            .map(|servers| {
+                servers
+                    .iter()
+                    .filter_map(|s| s["url"].as_str())
+                    .map(path_of_url)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            document,
+            draft,
+            server_paths,
+            validators: Mutex::default(),
+        })
+    }
+
+    /// Problems with the document itself; empty when it is a sound OpenAPI 3 description.
+    pub fn problems(&self) -> Vec<String> {
+        let doc = &self.document;
+        let mut problems = Vec::new();
+        let version = doc["openapi"].as_str().unwrap_or("");
+        if !(version.starts_with("3.0.") || version.starts_with("3.1.")) {
+            problems.push(format!(
+                "`openapi` is {}, not a 3.0.x or 3.1.x version",
+                if version.is_empty() {
+                    "missing".into()
+                } else {
+                    format!("`{version}`")
+                }
+            ));
+        }
+        for key in ["title", "version"] {
+            if doc["info"][key].as_str().is_none() {
+                problems.push(format!("info.{key} is missing"));
+            }
+        }
+        match doc["paths"].as_object() {
+            None if version.starts_with("3.1")
+                && (doc.get("webhooks").is_some() || doc.get("components").is_some()) => {}
+            None => problems.push("paths is missing".into()),
+            Some(paths) => {
+                for (path, item) in paths {
+                    if !path.starts_with('/') {
+                        problems.push(format!("path `{path}` does not start with /"));
+                    }
+                    let item = self.resolve(item).unwrap_or(item);
+                    for method in METHODS {
+                        let Some(operation) = item.get(*method) else {
+                            continue;
+                        };
+                        match operation["responses"].as_object() {
+                            Some(responses) if !responses.is_empty() => {
+                                for (status, response) in responses {
+                                    let valid_status = status == "default"
+                                        || (status.len() == 3
+                                            && status
+                                                .chars()
+                                                .next()
+                                                .is_some_and(|c| ('1'..='5').contains(&c))
+                                            && status[1..].chars().all(|c| {
+                                                c.is_ascii_digit() || c == 'X' || c == 'x'
+                                            }));
+                                    if !valid_status {
+                                        problems.push(format!("{method} {path}: response key `{status}` is not a status code"));
+                                    }
+                                    match self.resolve(response) {
+                                        Some(r) if r["description"].is_string() => {}
+                                        Some(_) => problems.push(format!(
+                                            "{method} {path} {status}: response has no description"
+                                        )),
+                                        None => problems.push(format!(
+                                            "{method} {path} {status}: $ref does not resolve"
+                                        )),
+                                    }
+                                }
+                            }
+                            _ => problems.push(format!("{method} {path}: no responses")),
+                        }
+                    }
+                }
+            }
+        }
+        let mut dangling = Vec::new();
+        collect_dangling_refs(doc, doc, &mut dangling);
+        problems.extend(
+            dangling
+                .into_iter()
+                .map(|r| format!("$ref {r} does not resolve")),
+        );
+        problems
+    }
+
+    /// Follows local `$ref`s (`#/components/...`).
+    fn resolve<'a>(&'a self, mut value: &'a Value) -> Option<&'a Value> {
+        for _ in 0..16 {
+            match value.get("$ref").and_then(Value::as_str) {
+                Some(reference) => value = self.document.pointer(reference.strip_prefix('#')?)?,
+                None => return Some(value),
+            }
+        }
+        None
+    }
+
+    /// The operation (and its path template) that documents a request path and method.
+    fn operation(
+        &self,
+        request_path: &str,
+        method: &str,
+        base_path: &str,
+    ) -> Option<(String, &Value)> {
+        let paths = self.document["paths"].as_object()?;
+        let mut candidates: Vec<&str> = Vec::new();
+        for prefix in self
+            .server_paths
+            .iter()
+            .map(String::as_str)
+            .chain([base_path, ""])
+        {
+            if let Some(rest) = request_path.strip_prefix(prefix)
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                candidates.push(rest);
+            }
+        }
+        let mut best: Option<(usize, String, &Value)> = None;
+        for candidate in candidates {
+            let segments: Vec<&str> = candidate.trim_start_matches('/').split('/').collect();
+            for (template, item) in paths {
+                let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+                if parts.len() != segments.len() {
+                    continue;
+                }
+                let mut variables = 0;
+                let matches = parts.iter().zip(&segments).all(|(p, s)| {
+                    if p.starts_with('{') && p.ends_with('}') {
+                        variables += 1;
+                        !s.is_empty()
+                    } else {
+                        p == s
+                    }
+                });
+                let item = self.resolve(item).unwrap_or(item);
+                if matches
+                    && let Some(operation) = item.get(method)
+                    && best.as_ref().is_none_or(|(v, _, _)| variables < *v)
+                {
+                    best = Some((variables, template.clone(), operation));
+                }
+            }
+        }
+        best.map(|(_, template, operation)| (template, operation))
+    }
+
+    /// Problems with one exchange against the document; `None` when the document does not
+    /// describe the operation called (probes of undocumented paths are not judged).
+    pub fn judge(&self, exchange: &Exchange, base_url: &str) -> Option<Vec<String>> {
+        let response = exchange.response.as_ref()?;
+        let method = exchange.request.method.to_ascii_lowercase();
+        let request_path = path_of_url(&exchange.request.url);
+        let (template, operation) =
+            self.operation(&request_path, &method, &path_of_url(base_url))?;
+        let responses = operation["responses"].as_object()?;
+        let status = response.status.to_string();
+        let range = format!("{}XX", &status[..1]);
+        let lower_range = range.to_lowercase();
+        let key = [
+            status.as_str(),
+            range.as_str(),
+            lower_range.as_str(),
+            "default",
+        ]
+        .into_iter()
+        .find(|k| responses.contains_key(*k));
+        let where_ = format!("{} {template}", method.to_ascii_uppercase());
+        let Some(key) = key else {
+            let declared: Vec<&String> = responses.keys().collect();
+            return Some(vec![format!(
+                "{where_} answered {status}, which the document does not declare (declares {declared:?})"
+            )]);
+        };
+        let declared = self.resolve(&responses[key])?;
+        let mut problems = Vec::new();
+        if let Some(headers) = declared["headers"].as_object() {
+            for (name, header) in headers {
+                let header = self.resolve(header).unwrap_or(header);
+                if header["required"] == true
+                    && !name.eq_ignore_ascii_case("content-type")
+                    && response.header(name).is_none()
+                {
+                    problems.push(format!(
+                        "{where_} {status}: required header {name} is missing"
+                    ));
+                }
+            }
+        }
+        let Some(content) = declared["content"].as_object() else {
+            return Some(problems);
+        };
+        if response.body.is_empty() {
+            return Some(problems);
+        }
+        let media = response.media_type().unwrap_or_default();
+        let matching = content.iter().find(|(declared_media, _)| {
+            let declared_media = declared_media
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            declared_media == media
+                || declared_media == "*/*"
+                || declared_media
+                    .strip_suffix("/*")
+                    .is_some_and(|kind| media.starts_with(&format!("{kind}/")))
+        });
+        let Some((declared_media, _)) = matching else {
+            let media_types: Vec<&String> = content.keys().collect();
+            problems.push(format!(
+                "{where_} {status}: Content-Type {} is not declared (declares {media_types:?})",
+                if media.is_empty() {
+                    "(none)".into()
+                } else {
+                    media
+                }
+            ));
+            return Some(problems);
+        };
+        let Some(body) = response.body.json() else {
+            return Some(problems);
+        };
+        let pointer = format!(
+            "/paths/{}/{method}/responses/{}/content/{}/schema",
+            escape(&template),
+            escape(key),
+            escape(declared_media)
+        );
+        if let Some(validator) = self.validator(&pointer, &responses[key]) {
+            for error in validator.iter_errors(body).take(3) {
+                let at = error.instance_path().as_str();
+                problems.push(format!(
+                    "{where_} {status}: body does not match the declared schema at {}: {}",
+                    if at.is_empty() { "/" } else { at },
+                    crate::fhir::schema::shorten(&error.to_string())
+                ));
+            }
+        }
+        Some(problems)
+    }
+
+    /// A validator for the schema at `pointer`, compiled once. Responses given by `$ref` are
+    /// resolved to where their schema really lives.
+    fn validator(&self, pointer: &str, response: &Value) -> Option<Arc<Validator>> {
+        let pointer = match response.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let (_, tail) = pointer.split_once("/content/")?;
+                format!("{}/content/{tail}", reference.strip_prefix('#')?)
+            }
+            None => pointer.to_owned(),
+        };
+        self.document.pointer(&pointer)?;
+        let mut cache = self.validators.lock().ok()?;
+        if let Some(found) = cache.get(&pointer) {
+            return found.clone();
+        }
+        let mut root = json!({"$ref": format!("#{}", fragment(&pointer))});
+        for key in ["components", "paths", "definitions"] {
+            if let Some(part) = self.document.get(key) {
+                root[key] = part.clone();
+            }
+        }
+        let compiled = jsonschema::options()
+            .with_draft(self.draft)
+            .build(&root)
+            .ok()
+            .map(Arc::new);
+        cache.insert(pointer, compiled.clone());
+        compiled
+    }
+}
+
+/// A JSON pointer written as a URI fragment: path templates' braces must be percent-encoded.
+fn fragment(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for byte in pointer.bytes() {
+        let keep = byte.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&byte);
+        if keep {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// OpenAPI 3.0's `nullable: true` is `type: [T, "null"]` in JSON Schema.
+fn nullable_to_type(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("nullable") == Some(&Value::Bool(true))
+                && let Some(Value::String(kind)) = map.get("type").cloned()
+            {
+                map.insert("type".into(), json!([kind, "null"]));
+            }
+            for child in map.values_mut() {
+                nullable_to_type(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(nullable_to_type),
+        _ => {}
+    }
+}
+
+fn collect_dangling_refs(root: &Value, value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get("$ref")
+                && let Some(pointer) = reference.strip_prefix('#')
+                && root.pointer(pointer).is_none()
+                && !out.contains(reference)
+            {
+                out.push(reference.clone());
+            }
+            map.values()
+                .for_each(|child| collect_dangling_refs(root, child, out));
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|child| collect_dangling_refs(root, child, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::assert::tests::{FHIR_JSON, exchange};
+
+    const BASE: &str = "http://127.0.0.1:1/FHIR/R4";
+
+    fn document() -> OpenApi {
+        OpenApi::parse(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "https://api.example.nhs.uk/FHIR/R4"}]
+paths:
+  /Patient/{id}:
+    get:
+      responses:
+        "200":
+          description: ok
+          headers:
+            X-Request-ID: {required: true, schema: {type: string}}
+          content:
+            application/fhir+json:
+              schema: {$ref: "#/components/schemas/Patient"}
+        "4XX": {$ref: "#/components/responses/Error"}
+components:
+  responses:
+    Error:
+      description: error
+      content:
+        application/fhir+json:
+          schema: {type: object, required: [resourceType, issue]}
+  schemas:
+    Patient:
+      type: object
+      required: [resourceType, id]
+      properties:
+        resourceType: {enum: [Patient]}
+        birthDate: {type: string, nullable: true}
+"##,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_sound_document_has_no_problems_and_a_broken_one_does() {
+        assert_eq!(document().problems(), Vec::<String>::new());
+        let broken = OpenApi::parse(r##"{"openapi": "2.0", "info": {}, "paths": {"/x": {"get": {"responses": {"200": {"$ref": "#/nope"}}}}}}"##).unwrap();
+        let problems = broken.problems();
+        assert!(problems.iter().any(|p| p.contains("2.0")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("#/nope")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("info.title")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn responses_are_held_to_the_document() {
+        let doc = document();
+        let patient = r#"{"resourceType":"Patient","id":"1","birthDate":null}"#;
+        let id = ("x-request-id", "0b7ab2a6-5d84-4bd2-a1f8-3b4bd1b3d5a9");
+        assert_eq!(
+            doc.judge(&exchange(200, &[FHIR_JSON, id], patient), BASE),
+            Some(vec![])
+        );
+        let missing_header = doc
+            .judge(&exchange(200, &[FHIR_JSON], patient), BASE)
+            .unwrap();
+        assert!(
+            missing_header[0].contains("X-Request-ID"),
+            "{missing_header:?}"
+        );
+        let wrong_type = doc
+            .judge(
+                &exchange(200, &[("content-type", "application/json"), id], patient),
+                BASE,
+            )
+            .unwrap();
+        assert!(wrong_type[0].contains("not declared"), "{wrong_type:?}");
+        let bad_body = doc
+            .judge(
+                &exchange(200, &[FHIR_JSON, id], r#"{"resourceType":"Patient"}"#),
+                BASE,
+            )
+            .unwrap();
+        assert!(bad_body[0].contains("declared schema"), "{bad_body:?}");
+        let undeclared = doc.judge(&exchange(500, &[FHIR_JSON], "{}"), BASE).unwrap();
+        assert!(undeclared[0].contains("does not declare"), "{undeclared:?}");
+        let error = doc.judge(
+            &exchange(
+                404,
+                &[FHIR_JSON],
+                r#"{"resourceType":"OperationOutcome","issue":[]}"#,
+            ),
+            BASE,
+        );
+        assert_eq!(
+            error,
+            Some(vec![]),
+            "4XX ranges and $ref responses are followed"
+        );
+    }
+
+    #[test]
+    fn undocumented_operations_are_not_judged() {
+        let mut probe = exchange(404, &[FHIR_JSON], "{}");
+        probe.request.url = format!("{BASE}/NotAResource/1");
+        assert_eq!(document().judge(&probe, BASE), None);
+    }
+}

@@ -1,0 +1,89 @@
+//! The sandbox's own OpenAPI 3 description, served at `[base]/openapi.json`, so that the
+//! response-conformance checks (API-DOC-002) have a document to hold the server to.
+
+use serde_json::{Value, json};
+
+fn outcome_responses() -> Value {
+    // Errors mirror X-Request-ID when the request had one, so the header is not required here.
+    let outcome = json!({"description": "An OperationOutcome with a Spine error code",
+        "content": {"application/fhir+json": {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}}});
+    json!({"400": outcome, "401": outcome, "403": outcome, "404": outcome, "405": outcome, "406": outcome,
+        "409": outcome, "412": outcome, "413": outcome, "415": outcome, "422": outcome, "429": outcome, "4XX": outcome, "500": outcome})
+}
+
+fn ok(schema: &str, media: &str) -> Value {
+    json!({"description": "Success",
+        "headers": {"X-Request-ID": {"$ref": "#/components/headers/XRequestID"}},
+        "content": {media: {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn with_errors(mut responses: Value) -> Value {
+    if let (Some(map), Some(errors)) = (responses.as_object_mut(), outcome_responses().as_object())
+    {
+        for (status, response) in errors {
+            map.insert(status.clone(), response.clone());
+        }
+    }
+    responses
+}
+
+fn resource_schema(kind: &str) -> Value {
+    json!({"type": "object", "required": ["resourceType"], "properties": {"resourceType": {"type": "string", "enum": [kind]}, "id": {"type": "string"}}})
+}
+
+/// The document. `drift` declares Patient reads as `application/json` (the server sends
+/// `application/fhir+json`): the fault that API-DOC-002 must catch.
+pub fn document(drift: bool) -> Value {
+    let fhir = "application/fhir+json";
+    let patient_media = if drift { "application/json" } else { fhir };
+    let id_param =
+        json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
+    let search = |kind: &str| json!({"get": {"summary": format!("Search {kind}"), "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}});
+    let read = |kind: &str, media: &str| {
+        json!({"get": {"summary": format!("Read {kind}"), "parameters": [id_param.clone()],
+        "responses": with_errors(json!({"200": ok(kind, media)}))}})
+    };
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "mts reference sandbox", "version": env!("CARGO_PKG_VERSION"),
+            "description": "NHS API-platform style FHIR R4 server used to prove mts's checks."},
+        "servers": [{"url": "/FHIR/R4"}],
+        "paths": {
+            "/metadata": {"get": {"summary": "CapabilityStatement", "responses": with_errors(json!({"200": ok("CapabilityStatement", fhir)}))}},
+            "/Patient/{id}": read("Patient", patient_media),
+            "/Patient": search("Patient"),
+            "/AllergyIntolerance/{id}": read("AllergyIntolerance", fhir),
+            "/AllergyIntolerance": search("AllergyIntolerance"),
+            "/MedicationStatement/{id}": read("MedicationStatement", fhir),
+            "/MedicationStatement": search("MedicationStatement"),
+            "/Observation": {
+                "get": {"summary": "Search Observation", "responses": with_errors(json!({"200": ok("Bundle", fhir)}))},
+                "post": {"summary": "Create Observation", "responses": with_errors(json!({"201": {"description": "Created",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                    "content": {fhir: {"schema": {"type": "object"}}}}}))}
+            },
+            "/Observation/{id}": {
+                "parameters": [id_param],
+                "get": {"summary": "Read Observation", "responses": with_errors(json!({"200": ok("Observation", fhir)}))},
+                "put": {"summary": "Update Observation", "responses": with_errors(json!({"200": {"description": "Updated",
+                    "content": {fhir: {"schema": {"type": "object"}}}}}))}
+            },
+            "/_ping": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Alive",
+                "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}}
+        },
+        "components": {
+            "headers": {"XRequestID": {"required": true, "description": "Mirrors the request's X-Request-ID", "schema": {"type": "string", "format": "uuid"}}},
+            "schemas": {
+                "CapabilityStatement": resource_schema("CapabilityStatement"),
+                "Patient": resource_schema("Patient"),
+                "AllergyIntolerance": resource_schema("AllergyIntolerance"),
+                "MedicationStatement": resource_schema("MedicationStatement"),
+                "Observation": resource_schema("Observation"),
+                "Bundle": {"type": "object", "required": ["resourceType", "type"],
+                    "properties": {"resourceType": {"enum": ["Bundle"]}, "type": {"enum": ["searchset"]}, "entry": {"type": "array"}}},
+                "OperationOutcome": {"type": "object", "required": ["resourceType", "issue"],
+                    "properties": {"resourceType": {"enum": ["OperationOutcome"]}, "issue": {"type": "array", "minItems": 1}}}
+            }
+        }
+    })
+}

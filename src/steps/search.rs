@@ -1,0 +1,664 @@
+//! Search steps: searchsets, precision, unknown parameters, paging, date prefixes, references.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::library::{Args, StepDefinition, step};
+use super::world::{MtsWorld, expand_placeholders};
+use crate::checks::search;
+use crate::checks::{Halt, assert};
+use crate::http::{Exchange, RequestSpec};
+use crate::report::Failure;
+
+/// Pages followed at most when paging, so a looping `next` link cannot hold a run.
+const MAX_PAGES: usize = 50;
+/// References resolved at most per searchset.
+const MAX_REFERENCES: usize = 10;
+
+pub fn register(defs: &mut Vec<StepDefinition>) {
+    step!(
+        defs,
+        Given,
+        r#"^a search for "([A-Za-z]+)" with "([^"]*)"$"#,
+        r#"a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}""#,
+        new_search
+    );
+    step!(
+        defs,
+        When,
+        r#"^the search is narrowed with "([^"]*)"$"#,
+        r#"the search is narrowed with "birthdate=ge1970-01""#,
+        narrow
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the body is a searchset Bundle$"#,
+        "the body is a searchset Bundle",
+        is_searchset
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the searchset has no matches$"#,
+        "the searchset has no matches",
+        no_matches
+    );
+    step!(
+        defs,
+        Then,
+        r#"^every search entry has an absolute fullUrl and a search mode$"#,
+        "every search entry has an absolute fullUrl and a search mode",
+        entries_well_formed
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the self link lists every search parameter sent$"#,
+        "the self link lists every search parameter sent",
+        self_link_complete
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the searchset holds only patients with NHS number "([^"]*)", at least one$"#,
+        r#"the searchset holds only patients with NHS number "{nhs-number:existing}", at least one"#,
+        precise_identifier
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the same search with the unknown parameter "([^"]+)" is rejected, or the parameter is ignored transparently$"#,
+        r#"the same search with the unknown parameter "_mtsProbe=1" is rejected, or the parameter is ignored transparently"#,
+        unknown_param
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the same search with the unknown parameter "([^"]+)" and strict handling is rejected$"#,
+        r#"the same search with the unknown parameter "_mtsProbe=1" and strict handling is rejected"#,
+        unknown_param_strict
+    );
+    step!(
+        defs,
+        Then,
+        r#"^paging through the search with _count=1 yields distinct entries and a steady total$"#,
+        "paging through the search with _count=1 yields distinct entries and a steady total",
+        paging
+    );
+    step!(
+        defs,
+        Then,
+        r#"^every match refers to patient "([^"]+)"$"#,
+        r#"every match refers to patient "{patient:with-records}""#,
+        refers_to_patient
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the narrowed searchset holds exactly the earlier matches within those dates$"#,
+        "the narrowed searchset holds exactly the earlier matches within those dates",
+        narrowed_by_dates
+    );
+    step!(
+        defs,
+        Then,
+        r#"^every reference in the searchset resolves$"#,
+        "every reference in the searchset resolves",
+        references_resolve
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the searchset has no duplicate entries$"#,
+        "the searchset has no duplicate entries",
+        no_duplicates
+    );
+}
+
+fn parse_query(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) => (name.to_owned(), value.to_owned()),
+            None => (pair.to_owned(), String::new()),
+        })
+        .collect()
+}
+
+async fn new_search(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let query = expand_placeholders(args.get(1), world.data()?).map_err(Halt::Error)?;
+    let mut spec = RequestSpec::get(args.get(0));
+    spec.query = parse_query(&query);
+    world.request = Some(spec);
+    Ok(())
+}
+
+fn bundle(exchange: &Exchange) -> Result<&Value, Halt> {
+    assert::status_is(exchange, &[200])?;
+    let resource = assert::fhir_resource(exchange, Some("Bundle"))?;
+    let problems = search::searchset_problems(resource);
+    if let Some(problem) = problems.first() {
+        return Err(Failure::new(problem.clone())
+            .expected("Bundle.type searchset")
+            .actual(problems.join("; "))
+            .exchange(&exchange.id)
+            .into());
+    }
+    Ok(resource)
+}
+
+async fn is_searchset(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    bundle(world.last()?).map(|_| ())
+}
+
+async fn no_matches(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let bundle = bundle(&exchange)?;
+    let matches = search::matches(bundle);
+    let total = bundle["total"].as_u64();
+    if matches.is_empty() && total.is_none_or(|t| t == 0) {
+        return Ok(());
+    }
+    Err(
+        Failure::new("a search that should match nothing returned matches")
+            .expected("0 entries (total 0)")
+            .actual(format!(
+                "{} entries, total {}",
+                matches.len(),
+                total.map_or("absent".into(), |t| t.to_string())
+            ))
+            .exchange(&exchange.id)
+            .into(),
+    )
+}
+
+async fn entries_well_formed(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let bundle = bundle(&exchange)?;
+    if search::matches(bundle).is_empty() {
+        return Err(Halt::NotApplicable(
+            "the search returned no entries to inspect".into(),
+        ));
+    }
+    let problems = search::entry_problems(bundle);
+    match problems.first() {
+        None => Ok(()),
+        Some(first) => Err(Failure::new(first.clone())
+            .expected("absolute fullUrls ending /<type>/<id> and search.mode match|include|outcome")
+            .actual(problems.join("; "))
+            .exchange(&exchange.id)
+            .into()),
+    }
+}
+
+async fn self_link_complete(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let bundle = bundle(&exchange)?;
+    let sent: Vec<String> = world
+        .request
+        .as_ref()
+        .map(|r| r.query.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    let Some(link) = search::link(bundle, "self") else {
+        world.note("the searchset has no self link (FHIR recommends one)");
+        return Ok(());
+    };
+    let listed = search::query_names(link);
+    let missing: Vec<&String> = sent
+        .iter()
+        .filter(|n| !listed.contains(n) && *n != "_format")
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "the self link does not record the parameters used: {missing:?}"
+    ))
+    .expected(format!("a self link listing {sent:?}"))
+    .actual(link.to_owned())
+    .exchange(&exchange.id)
+    .into())
+}
+
+fn has_identifier(patient: &Value, number: &str) -> bool {
+    patient["identifier"].as_array().is_some_and(|ids| {
+        ids.iter()
+            .any(|i| i["system"] == crate::fhir::NHS_NUMBER_SYSTEM && i["value"] == number)
+    })
+}
+
+async fn precise_identifier(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let number = expand_placeholders(args.get(0), world.data()?).map_err(Halt::Error)?;
+    let exchange = world.last()?.clone();
+    let bundle = bundle(&exchange)?;
+    let matches = search::matches(bundle);
+    let strangers: Vec<String> = matches
+        .iter()
+        .filter(|r| r["resourceType"] != "Patient" || !has_identifier(r, &number))
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["resourceType"].as_str().unwrap_or("?"),
+                r["id"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    if !matches.is_empty() && strangers.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(if matches.is_empty() {
+        format!("a search for NHS number {number} found nothing")
+    } else {
+        format!("a search for NHS number {number} returned other patients")
+    })
+    .expected(format!(
+        "only Patients carrying NHS number {number}, at least one"
+    ))
+    .actual(if matches.is_empty() {
+        "no matches".to_owned()
+    } else {
+        format!("also {}", strangers.join(", "))
+    })
+    .exchange(&exchange.id)
+    .into())
+}
+
+fn with_extra(world: &MtsWorld, extra: &str) -> Result<RequestSpec, Halt> {
+    let mut spec = world
+        .request
+        .clone()
+        .ok_or_else(|| Halt::Error("no search to repeat".into()))?;
+    spec.query.extend(parse_query(extra));
+    spec.request_id = crate::http::RequestIdMode::Fresh;
+    Ok(spec)
+}
+
+async fn unknown_param(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let original = world.last()?.clone();
+    let baseline = bundle(&original)?;
+    let expected_keys: BTreeSet<String> = search::match_keys(baseline).into_iter().collect();
+    let spec = with_extra(world, args.get(0))?;
+    let name = args.get(0).split('=').next().unwrap_or("").to_owned();
+    let exchange = world.send(&spec).await?;
+    let response = assert::response(&exchange)?;
+    if response.status == 400 || response.status == 422 {
+        assert::operation_outcome(&exchange)?;
+        world.note(format!(
+            "the unknown parameter {name} was rejected with {} (NHS API platform behaviour)",
+            response.status
+        ));
+        return Ok(());
+    }
+    let with_unknown = bundle(&exchange)?;
+    let keys: BTreeSet<String> = search::match_keys(with_unknown).into_iter().collect();
+    if keys != expected_keys {
+        return Err(
+            Failure::new(format!("the unknown parameter {name} changed the results"))
+                .expected(format!(
+                    "either 400, or the same matches as without it: {expected_keys:?}"
+                ))
+                .actual(format!("matches {keys:?}"))
+                .exchange(&exchange.id)
+                .into(),
+        );
+    }
+    match search::link(with_unknown, "self") {
+        Some(link) if search::query_names(link).contains(&name) => Err(Failure::new(format!(
+            "the self link claims the unknown parameter {name} was used"
+        ))
+        .expected(format!(
+            "a self link without {name} (FHIR: ignored parameters are left out of it)"
+        ))
+        .actual(link.to_owned())
+        .exchange(&exchange.id)
+        .into()),
+        Some(_) => {
+            world.note(format!("the unknown parameter {name} was ignored and left out of the self link (FHIR default)"));
+            Ok(())
+        }
+        None => Err(Failure::new(format!(
+            "the unknown parameter {name} was ignored without saying so"
+        ))
+        .expected("either 400, or a self link that shows which parameters were used")
+        .actual("200 with no self link")
+        .exchange(&exchange.id)
+        .into()),
+    }
+}
+
+async fn unknown_param_strict(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let mut spec = with_extra(world, args.get(0))?;
+    spec.set_header("Prefer", "handling=strict");
+    let exchange = world.send(&spec).await?;
+    let status = assert::response(&exchange)?.status;
+    if status == 400 || status == 422 {
+        return assert::operation_outcome(&exchange).map(|_| ());
+    }
+    Err(Failure::new(format!(
+        "with Prefer: handling=strict an unknown parameter was answered {status}"
+    ))
+    .expected("400 with an OperationOutcome")
+    .actual(format!("HTTP {status}"))
+    .exchange(&exchange.id)
+    .into())
+}
+
+fn origin(url: &str) -> &str {
+    let after = url
+        .split_once("://")
+        .map_or(0, |(scheme, _)| scheme.len() + 3);
+    url[after..].find('/').map_or(url, |i| &url[..after + i])
+}
+
+async fn paging(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let mut spec = with_extra(world, "_count=1")?;
+    spec.query.retain(|(n, v)| n != "_count" || v == "1");
+    let first = world.send(&spec).await?;
+    let mut page = bundle(&first)?.clone();
+    let total = page["total"].as_u64();
+    let target_origin = origin(world.run()?.http.base_url()).to_owned();
+    let mut seen: Vec<String> = Vec::new();
+    let mut pages = 1;
+    let mut exchange = first.clone();
+    loop {
+        let keys = search::match_keys(&page);
+        if keys.len() > 1 {
+            return Err(Failure::new(format!(
+                "page {pages} holds {} matches despite _count=1",
+                keys.len()
+            ))
+            .expected("at most 1 match per page")
+            .actual(keys.join(", "))
+            .exchange(&exchange.id)
+            .into());
+        }
+        for key in keys {
+            if seen.contains(&key) {
+                return Err(Failure::new(format!("page {pages} repeats {key}"))
+                    .expected("every page brings new entries")
+                    .actual(format!("{key} again after {seen:?}"))
+                    .exchange(&exchange.id)
+                    .into());
+            }
+            seen.push(key);
+        }
+        if page["total"].as_u64() != total {
+            return Err(Failure::new("the total changed while paging")
+                .expected(format!(
+                    "total {}",
+                    total.map_or("absent".into(), |t| t.to_string())
+                ))
+                .actual(format!("total {}", page["total"]))
+                .exchange(&exchange.id)
+                .into());
+        }
+        let Some(next) = search::link(&page, "next").map(str::to_owned) else {
+            break;
+        };
+        if origin(&next) != target_origin {
+            return Err(Failure::new(
+                "the next link leaves the target's origin; mts does not follow it",
+            )
+            .expected(format!("a next link on {target_origin}"))
+            .actual(next)
+            .exchange(&exchange.id)
+            .into());
+        }
+        if pages >= MAX_PAGES {
+            return Err(
+                Failure::new(format!("paging did not end after {MAX_PAGES} pages"))
+                    .expected("a last page without a next link")
+                    .actual(format!("{} distinct entries so far", seen.len()))
+                    .exchange(&exchange.id)
+                    .into(),
+            );
+        }
+        let mut next_spec = RequestSpec::get(next);
+        next_spec.headers = spec.headers.clone();
+        exchange = world.send(&next_spec).await?;
+        page = bundle(&exchange)?.clone();
+        pages += 1;
+    }
+    if seen.len() < 2 {
+        return Err(Halt::NotApplicable(format!(
+            "the search found {} match(es); paging needs at least 2 (configure [data.search])",
+            seen.len()
+        )));
+    }
+    if let Some(total) = total
+        && total as usize != seen.len()
+    {
+        return Err(Failure::new(format!(
+            "paging gave {} entries but the total says {total}",
+            seen.len()
+        ))
+        .expected(format!("{total} entries across the pages"))
+        .actual(format!("{} entries", seen.len()))
+        .exchange(&exchange.id)
+        .into());
+    }
+    world.note(format!("{pages} pages, {} distinct entries", seen.len()));
+    Ok(())
+}
+
+fn points_to(reference: &str, patient_id: &str) -> bool {
+    reference == format!("Patient/{patient_id}")
+        || reference.ends_with(&format!("/Patient/{patient_id}"))
+}
+
+async fn refers_to_patient(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let patient = expand_placeholders(args.get(0), world.data()?).map_err(Halt::Error)?;
+    let exchange = world.last()?.clone();
+    let bundle = bundle(&exchange)?;
+    let matches = search::matches(bundle);
+    let strangers: Vec<String> = matches
+        .iter()
+        .filter(|r| {
+            let reference = r
+                .pointer("/patient/reference")
+                .or_else(|| r.pointer("/subject/reference"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            !points_to(reference, &patient)
+        })
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["resourceType"].as_str().unwrap_or("?"),
+                r["id"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    if matches.is_empty() {
+        world.note(format!("the patient {patient} has no records of this type"));
+    }
+    if strangers.is_empty() {
+        return Ok(());
+    }
+    Err(
+        Failure::new("a search by patient returned another patient's records")
+            .expected(format!("only records of Patient/{patient}"))
+            .actual(strangers.join(", "))
+            .exchange(&exchange.id)
+            .into(),
+    )
+}
+
+async fn narrow(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let baseline = world.last()?.clone();
+    if assert::response(&baseline)?.status != 200 {
+        return Err(Halt::NotApplicable(format!(
+            "the unnarrowed search was refused ({}), so there is no baseline",
+            baseline.summary()
+        )));
+    }
+    world.baseline = Some(baseline);
+    let extra = expand_placeholders(args.get(0), world.data()?).map_err(Halt::Error)?;
+    let spec = with_extra(world, &extra)?;
+    world.request = Some(spec.clone());
+    world.send(&spec).await?;
+    Ok(())
+}
+
+/// Whether a `YYYY-MM-DD` birth date satisfies a FHIR date search value such as `ge1970-01`.
+pub fn date_satisfies(birth_date: &str, criterion: &str) -> Option<bool> {
+    let (prefix, value) = match criterion.get(..2) {
+        Some(p @ ("eq" | "ne" | "gt" | "lt" | "ge" | "le")) => (p, &criterion[2..]),
+        _ => ("eq", criterion),
+    };
+    let low = match value.len() {
+        4 => format!("{value}-01-01"),
+        7 => format!("{value}-01"),
+        10 => value.to_owned(),
+        _ => return None,
+    };
+    let high = match value.len() {
+        4 => format!("{value}-12-31"),
+        7 => format!("{value}-31"),
+        _ => value.to_owned(),
+    };
+    let date = birth_date.get(..10).unwrap_or(birth_date);
+    Some(match prefix {
+        "eq" => date >= low.as_str() && date <= high.as_str(),
+        "ne" => date < low.as_str() || date > high.as_str(),
+        "gt" => date > high.as_str(),
+        "lt" => date < low.as_str(),
+        "ge" => date >= low.as_str(),
+        _ => date <= high.as_str(),
+    })
+}
+
+async fn narrowed_by_dates(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let baseline = world
+        .baseline
+        .clone()
+        .ok_or_else(|| Halt::Error("no baseline search".into()))?;
+    let narrowed = world.last()?.clone();
+    let base_bundle = bundle(&baseline)?;
+    let criteria: Vec<String> = world
+        .request
+        .as_ref()
+        .map(|r| {
+            r.query
+                .iter()
+                .filter(|(n, _)| n == "birthdate")
+                .map(|(_, v)| v.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut expected = BTreeSet::new();
+    for patient in search::matches(base_bundle) {
+        let born = patient["birthDate"].as_str().unwrap_or("");
+        let inside = criteria
+            .iter()
+            .all(|c| date_satisfies(born, c).unwrap_or(false));
+        if inside && !born.is_empty() {
+            expected.insert(format!("Patient/{}", patient["id"].as_str().unwrap_or("?")));
+        }
+    }
+    let narrowed_bundle = bundle(&narrowed)?;
+    let actual: BTreeSet<String> = search::match_keys(narrowed_bundle).into_iter().collect();
+    if expected.len() == search::matches(base_bundle).len() {
+        world.note("every baseline match satisfies the dates; the test cannot show narrowing (choose [data.search] with a wider spread)");
+    }
+    if actual == expected {
+        return Ok(());
+    }
+    Err(
+        Failure::new("date prefixes were not applied as FHIR search defines them")
+            .expected(format!(
+                "{expected:?} (the earlier matches born within {criteria:?})"
+            ))
+            .actual(format!("{actual:?}"))
+            .exchange(&narrowed.id)
+            .into(),
+    )
+}
+
+async fn references_resolve(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let bundle = bundle(&exchange)?.clone();
+    let in_bundle: BTreeSet<String> = search::entries(&bundle)
+        .flat_map(|e| {
+            let key = format!(
+                "{}/{}",
+                e["resource"]["resourceType"].as_str().unwrap_or(""),
+                e["resource"]["id"].as_str().unwrap_or("")
+            );
+            [e["fullUrl"].as_str().unwrap_or("").to_owned(), key]
+        })
+        .collect();
+    let references = search::references(&bundle);
+    if references.is_empty() {
+        return Err(Halt::NotApplicable(
+            "the searchset holds no references".into(),
+        ));
+    }
+    let target_origin = origin(world.run()?.http.base_url()).to_owned();
+    for reference in references.iter().take(MAX_REFERENCES) {
+        if reference.starts_with('#') || in_bundle.contains(reference) {
+            continue;
+        }
+        let absolute = reference.starts_with("http://") || reference.starts_with("https://");
+        if absolute && origin(reference) != target_origin {
+            world.note(format!(
+                "{reference} is on another server and was not followed"
+            ));
+            continue;
+        }
+        let read = world.send(&RequestSpec::get(reference.clone())).await?;
+        let status = assert::response(&read)?.status;
+        if status != 200 {
+            return Err(
+                Failure::new(format!("the reference {reference} does not resolve"))
+                    .expected(format!("GET {reference} → 200"))
+                    .actual(format!("HTTP {status}"))
+                    .exchange(&read.id)
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn no_duplicates(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let duplicates = search::duplicate_entries(bundle(&exchange)?);
+    if duplicates.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new("the searchset repeats entries")
+        .expected("each resource once")
+        .actual(duplicates.join(", "))
+        .exchange(&exchange.id)
+        .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_prefixes_are_understood() {
+        assert_eq!(date_satisfies("1975-05-01", "ge1970-01"), Some(true));
+        assert_eq!(date_satisfies("1969-12-31", "ge1970-01"), Some(false));
+        assert_eq!(date_satisfies("2010-10-22", "le2009-12-31"), Some(false));
+        assert_eq!(date_satisfies("2009-12-31", "le2009-12-31"), Some(true));
+        assert_eq!(date_satisfies("2008-03-14", "2008"), Some(true));
+        assert_eq!(date_satisfies("2008-03-14", "bad"), None);
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert_eq!(
+            origin("http://127.0.0.1:8080/FHIR/R4/Patient?x"),
+            "http://127.0.0.1:8080"
+        );
+        assert_ne!(
+            origin("http://evil.example/FHIR/R4"),
+            origin("http://127.0.0.1:8080/FHIR/R4")
+        );
+    }
+}

@@ -119,6 +119,7 @@ async fn run(args: RunArgs) -> ExitCode {
         catalogue_dir: args.catalogue_dir.clone(),
         sandbox_faults: args.faults.clone(),
         openapi: args.openapi.clone().or(config.run.openapi.clone()),
+        insecure: args.insecure,
         gpc: config.gpc.clone(),
     };
     let report = match runner::execute(options).await {
@@ -382,6 +383,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         faults: faults.clone(),
         token: token.clone(),
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
+        tls: args.tls,
     };
     let running = match sandbox::start(options).await {
         Ok(running) => running,
@@ -393,6 +395,19 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     // Machine-readable first lines, so scripts and tests can pick the URL and token up.
     println!("MTS_SANDBOX_URL={}", running.base_url());
     println!("MTS_TOKEN={}", token.as_deref().unwrap_or(""));
+    if let Some(pem) = running.ca_pem() {
+        // The CA clients must trust, in a file named after the port so parallel sandboxes do not clash.
+        let path =
+            std::env::temp_dir().join(format!("mts-sandbox-ca-{}.pem", running.address().port()));
+        if let Err(error) = std::fs::write(&path, pem) {
+            eprintln!(
+                "error: cannot write the sandbox CA to {}: {error}",
+                path.display()
+            );
+            return ExitCode::Internal;
+        }
+        println!("MTS_CA_CERT={}", path.display());
+    }
     let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
     eprintln!(
         "mts sandbox serving {} (faults: {}); Ctrl-C stops it",

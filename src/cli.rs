@@ -61,6 +61,9 @@ pub struct RunArgs {
     /// Allow scenarios that create or change data on the target.
     #[arg(long)]
     pub allow_writes: bool,
+    /// Accept any server certificate (curl's -k); certificate problems are still reported by SEC-TLS-005.
+    #[arg(long)]
+    pub insecure: bool,
     /// The supplier's OpenAPI 3 document (file or http(s) URL): every response is checked against it.
     #[arg(long, value_name = "FILE|URL")]
     pub openapi: Option<String>,
@@ -109,6 +112,9 @@ pub struct SandboxArgs {
     /// Serve data endpoints without requiring a bearer token.
     #[arg(long)]
     pub no_auth: bool,
+    /// Serve HTTPS with a certificate from a CA made at start-up (its PEM path is printed as MTS_CA_CERT=…).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 fn parse_profile(text: &str) -> Result<Profile, String> {

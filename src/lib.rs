@@ -18,6 +18,7 @@ pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod steps;
+pub mod tls;
 pub mod util;
 
 /// Files embedded at build time by `build.rs`.

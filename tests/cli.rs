@@ -281,13 +281,11 @@ fn invalid_inputs_exit_three_with_the_place_to_fix() {
 
 #[test]
 fn the_token_never_reaches_the_report() {
-    let sandbox = Sandbox::start(&[]);
+    let sandbox = Sandbox::start(&["--tls"]);
     let dir = tempfile::tempdir().unwrap();
-    let run = run(
-        dir.path(),
-        &["--target", &sandbox.url],
-        Some(&sandbox.token),
-    );
+    let args = sandbox.target_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = run(dir.path(), &args, Some(&sandbox.token));
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let written = std::fs::read_to_string(run.out.join("report.json")).unwrap();
     assert!(
@@ -303,9 +301,11 @@ fn the_token_never_reaches_the_report() {
 
 #[test]
 fn without_a_token_the_sandbox_data_endpoints_refuse_and_the_run_says_so() {
-    let sandbox = Sandbox::start(&[]);
+    let sandbox = Sandbox::start(&["--tls"]);
     let dir = tempfile::tempdir().unwrap();
-    let run = run(dir.path(), &["--target", &sandbox.url], None);
+    let args = sandbox.target_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = run(dir.path(), &args, None);
     assert_eq!(run.code(), 1, "{}", run.stderr());
     let failure = &run.requirement("IOP-FHIR-007")["failures"][0];
     assert_eq!(failure["actual"], "HTTP 401");

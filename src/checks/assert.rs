@@ -323,6 +323,7 @@ pub(crate) mod tests {
                 body: Body::new(body.as_bytes().to_vec(), false, body.len()),
             }),
             error: None,
+            retried: None,
         }
     }
 

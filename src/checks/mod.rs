@@ -8,6 +8,7 @@ pub mod content;
 pub mod openapi;
 pub mod passive;
 pub mod search;
+pub mod security;
 
 pub use assert::Halt;
 pub use passive::{PASSIVE_CHECKS, PassiveCheck, PassiveContext, run_passive_checks};

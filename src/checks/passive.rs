@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::content::{self, Judgement};
 use super::openapi::OpenApi;
+use super::security;
 use crate::catalogue::Profile;
 use crate::fhir::path::JsonPath;
 use crate::fhir::schema::FhirSchema;
@@ -247,6 +248,48 @@ pub static PASSIVE_CHECKS: &[PassiveCheck] = &[
         requirement: "API-HDR-005",
         summary: "every successful read carries a weak ETag equal to meta.versionId",
         judge: etag_matches_version,
+    },
+    PassiveCheck {
+        id: "security.hsts",
+        requirement: "SEC-HDR-001",
+        summary: "every HTTPS response carries Strict-Transport-Security with max-age of at least six months (a year recommended)",
+        judge: hsts,
+    },
+    PassiveCheck {
+        id: "security.no-store",
+        requirement: "SEC-HDR-002",
+        summary: "every response, success and error, carries Cache-Control: no-store",
+        judge: no_store,
+    },
+    PassiveCheck {
+        id: "security.nosniff",
+        requirement: "SEC-HDR-003",
+        summary: "every response carries X-Content-Type-Options: nosniff",
+        judge: nosniff,
+    },
+    PassiveCheck {
+        id: "security.version-disclosure",
+        requirement: "SEC-HDR-004",
+        summary: "no response header names server software with its version",
+        judge: version_disclosure,
+    },
+    PassiveCheck {
+        id: "security.content-type",
+        requirement: "SEC-HDR-005",
+        summary: "every body has a Content-Type that matches it (FHIR as application/fhir+json; charset=utf-8)",
+        judge: content_type,
+    },
+    PassiveCheck {
+        id: "security.cors-credentials",
+        requirement: "SEC-HDR-006",
+        summary: "no response grants credentialed CORS access to any origin",
+        judge: cors,
+    },
+    PassiveCheck {
+        id: "security.error-disclosure",
+        requirement: "SEC-ERR-001",
+        summary: "no error body carries stack traces, internals, or NHS numbers the request did not mention",
+        judge: error_disclosure,
     },
     PassiveCheck {
         id: "openapi.response-conformance",
@@ -564,6 +607,119 @@ fn etag_matches_version(exchange: &Exchange, context: &PassiveContext) -> Option
             )),
         ),
     })
+}
+
+fn fail_with(exchange: &Exchange, what: &str, expected: &str, problem: String) -> Judged {
+    Judged::fail(
+        Failure::new(format!("{} {what}: {problem}", exchange.summary_request()))
+            .expected(expected)
+            .actual(problem),
+    )
+}
+
+fn hsts(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let response = exchange.response.as_ref()?;
+    Some(match security::hsts(exchange, response)? {
+        Ok(note) => Judged {
+            result: Ok(()),
+            note,
+        },
+        Err(problem) => fail_with(
+            exchange,
+            "lacks strict transport security",
+            "Strict-Transport-Security: max-age=31536000",
+            problem,
+        ),
+    })
+}
+
+fn no_store(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let response = exchange.response.as_ref()?;
+    Some(match security::no_store(response) {
+        Ok(()) => Judged::pass(),
+        Err(problem) => fail_with(
+            exchange,
+            "may be cached",
+            "Cache-Control: no-store",
+            problem,
+        ),
+    })
+}
+
+fn nosniff(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let response = exchange.response.as_ref()?;
+    Some(match security::nosniff(response) {
+        Ok(()) => Judged::pass(),
+        Err(problem) => fail_with(
+            exchange,
+            "allows MIME sniffing",
+            "X-Content-Type-Options: nosniff",
+            problem,
+        ),
+    })
+}
+
+fn version_disclosure(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let response = exchange.response.as_ref()?;
+    Some(match security::version_disclosure(response) {
+        Ok(()) => Judged::pass(),
+        Err(problem) => fail_with(
+            exchange,
+            "discloses server software",
+            "no Server/X-Powered-By version",
+            problem,
+        ),
+    })
+}
+
+fn content_type(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let response = exchange.response.as_ref()?;
+    Some(match security::content_type(response)? {
+        Ok(note) => Judged {
+            result: Ok(()),
+            note,
+        },
+        Err(problem) => fail_with(
+            exchange,
+            "has a Content-Type that does not match its body",
+            "a Content-Type that matches the body",
+            problem,
+        ),
+    })
+}
+
+fn cors(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let response = exchange.response.as_ref()?;
+    Some(
+        match security::cors(response, exchange.request.header("origin"))? {
+            Ok(()) => Judged::pass(),
+            Err(problem) => fail_with(
+                exchange,
+                "grants credentialed access to any origin",
+                "no credentials with a wildcard or echoed origin",
+                problem,
+            ),
+        },
+    )
+}
+
+fn error_disclosure(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    let response = exchange.response.as_ref()?;
+    if response.status < 400 {
+        return None;
+    }
+    let sent = format!(
+        "{} {}",
+        exchange.request.url,
+        exchange.request.body.as_deref().unwrap_or("")
+    );
+    let problems = security::error_disclosure(&response.body.text(), &sent);
+    Some(Judged::from_problems(
+        exchange,
+        "gives internals away in an error",
+        "an error body with no stack trace, internals or other patients' NHS numbers",
+        problems,
+    ))
 }
 
 fn openapi_conformance(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {

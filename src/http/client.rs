@@ -1,5 +1,4 @@
 use std::io::Read as _;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,14 +18,8 @@ use super::redact::Redactor;
 pub enum HttpError {
     #[error("the target `{url}` is not an http(s) URL")]
     InvalidTarget { url: String },
-    #[error("failed to read the CA certificate {path}")]
-    ReadCaCert {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the CA certificate {path} is not a PEM certificate: {message}")]
-    InvalidCaCert { path: PathBuf, message: String },
+    #[error("the CA certificate is not a PEM certificate: {message}")]
+    InvalidCaCert { message: String },
     #[error("TLS settings: {0}")]
     Tls(String),
     #[error("failed to build the HTTP client")]
@@ -41,7 +34,10 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Bodies larger than this are cut off and reported, never buffered whole.
     pub body_limit: usize,
-    pub ca_cert: Option<PathBuf>,
+    /// PEM of extra CAs to trust (a private CA, or the embedded sandbox's).
+    pub ca_pem: Option<Vec<u8>>,
+    /// Accept any server certificate (the certificate is still judged by SEC-TLS-005).
+    pub insecure: bool,
     /// Bearer token sent with requests that carry credentials.
     pub token: Option<String>,
     /// Requests in flight at once against the target, whatever the scenario concurrency.
@@ -114,6 +110,9 @@ pub struct HttpClient {
     in_flight: Arc<Semaphore>,
     /// TLS for hand-written requests (HTTP/1.1 only).
     raw_tls: Arc<rustls::ClientConfig>,
+    /// The certificate verifier that enforces trust, even when `--insecure` lets requests
+    /// through: the TLS facts record its verdict.
+    strict_verifier: Arc<dyn rustls::client::danger::ServerCertVerifier>,
 }
 
 impl HttpClient {
@@ -134,8 +133,10 @@ impl HttpClient {
             .no_proxy()
             .user_agent(concat!("mts/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(options.max_in_flight.max(1));
-        let tls = super::tls::client_config(options.ca_cert.as_deref(), true)?;
-        let raw_tls = super::tls::client_config(options.ca_cert.as_deref(), false)?;
+        let verifier = super::tls::verifier(options.ca_pem.as_deref(), options.insecure)?;
+        let strict_verifier = super::tls::verifier(options.ca_pem.as_deref(), false)?;
+        let tls = super::tls::client_config(verifier.clone(), true)?;
+        let raw_tls = super::tls::client_config(verifier.clone(), false)?;
         builder = builder.tls_backend_preconfigured((*tls).clone());
         let client = builder.build().map_err(HttpError::Build)?;
         let in_flight = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
@@ -146,11 +147,20 @@ impl HttpClient {
             log,
             in_flight,
             raw_tls,
+            strict_verifier,
         })
     }
 
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    pub fn verifier(&self) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
+        self.strict_verifier.clone()
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.options.timeout
     }
 
     pub fn has_token(&self) -> bool {
@@ -208,39 +218,25 @@ impl HttpClient {
                 .map(|b| redactor.text(&String::from_utf8_lossy(&truncate(b, 64 * 1024)))),
         };
 
-        let outcome =
-            tokio::time::timeout(self.options.timeout + Duration::from_millis(250), async {
-                if spec.raw {
-                    super::raw::exchange(
-                        &url,
-                        &spec.method,
-                        &headers,
-                        spec.body.as_deref(),
-                        &self.raw_tls,
-                        self.options.timeout,
-                        self.options.body_limit,
-                    )
-                    .await
-                } else {
-                    self.perform(&spec.method, &url, &headers, spec.body.clone())
-                        .await
-                }
-            })
-            .await
-            .unwrap_or_else(|_| {
-                Err(TransportError {
-                    kind: TransportErrorKind::Timeout,
-                    message: format!(
-                        "no complete response within {} s",
-                        self.options.timeout.as_secs_f64()
-                    ),
-                })
-            });
+        let mut outcome = self.attempt(spec, &url, &headers).await;
+        // A pooled connection the server had already closed fails before any answer; an
+        // idempotent request is sent once more, and the exchange says so.
+        let mut retried = None;
+        if let Err(first) = &outcome
+            && matches!(spec.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+            && is_stale_connection(first)
+        {
+            retried = Some(redactor.text(&first.message));
+            outcome = self.attempt(spec, &url, &headers).await;
+        }
         let (response, error) = match outcome {
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error)),
         };
         let response = response.map(|mut r| {
+            if let Some(scrubbed) = redactor.scrub(r.body.bytes()) {
+                r.body = Body::new(scrubbed, r.body.truncated, r.body.wire_size);
+            }
             r.headers = r
                 .headers
                 .iter()
@@ -260,9 +256,48 @@ impl HttpClient {
             request: recorded_request,
             response,
             error,
+            retried,
         });
         self.log.push(exchange.clone());
         exchange
+    }
+
+    /// One try at the exchange, under the overall deadline.
+    async fn attempt(
+        &self,
+        spec: &RequestSpec,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Result<RecordedResponse, TransportError> {
+        let deadline = self.options.timeout + Duration::from_millis(250);
+        let work = async {
+            if spec.raw {
+                super::raw::exchange(
+                    url,
+                    &spec.method,
+                    headers,
+                    spec.body.as_deref(),
+                    &self.raw_tls,
+                    self.options.timeout,
+                    self.options.body_limit,
+                )
+                .await
+            } else {
+                self.perform(&spec.method, url, headers, spec.body.clone())
+                    .await
+            }
+        };
+        tokio::time::timeout(deadline, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(TransportError {
+                    kind: TransportErrorKind::Timeout,
+                    message: format!(
+                        "no complete response within {} s",
+                        self.options.timeout.as_secs_f64()
+                    ),
+                })
+            })
     }
 
     fn request_headers(&self, spec: &RequestSpec) -> Vec<(String, String)> {
@@ -415,6 +450,21 @@ fn encode_query(text: &str) -> String {
         }
     }
     out
+}
+
+/// A connection that died before any answer: closed, reset or broken, not refused or timed out.
+fn is_stale_connection(error: &TransportError) -> bool {
+    let message = error.message.to_ascii_lowercase();
+    error.kind == TransportErrorKind::Protocol
+        && [
+            "connection closed",
+            "connection reset",
+            "broken pipe",
+            "incomplete message",
+            "unexpected eof",
+        ]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 /// Turns a reqwest error into a transport error a supplier can act on.

@@ -187,6 +187,9 @@ pub struct Exchange {
     pub response: Option<RecordedResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<TransportError>,
+    /// Why the request was sent a second time (a stale pooled connection), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retried: Option<String>,
 }
 
 fn serialize_time<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {

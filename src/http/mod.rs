@@ -13,3 +13,4 @@ pub use exchange::{
     TransportErrorKind, path_of as exchange_path,
 };
 pub use redact::{REDACTED, Redactor};
+pub use tls::provider as tls_provider;

@@ -49,6 +49,35 @@ impl Redactor {
         out
     }
 
+    /// Scrubs secrets from a body (a server may echo a token back, e.g. TRACE or a debug page).
+    /// `None` when the body holds no secret, so the common case copies nothing.
+    pub fn scrub(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let found = |haystack: &[u8], needle: &[u8]| {
+            haystack.windows(needle.len()).position(|w| w == needle)
+        };
+        if !self
+            .secrets
+            .iter()
+            .any(|s| found(body, s.as_bytes()).is_some())
+        {
+            return None;
+        }
+        let mut out = body.to_vec();
+        for secret in self.secrets.iter() {
+            let needle = secret.as_bytes();
+            let mut replaced = Vec::with_capacity(out.len());
+            let mut rest = out.as_slice();
+            while let Some(at) = found(rest, needle) {
+                replaced.extend_from_slice(&rest[..at]);
+                replaced.extend_from_slice(REDACTED.as_bytes());
+                rest = &rest[at + needle.len()..];
+            }
+            replaced.extend_from_slice(rest);
+            out = replaced;
+        }
+        Some(out)
+    }
+
     /// Redacts a header value: secret headers keep only their scheme (`Bearer [REDACTED]`).
     pub fn header(&self, name: &str, value: &str) -> String {
         if SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
@@ -96,6 +125,18 @@ mod tests {
             redactor.header("X-Echo", "got s3cr3t-token"),
             "got [REDACTED]"
         );
+    }
+
+    #[test]
+    fn bodies_are_scrubbed() {
+        let redactor = Redactor::new(["s3cr3t-token".to_owned()]);
+        assert_eq!(
+            redactor
+                .scrub(b"Authorization: Bearer s3cr3t-token\r\n")
+                .unwrap(),
+            b"Authorization: Bearer [REDACTED]\r\n"
+        );
+        assert_eq!(redactor.scrub(b"nothing"), None);
     }
 
     #[test]

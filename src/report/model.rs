@@ -222,6 +222,8 @@ pub struct ExchangeRecord {
     pub response: Option<ResponseRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<TransportError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retried: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -233,6 +235,13 @@ pub struct ResponseRecord {
     pub body: String,
     pub body_size: usize,
     pub body_truncated: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum TlsRecord {
+    Negotiated(crate::tls::TlsFacts),
+    Failed { error: String },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -274,6 +283,9 @@ pub struct Report {
     pub started: String,
     pub duration_ms: u64,
     pub settings: RunSettingsRecord,
+    /// What the TLS handshake with the target negotiated, and its certificate chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsRecord>,
     /// Requirement counts per verdict.
     pub counts: BTreeMap<String, usize>,
     pub requirements: Vec<RequirementResult>,

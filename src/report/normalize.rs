@@ -53,6 +53,23 @@ pub fn normalize_text(text: &str) -> String {
             rest = &after[digits..];
             continue;
         }
+        if rest.len() >= 19 && rest.is_char_boundary(19) && is_timestamp(&rest[..19]) {
+            out.push_str("<time>");
+            rest = &rest[19..];
+            // Fractional seconds and offset belong to the timestamp.
+            let bytes = rest.as_bytes();
+            let mut tail = 0;
+            if bytes.first() == Some(&b'.') && bytes.get(1).is_some_and(u8::is_ascii_digit) {
+                tail = 1 + bytes[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            }
+            match bytes.get(tail) {
+                Some(b'Z') => tail += 1,
+                Some(b'+' | b'-') if bytes.len() >= tail + 6 => tail += 6,
+                _ => {}
+            }
+            rest = &rest[tail..];
+            continue;
+        }
         if rest.len() >= 36 && rest.is_char_boundary(36) && is_uuid(&rest[..36]) {
             out.push_str("<uuid>");
             rest = &rest[36..];
@@ -65,6 +82,16 @@ pub fn normalize_text(text: &str) -> String {
         rest = chars.as_str();
     }
     out
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`
+fn is_timestamp(text: &str) -> bool {
+    text.bytes().enumerate().all(|(i, b)| match i {
+        4 | 7 => b == b'-',
+        10 => b == b'T',
+        13 | 16 => b == b':',
+        _ => b.is_ascii_digit(),
+    })
 }
 
 fn is_uuid(text: &str) -> bool {
@@ -87,5 +114,9 @@ mod tests {
             "http://127.0.0.1:<port>/FHIR/R4 id <uuid>."
         );
         assert_eq!(normalize_text("é 127.0.0.1:"), "é 127.0.0.1:<port>");
+        assert_eq!(
+            normalize_text("until 2027-02-19T23:22:14+00:00."),
+            "until <time>."
+        );
     }
 }

@@ -20,6 +20,8 @@ pub struct RunContext {
     pub openapi: Option<Result<Arc<OpenApi>, String>>,
     /// The exchange that fetched the OpenAPI document, when it came from a URL.
     pub openapi_exchange: Option<ExchangeId>,
+    /// What the TLS handshake with the target showed (HTTPS targets only).
+    pub tls_facts: Option<Result<crate::tls::TlsFacts, String>>,
     /// The server's CapabilityStatement, read once for every scenario that needs it.
     capability: tokio::sync::OnceCell<Option<Arc<Value>>>,
     pub(crate) results: Mutex<Vec<ScenarioResult>>,
@@ -35,6 +37,7 @@ impl RunContext {
             gpc: GpcSettings::default(),
             openapi: None,
             openapi_exchange: None,
+            tls_facts: None,
             capability: tokio::sync::OnceCell::new(),
             results: Mutex::default(),
         }

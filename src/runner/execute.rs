@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub sandbox_faults: Vec<Fault>,
     /// The supplier's OpenAPI document: a file or an http(s) URL.
     pub openapi: Option<String>,
+    /// Accept any server certificate (still judged by SEC-TLS-005).
+    pub insecure: bool,
     /// GP Connect / Spine Secure Proxy settings (used under the gpc profile).
     pub gpc: GpcSettings,
 }
@@ -60,6 +62,12 @@ pub enum RunError {
     Http(#[from] HttpError),
     #[error("failed to start the embedded sandbox")]
     Sandbox(#[source] std::io::Error),
+    #[error("failed to read the CA certificate {path}")]
+    CaFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("failed to read the OpenAPI document {path}")]
     OpenApiFile {
         path: String,
@@ -190,6 +198,13 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
     let schema_task = tokio::task::spawn_blocking(FhirSchema::embedded);
 
     let mut harness_errors = Vec::new();
+    let mut ca_pem = match &options.ca_cert {
+        Some(path) => Some(std::fs::read(path).map_err(|source| RunError::CaFile {
+            path: path.display().to_string(),
+            source,
+        })?),
+        None => None,
+    };
     let (sandbox, target, token) = match &options.target {
         Some(url) => (None, url.clone(), options.token.clone()),
         None => {
@@ -197,10 +212,12 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             let running = sandbox::start(SandboxOptions {
                 faults: options.sandbox_faults.clone(),
                 token: Some(token.clone()),
+                tls: true,
                 ..SandboxOptions::default()
             })
             .await
             .map_err(RunError::Sandbox)?;
+            ca_pem = running.ca_pem().map(|pem| pem.as_bytes().to_vec());
             let url = running.base_url();
             (Some(running), url, Some(token))
         }
@@ -213,13 +230,29 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             base_url: target.clone(),
             timeout: options.timeout,
             body_limit: options.body_limit,
-            ca_cert: options.ca_cert.clone(),
+            ca_pem,
+            insecure: options.insecure,
             token,
             max_in_flight: options.concurrency.max(1),
             redactor,
         },
         log.clone(),
     )?;
+    let tls_facts = crate::tls::probe::endpoint(&target).filter(|_| target.starts_with("https://"));
+    let tls_facts = match tls_facts {
+        Some((host, port)) => Some(
+            crate::tls::probe::facts(
+                &host,
+                port,
+                http.verifier(),
+                crate::http::tls_provider(),
+                rustls::DEFAULT_VERSIONS,
+                options.timeout,
+            )
+            .await,
+        ),
+        None => None,
+    };
     let openapi_source = options.openapi.clone().or_else(|| {
         options
             .target
@@ -237,6 +270,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         options.allow_writes,
     );
     context.gpc = options.gpc.clone();
+    context.tls_facts = tls_facts.clone();
     context.openapi = openapi.clone();
     context.openapi_exchange = openapi_source
         .as_deref()
@@ -368,6 +402,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             Vec::new()
         },
         harness_errors,
+        tls: tls_facts,
     };
     Ok(assemble(
         &catalogue,

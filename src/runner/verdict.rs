@@ -29,6 +29,7 @@ pub struct RunMeta {
     pub selection: Selection,
     pub sandbox_faults: Vec<String>,
     pub harness_errors: Vec<String>,
+    pub tls: Option<Result<crate::tls::TlsFacts, String>>,
 }
 
 pub fn assemble(
@@ -80,6 +81,10 @@ pub fn assemble(
             tags: meta.selection.tags,
             sandbox_faults: meta.sandbox_faults,
         },
+        tls: meta.tls.map(|facts| match facts {
+            Ok(facts) => crate::report::TlsRecord::Negotiated(facts),
+            Err(error) => crate::report::TlsRecord::Failed { error },
+        }),
         counts,
         requirements,
         scenarios,
@@ -310,6 +315,7 @@ fn record(exchange: &Exchange) -> ExchangeRecord {
             }
         }),
         error: exchange.error.clone(),
+        retried: exchange.retried.clone(),
     }
 }
 

@@ -8,7 +8,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 macro_rules! faults {
-    ($( $variant:ident = $name:literal in $profile:ident : $description:literal => [$($breaks:literal),*] ; )*) => {
+    (@tls tls) => { true };
+    (@tls) => { false };
+    ($( $variant:ident = $name:literal in $profile:ident $($tls:ident)? : $description:literal => [$($breaks:literal),*] ; )*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(rename_all = "kebab-case")]
         pub enum Fault { $( $variant, )* }
@@ -23,6 +25,11 @@ macro_rules! faults {
             /// What the sandbox does wrong when the fault is on.
             pub fn description(self) -> &'static str {
                 match self { $( Fault::$variant => $description, )* }
+            }
+
+            /// Whether the fault only exists on the HTTPS sandbox (`mts sandbox --tls`).
+            pub fn needs_tls(self) -> bool {
+                match self { $( Fault::$variant => faults!(@tls $($tls)?), )* }
             }
 
             /// The profile a run must use to judge the requirements this fault breaks.
@@ -51,8 +58,8 @@ faults! {
     IfMatchIgnored = "if-match-ignored" in Apim: "updates ignore If-Match" => ["API-HDR-006"];
     NoGzip = "no-gzip" in Apim: "responses are never gzip-compressed" => ["API-HDR-007"];
     PreferIgnored = "prefer-ignored" in Apim: "creates ignore Prefer and send no Location" => ["API-HDR-008"];
-    TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003"];
-    ServerErrors = "server-errors" in Apim: "unknown resource types cause a 500" => ["API-ERR-001", "IOP-FHIR-003"];
+    TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "SEC-HTTP-001", "SEC-INP-001", "SEC-INP-002", "SEC-INP-003", "SEC-INP-005", "SEC-INP-007", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003"];
+    ServerErrors = "server-errors" in Apim: "unknown resource types cause a 500" => ["API-ERR-001", "IOP-FHIR-003", "SEC-HTTP-001", "SEC-INP-007"];
     OutcomeWarningSeverity = "outcome-warning-severity" in Apim: "error OperationOutcomes carry severity warning" => ["API-ERR-002"];
     NoSpineCode = "no-spine-code" in Apim: "OperationOutcomes carry no Spine error code" => ["API-ERR-003", "API-HDR-002", "IOP-UKC-003"];
     WrongStatusForCode = "wrong-status-for-code" in Apim: "not-found answers carry the Spine code BAD_REQUEST" => ["API-ERR-004"];
@@ -62,12 +69,12 @@ faults! {
     PingLeaks = "ping-leaks" in Apim: "/_ping discloses the server software and host" => ["API-OPS-001"];
     DeclaredNotImplemented = "declared-not-implemented" in Apim: "the CapabilityStatement declares Immunization search, which answers 404" => ["IOP-FHIR-003"];
     NoUkcoreProfiles = "no-ukcore-profiles" in Ukca: "the CapabilityStatement names no UK Core profile" => ["IOP-FHIR-004"];
-    FormatIgnored = "format-ignored" in Apim: "_format does not override Accept" => ["IOP-FHIR-005"];
+    FormatIgnored = "format-ignored" in Apim: "_format does not override Accept" => ["IOP-FHIR-005", "SEC-INP-003"];
     InvalidPatient = "invalid-patient" in Apim: "patients carry gender \"F\", which the FHIR R4 schema forbids" => ["IOP-FHIR-006"];
     NoMeta = "no-meta" in Apim: "resources carry no meta.versionId, lastUpdated or profile" => ["IOP-FHIR-008", "API-HDR-005", "IOP-UKC-007"];
-    EmptySearch404 = "empty-search-404" in Apim: "a search with no match answers 404" => ["IOP-SRCH-001", "IOP-FHIR-003"];
+    EmptySearch404 = "empty-search-404" in Apim: "a search with no match answers 404" => ["IOP-SRCH-001", "IOP-FHIR-003", "SEC-INP-006"];
     RelativeFullUrl = "relative-full-url" in Apim: "search entries have relative fullUrls and no search mode" => ["IOP-SRCH-002"];
-    ImpreciseIdentifierSearch = "imprecise-identifier-search" in Apim: "an NHS number search returns every patient" => ["IOP-SRCH-003", "IOP-SRCH-001"];
+    ImpreciseIdentifierSearch = "imprecise-identifier-search" in Apim: "an NHS number search returns every patient" => ["IOP-SRCH-003", "IOP-SRCH-001", "SEC-INP-006"];
     LenientTokens = "lenient-tokens" in Apim: "malformed identifier tokens are searched anyway" => ["IOP-SRCH-004", "IOP-UKC-003"];
     UnknownParamInSelfLink = "unknown-param-in-self-link" in Apim: "unknown search parameters are accepted and claimed in the self link" => ["IOP-SRCH-005"];
     StrictHandlingIgnored = "strict-handling-ignored" in Apim: "unknown search parameters are ignored even with Prefer: handling=strict" => ["IOP-SRCH-010"];
@@ -85,6 +92,28 @@ faults! {
     BadSnomedCode = "bad-snomed-code" in Apim: "a SNOMED CT coding uses a misspelled system and an invalid check digit" => ["IOP-TERM-001"];
     BadDmdCode = "bad-dmd-code" in Apim: "a dm+d code fails the Verhoeff check" => ["IOP-TERM-002"];
     CodingWithoutDisplay = "coding-without-display" in Apim: "SNOMED CT and dm+d codings carry no display" => ["IOP-TERM-003"];
+    NoCacheControlOnErrors = "no-cache-control-on-errors" in Apim: "error responses carry no Cache-Control" => ["SEC-HDR-002"];
+    NoNosniff = "no-nosniff" in Apim: "responses carry no X-Content-Type-Options" => ["SEC-HDR-003"];
+    ServerVersionHeader = "server-version-header" in Apim: "responses carry Server: Apache/2.4.52 (Ubuntu)" => ["SEC-HDR-004"];
+    MetadataAsText = "metadata-as-text" in Apim: "the CapabilityStatement is labelled text/plain" => ["SEC-HDR-005", "API-DOC-002"];
+    CorsAnyOriginWithCredentials = "cors-any-origin-with-credentials" in Apim: "CORS preflights echo any origin and allow credentials" => ["SEC-HDR-006"];
+    StackTraceInErrors = "stack-trace-in-errors" in Apim: "not-found errors carry a Java stack trace in diagnostics" => ["SEC-ERR-001"];
+    AcceptsUnknownElements = "accepts-unknown-elements" in Apim: "created resources are not validated: unknown elements are stored and returned" => ["SEC-INP-001", "IOP-FHIR-006"];
+    IgnoresContentType = "ignores-content-type" in Apim: "request bodies are read whatever their Content-Type" => ["SEC-INP-002"];
+    AcceptIgnored = "accept-ignored" in Apim: "any Accept header is answered with JSON" => ["SEC-INP-003", "IOP-FHIR-005"];
+    NoSizeLimit = "no-size-limit" in Apim: "request bodies of any size are accepted" => ["SEC-INP-004"];
+    ReflectsInput = "reflects-input" in Apim: "search values and ids are echoed unescaped into responses" => ["SEC-INP-005"];
+    IdentifierOr = "identifier-or" in Apim: "repeated identifier parameters are combined with OR" => ["SEC-INP-006"];
+    CaseInsensitivePaths = "case-insensitive-paths" in Apim: "paths are matched without regard to case" => ["SEC-INP-007"];
+    TraceEnabled = "trace-enabled" in Apim: "TRACE echoes the request" => ["SEC-HTTP-001"];
+    PlainHttpServed = "plain-http-served" in Apim tls: "plain HTTP is answered with data on the HTTPS port" => ["SEC-TLS-001"];
+    Tls13Only = "tls13-only" in Apim tls: "only TLS 1.3 is offered, so TLS 1.2 clients cannot connect" => ["SEC-TLS-002"];
+    Tls10Accepted = "tls10-accepted" in Apim tls: "TLS 1.0 and 1.1 ClientHellos are accepted" => ["SEC-TLS-003"];
+    WeakCipherAccepted = "weak-cipher-accepted" in Apim tls: "a ClientHello offering only weak cipher suites is accepted" => ["SEC-TLS-004"];
+    ExpiredCertificate = "expired-certificate" in Apim tls: "the server certificate expired yesterday" => ["SEC-TLS-005"];
+    WrongHostnameCertificate = "wrong-hostname-certificate" in Apim tls: "the server certificate names another host" => ["SEC-TLS-005"];
+    NoHsts = "no-hsts" in Apim tls: "HTTPS responses carry no Strict-Transport-Security" => ["SEC-HDR-001"];
+    ShortHsts = "short-hsts" in Apim tls: "Strict-Transport-Security max-age is five minutes" => ["SEC-HDR-001"];
     SspHeadersIgnored = "ssp-headers-ignored" in Gpc: "requests missing Spine Secure Proxy headers are served" => ["GPC-SSP-001"];
     SspToIgnored = "ssp-to-ignored" in Gpc: "requests addressed to another ASID are served" => ["GPC-SSP-002"];
     InteractionIdIgnored = "interaction-id-ignored" in Gpc: "Ssp-InteractionID is not checked against the endpoint" => ["GPC-SSP-003"];

@@ -6,6 +6,7 @@ mod data;
 mod faults;
 mod openapi;
 mod server;
+mod tls;
 
 use std::net::SocketAddr;
 
@@ -26,6 +27,8 @@ pub struct SandboxOptions {
     pub token: Option<String>,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// Serve HTTPS with a certificate from a CA made at start-up.
+    pub tls: bool,
 }
 
 impl Default for SandboxOptions {
@@ -34,6 +37,7 @@ impl Default for SandboxOptions {
             faults: Vec::new(),
             token: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
         }
     }
 }
@@ -43,6 +47,7 @@ impl Default for SandboxOptions {
 pub struct RunningSandbox {
     address: SocketAddr,
     base_path: String,
+    ca_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -52,9 +57,19 @@ impl RunningSandbox {
         self.address
     }
 
-    /// The FHIR base URL, e.g. `http://127.0.0.1:40123/FHIR/R4`.
+    /// The FHIR base URL, e.g. `https://127.0.0.1:40123/FHIR/R4`.
     pub fn base_url(&self) -> String {
-        format!("http://{}{}", self.address, self.base_path)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}{}", self.address, self.base_path)
+    }
+
+    /// The PEM of the CA that issued the sandbox's certificate (HTTPS only).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub async fn stop(mut self) {
@@ -77,16 +92,31 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
     let base_path = state.base_path.clone();
     let app = server::router(state);
     let (shutdown, signal) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = signal.await;
-            })
-            .await;
-    });
+    let (task, ca_pem) = if options.tls {
+        let tls = std::sync::Arc::new(tls::SandboxTls::new(&options.faults)?);
+        let ca_pem = tls.ca_pem.clone();
+        let faults = std::sync::Arc::new(options.faults.clone());
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                () = tls::serve(listener, tls, app, faults) => {}
+                _ = signal => {}
+            }
+        });
+        (task, Some(ca_pem))
+    } else {
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = signal.await;
+                })
+                .await;
+        });
+        (task, None)
+    };
     Ok(RunningSandbox {
         address,
         base_path,
+        ca_pem,
         shutdown: Some(shutdown),
         task,
     })

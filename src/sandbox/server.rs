@@ -30,6 +30,7 @@ pub struct State {
     faults: Vec<Fault>,
     token: Option<String>,
     pub(super) base_path: String,
+    tls: bool,
     patients: Vec<(String, Value)>,
     allergies: Vec<Value>,
     medications: Vec<Value>,
@@ -87,6 +88,7 @@ impl State {
             faults,
             token: options.token.clone(),
             base_path,
+            tls: options.tls,
             writes: Mutex::default(),
         }
     }
@@ -123,7 +125,14 @@ impl State {
         } else {
             "error"
         };
-        let mut issue = json!({"severity": severity, "code": issue_code, "diagnostics": display});
+        let diagnostics = if self.has(Fault::StackTraceInErrors) && status == StatusCode::NOT_FOUND
+        {
+            "java.lang.IllegalStateException: no row\n\tat uk.example.fhir.dao.PatientDao.read(PatientDao.java:88)\n\tat uk.example.fhir.web.ReadController.handle(ReadController.java:41)".to_owned()
+        } else {
+            display.to_owned()
+        };
+        let mut issue =
+            json!({"severity": severity, "code": issue_code, "diagnostics": diagnostics});
         if !self.has(Fault::NoSpineCode) {
             issue["details"] = json!({"coding": [{"system": APIM_SPINE_SYSTEM, "version": "1", "code": spine_code, "display": display}]});
         }
@@ -162,15 +171,23 @@ pub fn router(state: State) -> Router {
 
 async fn handle(state: &State, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = match to_bytes(body, MAX_REQUEST_BODY).await {
+    let limit = if state.has(Fault::NoSizeLimit) {
+        64 * MAX_REQUEST_BODY
+    } else {
+        MAX_REQUEST_BODY
+    };
+    let body = match to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return state.error(
-                StatusCode::PAYLOAD_TOO_LARGE,
+            // No Spine code is tabled for 413, so the refusal is the NHS API platform's 400.
+            let mut response = state.error(
+                StatusCode::BAD_REQUEST,
                 "too-costly",
                 "BAD_REQUEST",
                 "Request body too large",
             );
+            decorate(state, &parts.headers, &mut response).await;
+            return response;
         }
     };
     let host = parts
@@ -179,8 +196,17 @@ async fn handle(state: &State, request: Request) -> Response {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_owned();
-    let path = parts.uri.path();
+    let lowered = parts.uri.path().to_owned();
+    let path = if state.has(Fault::CaseInsensitivePaths) {
+        fold_case(&lowered)
+    } else {
+        lowered
+    };
     let mut response = match path.strip_prefix(state.base_path.as_str()) {
+        _ if parts.method == Method::TRACE && state.has(Fault::TraceEnabled) => trace_echo(&parts),
+        _ if parts.method == Method::OPTIONS && parts.headers.contains_key(header::ORIGIN) => {
+            preflight(state, &parts.headers)
+        }
         Some(rest) if rest.is_empty() || rest.starts_with('/') => {
             let call = Call {
                 method: &parts.method,
@@ -190,7 +216,11 @@ async fn handle(state: &State, request: Request) -> Response {
                     .into_owned()
                     .collect(),
                 body: &body,
-                base: format!("http://{host}{}", state.base_path),
+                base: format!(
+                    "{}://{host}{}",
+                    if state.tls { "https" } else { "http" },
+                    state.base_path
+                ),
             };
             match negotiate(state, &call) {
                 Err(refusal) => refusal,
@@ -206,6 +236,53 @@ async fn handle(state: &State, request: Request) -> Response {
     };
     decorate(state, &parts.headers, &mut response).await;
     response
+}
+
+/// Under `case-insensitive-paths`: resource names written in any case are served.
+fn fold_case(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment.to_ascii_lowercase().as_str() {
+            "metadata" => "metadata".to_owned(),
+            "patient" | "patients" => "Patient".to_owned(),
+            _ => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Under `trace-enabled`: TRACE echoes the request, as a misconfigured server does.
+fn trace_echo(parts: &axum::http::request::Parts) -> Response {
+    let mut echo = format!("{} {} HTTP/1.1\r\n", parts.method, parts.uri);
+    for (name, value) in &parts.headers {
+        echo.push_str(&format!(
+            "{name}: {}\r\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
+    }
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "message/http")
+        .body(Body::from(echo))
+        .unwrap_or_default()
+}
+
+/// CORS preflight: any origin may call (the API is bearer-token protected), never with credentials.
+fn preflight(state: &State, headers: &HeaderMap) -> Response {
+    let mut builder = Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header("access-control-allow-methods", "GET, POST, PUT")
+        .header(
+            "access-control-allow-headers",
+            "Authorization, Content-Type, X-Request-ID, X-Correlation-ID, Prefer, If-Match",
+        )
+        .header("access-control-max-age", "600");
+    builder = match headers.get(header::ORIGIN) {
+        Some(origin) if state.has(Fault::CorsAnyOriginWithCredentials) => builder
+            .header("access-control-allow-origin", origin.clone())
+            .header("access-control-allow-credentials", "true"),
+        _ => builder.header("access-control-allow-origin", "*"),
+    };
+    builder.body(Body::empty()).unwrap_or_default()
 }
 
 /// Content negotiation: `_format` overrides `Accept` (FHIR R4 RESTful API); the sandbox only
@@ -230,7 +307,7 @@ fn negotiate(state: &State, call: &Call) -> Result<(), Response> {
             .header("accept")
             .is_none_or(|accept| accept.split(',').any(is_json)),
     };
-    if acceptable {
+    if acceptable || state.has(Fault::AcceptIgnored) {
         Ok(())
     } else {
         Err(state.error(
@@ -419,7 +496,14 @@ fn metadata(state: &State) -> Response {
             "Resource not found",
         );
     }
-    fhir(StatusCode::OK, &data::capability_statement(&state.faults))
+    let mut response = fhir(StatusCode::OK, &data::capability_statement(&state.faults));
+    if state.has(Fault::MetadataAsText) {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    response
 }
 
 fn ping(state: &State) -> Response {
@@ -461,11 +545,16 @@ fn read_patient(state: &State, id: &str) -> Response {
                 "Resource not found",
             );
         }
+        let display = if state.has(Fault::ReflectsInput) {
+            format!("Resource Id {id} is invalid")
+        } else {
+            "Resource Id is invalid".to_owned()
+        };
         return state.error(
             StatusCode::BAD_REQUEST,
             "value",
             "INVALID_RESOURCE_ID",
-            "Resource Id is invalid",
+            &display,
         );
     }
     let Some(patient) = state.patient(id) else {
@@ -574,6 +663,7 @@ fn search_patients(state: &State, call: &Call) -> Response {
     }
     let mut matches: Vec<&Value> = state.patients.iter().map(|(_, p)| p).collect();
     let mut criteria = 0;
+    let mut identifiers: Vec<&str> = Vec::new();
     for identifier in call.params("identifier") {
         criteria += 1;
         let (system, value) = match identifier.split_once('|') {
@@ -606,8 +696,16 @@ fn search_patients(state: &State, call: &Call) -> Response {
                 );
             }
         }
-        if !state.has(Fault::ImpreciseIdentifierSearch) {
-            matches.retain(|p| p["id"] == value);
+        identifiers.push(value);
+    }
+    // Repeated identifiers are ANDed (FHIR R4); the faults search imprecisely or OR them.
+    if !identifiers.is_empty() && !state.has(Fault::ImpreciseIdentifierSearch) {
+        if state.has(Fault::IdentifierOr) {
+            matches.retain(|p| identifiers.iter().any(|v| p["id"] == *v));
+        } else {
+            for value in &identifiers {
+                matches.retain(|p| p["id"] == *value);
+            }
         }
     }
     for id in call.params("_id") {
@@ -765,7 +863,7 @@ fn searchset(
     let link = |offset: usize| {
         let mut query: Vec<String> = params
             .iter()
-            .map(|(n, v)| format!("{n}={}", encode(v)))
+            .map(|(n, v)| format!("{n}={}", encode(state, v)))
             .collect();
         if offset > 0 {
             query.push(format!("_offset={offset}"));
@@ -813,7 +911,10 @@ fn searchset(
     fhir(StatusCode::OK, &bundle)
 }
 
-fn encode(value: &str) -> String {
+fn encode(state: &State, value: &str) -> String {
+    if state.has(Fault::ReflectsInput) {
+        return value.to_owned();
+    }
     url::form_urlencoded::byte_serialize(value.as_bytes())
         .collect::<String>()
         .replace("%7C", "|")
@@ -885,7 +986,9 @@ fn parse_observation(state: &State, call: &Call) -> Result<Value, Response> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if !matches!(media.as_str(), "application/fhir+json" | "application/json") {
+    if !matches!(media.as_str(), "application/fhir+json" | "application/json")
+        && !state.has(Fault::IgnoresContentType)
+    {
         return Err(state.error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "not-supported",
@@ -901,6 +1004,25 @@ fn parse_observation(state: &State, call: &Call) -> Result<Value, Response> {
             "The body is not valid JSON",
         ));
     };
+    let schema_problems = if state.has(Fault::AcceptsUnknownElements) {
+        Vec::new()
+    } else {
+        crate::fhir::schema::FhirSchema::embedded()
+            .map(|schema| schema.validate(&value))
+            .unwrap_or_default()
+    };
+    if let Some(problem) = schema_problems.first() {
+        let display = format!(
+            "Invalid resource: {}: {}",
+            problem.location, problem.message
+        );
+        return Err(state.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "structure",
+            "INVALID_RESOURCE",
+            &display,
+        ));
+    }
     if value["resourceType"] != "Observation"
         || value.get("code").is_none()
         || value.get("status").is_none()
@@ -1081,11 +1203,34 @@ async fn decorate(state: &State, request: &HeaderMap, response: &mut Response) {
         }
         None => {}
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    let is_error = response.status().as_u16() >= 400;
+    let headers = response.headers_mut();
+    if !(is_error && state.has(Fault::NoCacheControlOnErrors)) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if !state.has(Fault::NoNosniff) {
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+    }
+    if state.tls && !state.has(Fault::NoHsts) {
+        let policy = if state.has(Fault::ShortHsts) {
+            "max-age=300"
+        } else {
+            "max-age=31536000; includeSubDomains"
+        };
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(policy),
+        );
+    }
+    if state.has(Fault::ServerVersionHeader) {
+        headers.insert(
+            header::SERVER,
+            HeaderValue::from_static("Apache/2.4.52 (Ubuntu)"),
+        );
+    }
     let wants_gzip = request
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())

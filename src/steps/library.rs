@@ -54,8 +54,10 @@ impl StepLibrary {
         let mut definitions = Vec::new();
         super::http::register(&mut definitions);
         super::fhir::register(&mut definitions);
+        super::input::register(&mut definitions);
         super::search::register(&mut definitions);
         super::server::register(&mut definitions);
+        super::tls::register(&mut definitions);
         super::writes::register(&mut definitions);
         let mut collection = Collection::new();
         for definition in &definitions {

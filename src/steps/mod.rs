@@ -6,9 +6,11 @@
 
 mod fhir;
 mod http;
+mod input;
 mod library;
 mod search;
 mod server;
+mod tls;
 mod world;
 mod writes;
 

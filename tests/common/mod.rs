@@ -16,6 +16,8 @@ pub struct Sandbox {
     child: Child,
     pub url: String,
     pub token: String,
+    /// The CA to trust (`--tls` sandboxes).
+    pub ca_cert: Option<String>,
 }
 
 impl Sandbox {
@@ -40,7 +42,24 @@ impl Sandbox {
         };
         let url = value("MTS_SANDBOX_URL");
         let token = value("MTS_TOKEN");
-        Sandbox { child, url, token }
+        let ca_cert = args.contains(&"--tls").then(|| value("MTS_CA_CERT"));
+        Sandbox {
+            child,
+            url,
+            token,
+            ca_cert,
+        }
+    }
+}
+
+impl Sandbox {
+    /// `--target URL --ca-cert FILE`, for a run against this sandbox.
+    pub fn target_args(&self) -> Vec<String> {
+        let mut args = vec!["--target".to_owned(), self.url.clone()];
+        if let Some(ca) = &self.ca_cert {
+            args.extend(["--ca-cert".to_owned(), ca.clone()]);
+        }
+        args
     }
 }
 

@@ -1,0 +1,223 @@
+//! The sandbox over HTTPS: a certificate from a CA made at start-up, rustls for the handshake,
+//! and — only under faults — the first bytes of a handshake a badly configured server would
+//! send (accepting TLS 1.0 or a weak cipher), or plain HTTP answered on the HTTPS port.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::Fault;
+use crate::tls::hello::{self, TLS_1_1, TLS_1_2};
+use crate::tls::pki::{TestCa, Validity};
+
+/// The sandbox's TLS material: the CA clients must trust, and the server configuration.
+pub struct SandboxTls {
+    pub ca_pem: String,
+    config: Arc<rustls::ServerConfig>,
+    /// Suites rustls would accept, to recognise a weak-only offer.
+    strong_suites: Vec<u16>,
+}
+
+impl SandboxTls {
+    pub fn new(faults: &[Fault]) -> io::Result<Self> {
+        let ca = TestCa::new("mts sandbox CA").map_err(io::Error::other)?;
+        let names: &[&str] = if faults.contains(&Fault::WrongHostnameCertificate) {
+            &["api.example.invalid"]
+        } else {
+            &["127.0.0.1", "localhost"]
+        };
+        let validity = if faults.contains(&Fault::ExpiredCertificate) {
+            Validity::Expired
+        } else {
+            Validity::Current
+        };
+        let issued = ca.server(names, validity).map_err(io::Error::other)?;
+        let chain = vec![
+            CertificateDer::from_pem_slice(issued.cert_pem.as_bytes()).map_err(io::Error::other)?,
+            CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).map_err(io::Error::other)?,
+        ];
+        let key =
+            PrivateKeyDer::from_pem_slice(issued.key_pem.as_bytes()).map_err(io::Error::other)?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let strong_suites = provider
+            .cipher_suites
+            .iter()
+            .map(|s| u16::from(s.suite()))
+            .collect();
+        let versions: &[&rustls::SupportedProtocolVersion] = if faults.contains(&Fault::Tls13Only) {
+            &[&rustls::version::TLS13]
+        } else {
+            &[&rustls::version::TLS13, &rustls::version::TLS12]
+        };
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .map_err(io::Error::other)?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(io::Error::other)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self {
+            ca_pem: ca.cert_pem,
+            config: Arc::new(config),
+            strong_suites,
+        })
+    }
+}
+
+/// A stream that replays bytes already read before reading on.
+struct Prefixed {
+    prefix: Vec<u8>,
+    at: usize,
+    inner: TcpStream,
+}
+
+impl AsyncRead for Prefixed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.at < self.prefix.len() {
+            let n = (self.prefix.len() - self.at).min(buf.remaining());
+            let start = self.at;
+            buf.put_slice(&self.prefix[start..start + n]);
+            self.at += n;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Prefixed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+async fn serve_http<S>(stream: S, app: Router)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = TowerToHyperService::new(app);
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+/// Accepts connections until the listener is dropped.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<SandboxTls>,
+    app: Router,
+    faults: Arc<Vec<Fault>>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let (acceptor, tls, app, faults) =
+            (acceptor.clone(), tls.clone(), app.clone(), faults.clone());
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(
+                Duration::from_secs(120),
+                connection(stream, acceptor, tls, app, faults),
+            )
+            .await;
+        });
+    }
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
+    tls: Arc<SandboxTls>,
+    app: Router,
+    faults: Arc<Vec<Fault>>,
+) {
+    let mut prefix = Vec::new();
+    // Enough of the first record to tell TLS from plain HTTP, and to read a ClientHello.
+    loop {
+        let mut chunk = [0u8; 4096];
+        let read =
+            match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => n,
+                _ => return,
+            };
+        prefix.extend_from_slice(&chunk[..read]);
+        if prefix[0] != 0x16
+            || hello::parse_client_hello(&prefix).is_some()
+            || prefix.len() > 16 * 1024
+        {
+            break;
+        }
+        if prefix.len() >= 5 {
+            let record = 5 + u16::from_be_bytes([prefix[3], prefix[4]]) as usize;
+            if prefix.len() >= record {
+                break;
+            }
+        }
+    }
+    if prefix[0] != 0x16 {
+        // Plain HTTP on the HTTPS port: refused by closing, unless the fault serves it.
+        if faults.contains(&Fault::PlainHttpServed) {
+            serve_http(
+                Prefixed {
+                    prefix,
+                    at: 0,
+                    inner: stream,
+                },
+                app,
+            )
+            .await;
+        }
+        return;
+    }
+    if let Some(offer) = hello::parse_client_hello(&prefix) {
+        let legacy = offer.max_version <= TLS_1_1;
+        let weak_only = !offer.suites.iter().any(|s| tls.strong_suites.contains(s));
+        let first = offer.suites.first().copied().unwrap_or(0x002F);
+        if legacy && faults.contains(&Fault::Tls10Accepted) {
+            let _ = stream
+                .write_all(&hello::server_hello(offer.max_version, first))
+                .await;
+            return;
+        }
+        if weak_only && !legacy && faults.contains(&Fault::WeakCipherAccepted) {
+            let _ = stream.write_all(&hello::server_hello(TLS_1_2, first)).await;
+            return;
+        }
+    }
+    if let Ok(secured) = acceptor
+        .accept(Prefixed {
+            prefix,
+            at: 0,
+            inner: stream,
+        })
+        .await
+    {
+        serve_http(secured, app).await;
+    }
+}

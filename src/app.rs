@@ -8,6 +8,7 @@ use serde_json::json;
 use tabled::settings::{Style, Width, object::Columns};
 use tabled::{Table, Tabled};
 
+use crate::auth::{ClientCredentials, ClientKey, Credentials};
 use crate::catalogue::{self, Catalogue, Profile};
 use crate::checks::PASSIVE_CHECKS;
 use crate::cli::{Cli, Command, ExplainArgs, ListArgs, ListFormat, RunArgs, SandboxArgs};
@@ -81,6 +82,13 @@ async fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::Usage;
     }
+    let credentials = match resolve_credentials(&config.auth) {
+        Ok(credentials) => credentials,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::InvalidInput;
+        }
+    };
     let out = match prepare_out_dir(args.out.as_deref()) {
         Ok(out) => out,
         Err(message) => {
@@ -111,9 +119,8 @@ async fn run(args: RunArgs) -> ExitCode {
             .unwrap_or(config::DEFAULT_BODY_LIMIT),
         ca_cert: args.ca_cert.clone().or(config.target.ca_cert.clone()),
         allow_writes: args.allow_writes || config.run.allow_writes.unwrap_or(false),
-        token: std::env::var(TOKEN_VARIABLE)
-            .ok()
-            .filter(|t| !t.trim().is_empty()),
+        credentials,
+        low_privilege_token: env_secret("MTS_LOW_PRIVILEGE_TOKEN"),
         data: TestData::from_section(&config.data),
         features_dir: args.features_dir.clone(),
         catalogue_dir: args.catalogue_dir.clone(),
@@ -151,6 +158,60 @@ async fn run(args: RunArgs) -> ExitCode {
     );
     eprintln!("report: {}", path.display());
     runner::exit_code_for(&report)
+}
+
+fn env_secret(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Credentials from `[auth]` and the environment (`MTS_TOKEN`, or `MTS_TOKEN_URL`,
+/// `MTS_CLIENT_ID`, `MTS_KID` and `MTS_CLIENT_KEY` for client credentials).
+fn resolve_credentials(section: &config::AuthSection) -> Result<Credentials, String> {
+    let token_url = section
+        .token_url
+        .clone()
+        .or_else(|| env_secret("MTS_TOKEN_URL"));
+    let client_id = section
+        .client_id
+        .clone()
+        .or_else(|| env_secret("MTS_CLIENT_ID"));
+    let kid = section.kid.clone().or_else(|| env_secret("MTS_KID"));
+    let key_path = section
+        .private_key
+        .clone()
+        .or_else(|| env_secret("MTS_CLIENT_KEY").map(PathBuf::from));
+    let complete =
+        token_url.is_some() && client_id.is_some() && kid.is_some() && key_path.is_some();
+    let kind = section.kind.unwrap_or(if complete {
+        config::AuthKind::ClientCredentials
+    } else if env_secret(TOKEN_VARIABLE).is_some() {
+        config::AuthKind::Bearer
+    } else {
+        config::AuthKind::None
+    });
+    match kind {
+        config::AuthKind::None => Ok(Credentials::None),
+        config::AuthKind::Bearer => env_secret(TOKEN_VARIABLE)
+            .map(Credentials::Bearer)
+            .ok_or_else(|| format!("[auth] kind = \"bearer\" needs the token in {TOKEN_VARIABLE}")),
+        config::AuthKind::ClientCredentials => {
+            let (Some(token_url), Some(client_id), Some(kid), Some(key_path)) =
+                (token_url, client_id, kid, key_path)
+            else {
+                return Err("client credentials need token_url, client_id, kid and private_key ([auth] or MTS_TOKEN_URL, MTS_CLIENT_ID, MTS_KID, MTS_CLIENT_KEY)".into());
+            };
+            let pem = std::fs::read_to_string(&key_path)
+                .map_err(|e| format!("cannot read the private key {}: {e}", key_path.display()))?;
+            let key =
+                ClientKey::from_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
+            Ok(Credentials::ClientCredentials(ClientCredentials {
+                token_url,
+                client_id,
+                kid,
+                key: std::sync::Arc::new(key),
+            }))
+        }
+    }
 }
 
 /// A fresh folder per run: never append to or overwrite an older run.
@@ -379,11 +440,26 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         }
     }
     let token = (!args.no_auth).then(|| format!("mts-sandbox-{}", uuid::Uuid::new_v4().simple()));
+    let read_only =
+        (!args.no_auth).then(|| format!("mts-read-only-{}", uuid::Uuid::new_v4().simple()));
+    let client = match (!args.no_auth)
+        .then(sandbox::SandboxClient::generate)
+        .transpose()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::Internal;
+        }
+    };
     let options = SandboxOptions {
         faults: faults.clone(),
         token: token.clone(),
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
         tls: args.tls,
+        read_only_token: read_only.clone(),
+        client: client.clone(),
+        token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
     };
     let running = match sandbox::start(options).await {
         Ok(running) => running,
@@ -392,22 +468,54 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
             return ExitCode::Usage;
         }
     };
-    // Machine-readable first lines, so scripts and tests can pick the URL and token up.
-    println!("MTS_SANDBOX_URL={}", running.base_url());
-    println!("MTS_TOKEN={}", token.as_deref().unwrap_or(""));
+    // Machine-readable lines (KEY=value, ending with MTS_READY=1), so scripts and tests can
+    // `export` what they need. Files are named after the port so parallel sandboxes do not clash.
+    let port = running.address().port();
+    let write = |name: &str, contents: &str| -> Result<String, String> {
+        let path = std::env::temp_dir().join(format!("mts-sandbox-{name}-{port}.pem"));
+        std::fs::write(&path, contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path.display().to_string())
+    };
+    let mut lines = vec![
+        ("MTS_SANDBOX_URL".to_owned(), running.base_url()),
+        ("MTS_TOKEN".to_owned(), token.clone().unwrap_or_default()),
+    ];
     if let Some(pem) = running.ca_pem() {
-        // The CA clients must trust, in a file named after the port so parallel sandboxes do not clash.
-        let path =
-            std::env::temp_dir().join(format!("mts-sandbox-ca-{}.pem", running.address().port()));
-        if let Err(error) = std::fs::write(&path, pem) {
-            eprintln!(
-                "error: cannot write the sandbox CA to {}: {error}",
-                path.display()
-            );
-            return ExitCode::Internal;
+        match write("ca", pem) {
+            Ok(path) => lines.push(("MTS_CA_CERT".into(), path)),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::Internal;
+            }
         }
-        println!("MTS_CA_CERT={}", path.display());
     }
+    if let Some(client) = &client {
+        let key = client
+            .key
+            .to_pem()
+            .and_then(|pem| write("client-key", &pem));
+        match key {
+            Ok(path) => lines.extend([
+                ("MTS_TOKEN_URL".to_owned(), running.token_url()),
+                ("MTS_CLIENT_ID".to_owned(), client.client_id.clone()),
+                ("MTS_KID".to_owned(), client.kid.clone()),
+                ("MTS_CLIENT_KEY".to_owned(), path),
+                (
+                    "MTS_LOW_PRIVILEGE_TOKEN".to_owned(),
+                    read_only.clone().unwrap_or_default(),
+                ),
+            ]),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::Internal;
+            }
+        }
+    }
+    for (key, value) in &lines {
+        println!("{key}={value}");
+    }
+    println!("MTS_READY=1");
     let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
     eprintln!(
         "mts sandbox serving {} (faults: {}); Ctrl-C stops it",

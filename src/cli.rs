@@ -115,6 +115,9 @@ pub struct SandboxArgs {
     /// Serve HTTPS with a certificate from a CA made at start-up (its PEM path is printed as MTS_CA_CERT=…).
     #[arg(long)]
     pub tls: bool,
+    /// Lifetime in seconds of the access tokens the token endpoint issues.
+    #[arg(long, default_value_t = 599)]
+    pub token_lifetime: u64,
 }
 
 fn parse_profile(text: &str) -> Result<Profile, String> {

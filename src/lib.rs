@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+pub mod auth;
 pub mod catalogue;
 pub mod checks;
 pub mod cli;

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Sandbox, run};
+use common::{Sandbox, run, run_with_env};
 use mts::catalogue::{self, Profile, Status, Strength};
 use mts::sandbox::Fault;
 
@@ -86,7 +86,8 @@ fn every_fault_fails_exactly_the_requirements_it_breaks() {
             args.push("--insecure".to_owned());
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let run = run(dir.path(), &args, Some(&sandbox.token));
+        // The whole OAuth2 flow, as the embedded run does it.
+        let run = run_with_env(dir.path(), &args, &sandbox.client_env());
         let failed: BTreeSet<String> = run.with_verdict("fail").into_iter().collect();
         let expected: BTreeSet<String> = fault.breaks().iter().map(|s| (*s).to_owned()).collect();
         if failed != expected {
@@ -104,7 +105,11 @@ fn every_fault_fails_exactly_the_requirements_it_breaks() {
                 .collect();
             problems.push(format!("{} ({profile}): failed {failed:?}, expected {expected:?}; unexpected: {surprises:?}", fault.name()));
         }
-        let errors = run.with_verdict("error");
+        let errors: Vec<String> = run
+            .with_verdict("error")
+            .iter()
+            .map(|id| format!("{id}: {}", run.requirement(id)["reason"]))
+            .collect();
         if !errors.is_empty() {
             problems.push(format!("{}: errors {errors:?}", fault.name()));
         }

@@ -324,6 +324,7 @@ pub(crate) mod tests {
             }),
             error: None,
             retried: None,
+            kind: crate::http::ExchangeKind::Fhir,
         }
     }
 

@@ -418,6 +418,9 @@ fn nhs_numbers_valid(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> 
 
 /// The error response's OperationOutcome, if the exchange is an error answered with one.
 fn error_outcome(exchange: &Exchange) -> Option<&Value> {
+    if exchange.kind != crate::http::ExchangeKind::Fhir {
+        return None;
+    }
     let response = exchange.response.as_ref()?;
     if response.status < 400 || matches!(response.status, 495 | 496) {
         return None;
@@ -428,6 +431,10 @@ fn error_outcome(exchange: &Exchange) -> Option<&Value> {
 }
 
 fn errors_are_operation_outcomes(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+    // Token endpoints answer OAuth errors (RFC 6749 §5.2), judged by SEC-JWT-004.
+    if exchange.kind != crate::http::ExchangeKind::Fhir {
+        return None;
+    }
     let response = exchange.response.as_ref()?;
     // 495/496 are TLS-layer client-certificate answers; HEAD responses have no body by definition.
     if response.status < 400

@@ -43,6 +43,35 @@ pub struct ConfigFile {
     pub data: DataSection,
     #[serde(default)]
     pub gpc: GpcSettings,
+    #[serde(default)]
+    pub auth: AuthSection,
+}
+
+/// How the run authenticates. Secrets themselves never live in the file: the private key is
+/// a path, and a static token comes from `MTS_TOKEN`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    pub kind: Option<AuthKind>,
+    /// OAuth2 token endpoint (client credentials).
+    pub token_url: Option<String>,
+    /// The client id: `iss` and `sub` of the client assertion.
+    pub client_id: Option<String>,
+    /// The `kid` of the signing key registered with the API platform.
+    pub kid: Option<String>,
+    /// PKCS#8 PEM file of the RSA signing key.
+    pub private_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthKind {
+    /// No credentials at all.
+    None,
+    /// A static bearer token from `MTS_TOKEN`.
+    Bearer,
+    /// OAuth2 client credentials with a signed JWT client assertion (RS512).
+    ClientCredentials,
 }
 
 /// GP Connect / Spine Secure Proxy settings, used under the gpc profile. Defaults are the GP

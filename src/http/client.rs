@@ -7,8 +7,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 use tokio::sync::Semaphore;
 
 use super::exchange::{
-    Body, Exchange, ExchangeId, ExchangeLog, RecordedRequest, RecordedResponse, TransportError,
-    TransportErrorKind,
+    Body, Exchange, ExchangeId, ExchangeKind, ExchangeLog, RecordedRequest, RecordedResponse,
+    TransportError, TransportErrorKind,
 };
 use super::redact::Redactor;
 
@@ -38,8 +38,6 @@ pub struct ClientOptions {
     pub ca_pem: Option<Vec<u8>>,
     /// Accept any server certificate (the certificate is still judged by SEC-TLS-005).
     pub insecure: bool,
-    /// Bearer token sent with requests that carry credentials.
-    pub token: Option<String>,
     /// Requests in flight at once against the target, whatever the scenario concurrency.
     pub max_in_flight: usize,
     pub redactor: Redactor,
@@ -71,6 +69,10 @@ pub struct RequestSpec {
     pub request_id_header: String,
     /// Send through the hand-written HTTP/1.1 client: header names exactly as written.
     pub raw: bool,
+    /// The bearer token to send when `with_credentials` (filled in by the run).
+    pub bearer: Option<String>,
+    /// What kind of API the request is for; FHIR-only rules skip the others.
+    pub kind: ExchangeKind,
 }
 
 impl RequestSpec {
@@ -86,6 +88,8 @@ impl RequestSpec {
             request_id: RequestIdMode::Fresh,
             request_id_header: "X-Request-ID".into(),
             raw: false,
+            bearer: None,
+            kind: ExchangeKind::Fhir,
         }
     }
 
@@ -163,10 +167,6 @@ impl HttpClient {
         self.options.timeout
     }
 
-    pub fn has_token(&self) -> bool {
-        self.options.token.is_some()
-    }
-
     pub fn redactor(&self) -> &Redactor {
         &self.options.redactor
     }
@@ -189,6 +189,17 @@ impl HttpClient {
     /// Sends the request and records the exchange. Never fails: transport problems are part of
     /// the returned exchange, for the checks to judge.
     pub async fn send(&self, id: ExchangeId, label: &str, spec: &RequestSpec) -> Arc<Exchange> {
+        self.send_keeping_secrets(id, label, spec).await.0
+    }
+
+    /// As `send`, also returning the response body as received, before redaction: for the one
+    /// caller that must read a secret (the token manager). The recorded exchange is redacted.
+    pub async fn send_keeping_secrets(
+        &self,
+        id: ExchangeId,
+        label: &str,
+        spec: &RequestSpec,
+    ) -> (Arc<Exchange>, Vec<u8>) {
         let _permit = self.in_flight.acquire().await.ok();
         let started = Utc::now();
         let clock = Instant::now();
@@ -233,6 +244,10 @@ impl HttpClient {
             Ok(response) => (Some(response), None),
             Err(error) => (None, Some(error)),
         };
+        let raw_body = response
+            .as_ref()
+            .map(|r| r.body.bytes().to_vec())
+            .unwrap_or_default();
         let response = response.map(|mut r| {
             if let Some(scrubbed) = redactor.scrub(r.body.bytes()) {
                 r.body = Body::new(scrubbed, r.body.truncated, r.body.wire_size);
@@ -257,9 +272,10 @@ impl HttpClient {
             response,
             error,
             retried,
+            kind: spec.kind,
         });
         self.log.push(exchange.clone());
-        exchange
+        (exchange, raw_body)
     }
 
     /// One try at the exchange, under the overall deadline.
@@ -321,7 +337,7 @@ impl HttpClient {
         }
         if spec.with_credentials
             && !omitted("authorization")
-            && let Some(token) = &self.options.token
+            && let Some(token) = &spec.bearer
         {
             headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
         }

@@ -190,6 +190,17 @@ pub struct Exchange {
     /// Why the request was sent a second time (a stale pooled connection), if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retried: Option<String>,
+    pub kind: ExchangeKind,
+}
+
+/// What an exchange talked to: the FHIR API, or an OAuth2 token endpoint (whose errors are
+/// OAuth JSON by design, not OperationOutcomes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExchangeKind {
+    #[default]
+    Fhir,
+    OAuth,
 }
 
 fn serialize_time<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {

@@ -2,6 +2,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use crate::auth::{Credentials, TokenManager};
 use crate::catalogue::Profile;
 use crate::checks::openapi::OpenApi;
 use crate::config::{GpcSettings, TestData};
@@ -16,6 +17,10 @@ pub struct RunContext {
     pub profile: Profile,
     pub allow_writes: bool,
     pub gpc: GpcSettings,
+    /// Where access tokens come from.
+    pub tokens: TokenManager,
+    /// A valid token without write rights, if one was given.
+    pub low_privilege_token: Option<String>,
     /// The supplier's OpenAPI document: parsed, or why it could not be.
     pub openapi: Option<Result<Arc<OpenApi>, String>>,
     /// The exchange that fetched the OpenAPI document, when it came from a URL.
@@ -35,6 +40,8 @@ impl RunContext {
             profile,
             allow_writes,
             gpc: GpcSettings::default(),
+            tokens: TokenManager::new(Credentials::None),
+            low_privilege_token: None,
             openapi: None,
             openapi_exchange: None,
             tls_facts: None,
@@ -70,6 +77,19 @@ impl RunContext {
                         .any(|n| n.eq_ignore_ascii_case(name));
                 if !chosen {
                     spec.headers.push((name.to_owned(), value));
+                }
+            }
+        }
+        if spec.with_credentials && spec.bearer.is_none() {
+            match self.tokens.token(&self.http).await {
+                Ok(token) => spec.bearer = token,
+                // The request goes without a token; the answer shows the consequence, and the
+                // reason is kept with the exchange's label.
+                Err(why) => {
+                    return self
+                        .http
+                        .send(id, &format!("{label} (no access token: {why})"), &spec)
+                        .await;
                 }
             }
         }

@@ -10,6 +10,7 @@ use futures::future::LocalBoxFuture;
 use super::context::RunContext;
 use super::plan::{Plan, Selection, SelectionError};
 use super::verdict::{RunMeta, assemble};
+use crate::auth::{ClientCredentials, Credentials};
 use crate::catalogue::{self, Catalogue, CatalogueError, Profile};
 use crate::checks::openapi::OpenApi;
 use crate::checks::{Halt, PassiveContext, run_passive_checks};
@@ -34,8 +35,10 @@ pub struct RunOptions {
     pub body_limit: usize,
     pub ca_cert: Option<PathBuf>,
     pub allow_writes: bool,
-    /// Bearer token (from `MTS_TOKEN`); never from a flag.
-    pub token: Option<String>,
+    /// How the run authenticates (a `MTS_TOKEN` bearer, or OAuth2 client credentials).
+    pub credentials: Credentials,
+    /// A valid token that lacks write rights (`MTS_LOW_PRIVILEGE_TOKEN`), for SEC-AUTH-004.
+    pub low_privilege_token: Option<String>,
     pub data: TestData,
     pub features_dir: Option<PathBuf>,
     pub catalogue_dir: Option<PathBuf>,
@@ -205,25 +208,39 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         })?),
         None => None,
     };
-    let (sandbox, target, token) = match &options.target {
-        Some(url) => (None, url.clone(), options.token.clone()),
+    let mut credentials = options.credentials.clone();
+    let mut low_privilege_token = options.low_privilege_token.clone();
+    let (sandbox, target) = match &options.target {
+        Some(url) => (None, url.clone()),
         None => {
-            let token = format!("mts-sandbox-{}", uuid::Uuid::new_v4().simple());
+            let client = crate::sandbox::SandboxClient::generate().map_err(RunError::Sandbox)?;
+            let read_only = format!("mts-read-only-{}", uuid::Uuid::new_v4().simple());
             let running = sandbox::start(SandboxOptions {
                 faults: options.sandbox_faults.clone(),
-                token: Some(token.clone()),
                 tls: true,
+                read_only_token: Some(read_only.clone()),
+                client: Some(client.clone()),
                 ..SandboxOptions::default()
             })
             .await
             .map_err(RunError::Sandbox)?;
             ca_pem = running.ca_pem().map(|pem| pem.as_bytes().to_vec());
+            // The whole OAuth2 flow is exercised: the sandbox's token endpoint issues the tokens.
+            credentials = Credentials::ClientCredentials(ClientCredentials {
+                token_url: running.token_url(),
+                client_id: client.client_id.clone(),
+                kid: client.kid.clone(),
+                key: client.key.clone(),
+            });
+            low_privilege_token = Some(read_only);
             let url = running.base_url();
-            (Some(running), url, Some(token))
+            (Some(running), url)
         }
     };
-
-    let redactor = Redactor::new(token.clone());
+    let redactor = Redactor::new(low_privilege_token.clone());
+    if let Credentials::Bearer(token) = &credentials {
+        redactor.add(token.clone());
+    }
     let log = Arc::new(ExchangeLog::default());
     let http = HttpClient::new(
         ClientOptions {
@@ -232,7 +249,6 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             body_limit: options.body_limit,
             ca_pem,
             insecure: options.insecure,
-            token,
             max_in_flight: options.concurrency.max(1),
             redactor,
         },
@@ -263,6 +279,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         Some(source) => Some(load_openapi(&http, source).await?),
         None => None,
     };
+    let tokens = crate::auth::TokenManager::new(credentials);
     let mut context = RunContext::new(
         http,
         options.data.clone(),
@@ -270,6 +287,8 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         options.allow_writes,
     );
     context.gpc = options.gpc.clone();
+    context.tokens = tokens;
+    context.low_privilege_token = low_privilege_token;
     context.tls_facts = tls_facts.clone();
     context.openapi = openapi.clone();
     context.openapi_exchange = openapi_source

@@ -58,7 +58,7 @@ faults! {
     IfMatchIgnored = "if-match-ignored" in Apim: "updates ignore If-Match" => ["API-HDR-006"];
     NoGzip = "no-gzip" in Apim: "responses are never gzip-compressed" => ["API-HDR-007"];
     PreferIgnored = "prefer-ignored" in Apim: "creates ignore Prefer and send no Location" => ["API-HDR-008"];
-    TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "SEC-HTTP-001", "SEC-INP-001", "SEC-INP-002", "SEC-INP-003", "SEC-INP-005", "SEC-INP-007", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003"];
+    TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "SEC-AUTH-001", "SEC-AUTH-002", "SEC-AUTH-004", "SEC-AUTH-006", "SEC-HTTP-001", "SEC-INP-001", "SEC-INP-002", "SEC-INP-003", "SEC-INP-005", "SEC-INP-007", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003"];
     ServerErrors = "server-errors" in Apim: "unknown resource types cause a 500" => ["API-ERR-001", "IOP-FHIR-003", "SEC-HTTP-001", "SEC-INP-007"];
     OutcomeWarningSeverity = "outcome-warning-severity" in Apim: "error OperationOutcomes carry severity warning" => ["API-ERR-002"];
     NoSpineCode = "no-spine-code" in Apim: "OperationOutcomes carry no Spine error code" => ["API-ERR-003", "API-HDR-002", "IOP-UKC-003"];
@@ -114,6 +114,13 @@ faults! {
     WrongHostnameCertificate = "wrong-hostname-certificate" in Apim tls: "the server certificate names another host" => ["SEC-TLS-005"];
     NoHsts = "no-hsts" in Apim tls: "HTTPS responses carry no Strict-Transport-Security" => ["SEC-HDR-001"];
     ShortHsts = "short-hsts" in Apim tls: "Strict-Transport-Security max-age is five minutes" => ["SEC-HDR-001"];
+    AuthBypass = "auth-bypass" in Apim tls: "data endpoints serve any request, with or without a valid token" => ["SEC-AUTH-001", "SEC-AUTH-002", "SEC-AUTH-004", "SEC-AUTH-006"];
+    NoWwwAuthenticate = "no-www-authenticate" in Apim tls: "401 answers carry no WWW-Authenticate challenge" => ["SEC-AUTH-003"];
+    ScopeNotEnforced = "scope-not-enforced" in Apim tls: "a read-only token may create and update" => ["SEC-AUTH-004"];
+    TokenInQueryAccepted = "token-in-query-accepted" in Apim tls: "an access_token query parameter is accepted as a credential" => ["SEC-AUTH-006"];
+    AlgNoneAccepted = "alg-none-accepted" in Apim tls: "the token endpoint accepts unsigned and HS256 client assertions" => ["SEC-JWT-004"];
+    JtiReplayAccepted = "jti-replay-accepted" in Apim tls: "the token endpoint accepts a client assertion's jti twice" => ["SEC-JWT-004"];
+    LongExpiryAccepted = "long-expiry-accepted" in Apim tls: "the token endpoint accepts client assertions expiring more than five minutes ahead" => ["SEC-JWT-004"];
     SspHeadersIgnored = "ssp-headers-ignored" in Gpc: "requests missing Spine Secure Proxy headers are served" => ["GPC-SSP-001"];
     SspToIgnored = "ssp-to-ignored" in Gpc: "requests addressed to another ASID are served" => ["GPC-SSP-002"];
     InteractionIdIgnored = "interaction-id-ignored" in Gpc: "Ssp-InteractionID is not checked against the endpoint" => ["GPC-SSP-003"];

@@ -2,6 +2,7 @@
 //! by default, with fault switches that each break one requirement on purpose. `mts run` with
 //! no target tests it; `mts sandbox` serves it for people to explore.
 
+mod auth;
 mod data;
 mod faults;
 mod openapi;
@@ -29,6 +30,33 @@ pub struct SandboxOptions {
     pub listen: SocketAddr,
     /// Serve HTTPS with a certificate from a CA made at start-up.
     pub tls: bool,
+    /// A token that may read but not write (for the low-privilege probes).
+    pub read_only_token: Option<String>,
+    /// The OAuth2 client the token endpoint accepts assertions from.
+    pub client: Option<SandboxClient>,
+    /// How long issued tokens last.
+    pub token_lifetime: std::time::Duration,
+}
+
+/// The client registered with the sandbox's token endpoint.
+#[derive(Debug, Clone)]
+pub struct SandboxClient {
+    pub client_id: String,
+    pub kid: String,
+    pub key: std::sync::Arc<crate::auth::ClientKey>,
+}
+
+impl SandboxClient {
+    /// A fresh client with a new RSA key.
+    pub fn generate() -> std::io::Result<Self> {
+        Ok(Self {
+            client_id: "mts-sandbox-client".into(),
+            kid: "mts-sandbox-key-1".into(),
+            key: std::sync::Arc::new(
+                crate::auth::ClientKey::generate().map_err(std::io::Error::other)?,
+            ),
+        })
+    }
 }
 
 impl Default for SandboxOptions {
@@ -38,6 +66,9 @@ impl Default for SandboxOptions {
             token: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
+            read_only_token: None,
+            client: None,
+            token_lifetime: std::time::Duration::from_secs(599),
         }
     }
 }
@@ -55,6 +86,16 @@ pub struct RunningSandbox {
 impl RunningSandbox {
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The token endpoint, e.g. `https://127.0.0.1:40123/oauth2/token`.
+    pub fn token_url(&self) -> String {
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}/oauth2/token", self.address)
     }
 
     /// The FHIR base URL, e.g. `https://127.0.0.1:40123/FHIR/R4`.

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::auth::{AuthState, Grant};
 use super::data;
 use super::openapi;
 use super::{Fault, SandboxOptions};
@@ -28,7 +29,7 @@ const OBSERVATION_PROFILE: &str = "https://fhir.hl7.org.uk/StructureDefinition/U
 
 pub struct State {
     faults: Vec<Fault>,
-    token: Option<String>,
+    pub(super) auth: AuthState,
     pub(super) base_path: String,
     tls: bool,
     patients: Vec<(String, Value)>,
@@ -86,7 +87,15 @@ impl State {
             allergies: data::allergies(&faults),
             medications: data::medication_statements(&faults),
             faults,
-            token: options.token.clone(),
+            auth: AuthState::new(
+                options.token.clone(),
+                options.read_only_token.clone(),
+                options
+                    .client
+                    .as_ref()
+                    .map(|c| (c.client_id.as_str(), c.kid.as_str(), &c.key)),
+                options.token_lifetime,
+            ),
             base_path,
             tls: options.tls,
             writes: Mutex::default(),
@@ -204,6 +213,10 @@ async fn handle(state: &State, request: Request) -> Response {
     };
     let mut response = match path.strip_prefix(state.base_path.as_str()) {
         _ if parts.method == Method::TRACE && state.has(Fault::TraceEnabled) => trace_echo(&parts),
+        _ if path == "/oauth2/token" && parts.method == Method::POST => {
+            let scheme = if state.tls { "https" } else { "http" };
+            token_endpoint(state, &body, &format!("{scheme}://{host}/oauth2/token"))
+        }
         _ if parts.method == Method::OPTIONS && parts.headers.contains_key(header::ORIGIN) => {
             preflight(state, &parts.headers)
         }
@@ -236,6 +249,24 @@ async fn handle(state: &State, request: Request) -> Response {
     };
     decorate(state, &parts.headers, &mut response).await;
     response
+}
+
+/// The OAuth2 token endpoint: OAuth JSON answers, not FHIR.
+fn token_endpoint(state: &State, body: &[u8], token_url: &str) -> Response {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    let (status, answer) = match state.auth.token(&form, token_url, &state.faults) {
+        Ok(answer) => (StatusCode::OK, answer),
+        Err((status, answer)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            answer,
+        ),
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header(header::PRAGMA, "no-cache")
+        .body(Body::from(answer.to_string()))
+        .unwrap_or_default()
 }
 
 /// Under `case-insensitive-paths`: resource names written in any case are served.
@@ -412,27 +443,48 @@ fn method_not_allowed(state: &State, allow: &'static str) -> Response {
 /// (401), then a UUID X-Request-ID (400), as the NHS API platform orders them.
 fn guard(state: &State, call: &Call) -> Result<(), Response> {
     check_ssp(state, call)?;
-    if let Some(token) = &state.token {
-        let presented = call
+    if state.auth.enabled() && !state.has(Fault::AuthBypass) {
+        let header_token = call
             .header("authorization")
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if presented != Some(token.as_str()) {
-            let mut response = state.error(
-                StatusCode::UNAUTHORIZED,
-                "forbidden",
-                "ACCESS_DENIED",
-                "Access Denied - Unauthorised",
-            );
-            let challenge = if presented.is_some() {
-                "Bearer error=\"invalid_token\""
-            } else {
-                "Bearer"
-            };
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
-            return Err(response);
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let query_token = call.params("access_token").first().map(|t| (*t).to_owned());
+        let presented = header_token
+            .map(str::to_owned)
+            .or_else(|| query_token.filter(|_| state.has(Fault::TokenInQueryAccepted)));
+        match presented.as_deref().and_then(|t| state.auth.grant(t)) {
+            Some(Grant::Full) => {}
+            Some(Grant::ReadOnly)
+                if call.method == Method::GET || state.has(Fault::ScopeNotEnforced) => {}
+            Some(Grant::ReadOnly) => {
+                return Err(state.error(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "ACCESS_DENIED",
+                    "The access token does not allow this operation",
+                ));
+            }
+            None => {
+                let mut response = state.error(
+                    StatusCode::UNAUTHORIZED,
+                    "forbidden",
+                    "ACCESS_DENIED",
+                    "Access Denied - Unauthorised",
+                );
+                if !state.has(Fault::NoWwwAuthenticate) {
+                    let challenge = if call.header("authorization").is_some() {
+                        "Bearer error=\"invalid_token\""
+                    } else {
+                        "Bearer"
+                    };
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static(challenge),
+                    );
+                }
+                return Err(response);
+            }
         }
     }
     if state.has(Fault::RequestIdNotChecked) {

@@ -53,6 +53,7 @@ impl StepLibrary {
     pub fn new() -> Self {
         let mut definitions = Vec::new();
         super::http::register(&mut definitions);
+        super::auth::register(&mut definitions);
         super::fhir::register(&mut definitions);
         super::input::register(&mut definitions);
         super::search::register(&mut definitions);

@@ -4,6 +4,7 @@
 //! Steps are registered explicitly (no linker-section magic), so the library can list and lint
 //! them, and a step that fails stops its scenario with a typed `Halt` the runner reads back.
 
+mod auth;
 mod fhir;
 mod http;
 mod input;

@@ -7,7 +7,18 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub fn mts() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mts"));
-    command.env_remove("MTS_TOKEN").env("NO_COLOR", "1");
+    // A developer's own credentials must never leak into a test run.
+    for key in [
+        "MTS_TOKEN",
+        "MTS_TOKEN_URL",
+        "MTS_CLIENT_ID",
+        "MTS_KID",
+        "MTS_CLIENT_KEY",
+        "MTS_LOW_PRIVILEGE_TOKEN",
+    ] {
+        command.env_remove(key);
+    }
+    command.env("NO_COLOR", "1");
     command
 }
 
@@ -18,6 +29,8 @@ pub struct Sandbox {
     pub token: String,
     /// The CA to trust (`--tls` sandboxes).
     pub ca_cert: Option<String>,
+    /// Everything the sandbox printed (`MTS_*=value`).
+    pub values: Vec<(String, String)>,
 }
 
 impl Sandbox {
@@ -30,29 +43,41 @@ impl Sandbox {
             .spawn()
             .expect("start mts sandbox");
         let stdout = child.stdout.take().expect("sandbox stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut value = |key: &str| {
-            let line = lines
-                .next()
-                .expect("sandbox printed a line")
-                .expect("utf-8 line");
-            line.strip_prefix(&format!("{key}="))
-                .unwrap_or_else(|| panic!("expected {key}=…, got {line}"))
-                .to_owned()
+        let mut values = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("utf-8 line");
+            if line == "MTS_READY=1" {
+                break;
+            }
+            if let Some((key, value)) = line.split_once('=') {
+                values.push((key.to_owned(), value.to_owned()));
+            }
+        }
+        let get = |key: &str| {
+            values
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
         };
-        let url = value("MTS_SANDBOX_URL");
-        let token = value("MTS_TOKEN");
-        let ca_cert = args.contains(&"--tls").then(|| value("MTS_CA_CERT"));
+        let url = get("MTS_SANDBOX_URL").expect("the sandbox printed its URL");
+        let token = get("MTS_TOKEN").unwrap_or_default();
+        let ca_cert = get("MTS_CA_CERT");
         Sandbox {
             child,
             url,
             token,
             ca_cert,
+            values,
         }
     }
-}
 
-impl Sandbox {
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// `--target URL --ca-cert FILE`, for a run against this sandbox.
     pub fn target_args(&self) -> Vec<String> {
         let mut args = vec!["--target".to_owned(), self.url.clone()];
@@ -60,6 +85,25 @@ impl Sandbox {
             args.extend(["--ca-cert".to_owned(), ca.clone()]);
         }
         args
+    }
+
+    /// The environment of a client configured the way the sandbox suggests: OAuth2 client
+    /// credentials against its token endpoint, and its low-privilege token.
+    pub fn client_env(&self) -> Vec<(String, String)> {
+        self.values
+            .iter()
+            .filter(|(k, _)| {
+                [
+                    "MTS_TOKEN_URL",
+                    "MTS_CLIENT_ID",
+                    "MTS_KID",
+                    "MTS_CLIENT_KEY",
+                    "MTS_LOW_PRIVILEGE_TOKEN",
+                ]
+                .contains(&k.as_str())
+            })
+            .cloned()
+            .collect()
     }
 }
 
@@ -118,11 +162,20 @@ impl Run {
 
 /// Runs `mts run` with `args` into a fresh folder under `dir`, with an optional token.
 pub fn run(dir: &Path, args: &[&str], token: Option<&str>) -> Run {
+    let env: Vec<(String, String)> = token
+        .map(|t| ("MTS_TOKEN".to_owned(), t.to_owned()))
+        .into_iter()
+        .collect();
+    run_with_env(dir, args, &env)
+}
+
+/// Runs `mts run` with `args` and extra environment variables.
+pub fn run_with_env(dir: &Path, args: &[&str], env: &[(String, String)]) -> Run {
     let out = dir.join(format!("run-{}", uuid_like()));
     let mut command = mts();
     command.arg("run").arg("--out").arg(&out).args(args);
-    if let Some(token) = token {
-        command.env("MTS_TOKEN", token);
+    for (key, value) in env {
+        command.env(key, value);
     }
     let output = command.output().expect("run mts");
     let report = std::fs::read(out.join("report.json"))

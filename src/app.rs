@@ -439,7 +439,11 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
             }
         }
     }
-    let token = (!args.no_auth).then(|| format!("mts-sandbox-{}", uuid::Uuid::new_v4().simple()));
+    // MTS_SANDBOX_TOKEN fixes the static token (the canary test plants one); otherwise a fresh one.
+    let token = (!args.no_auth).then(|| {
+        env_secret("MTS_SANDBOX_TOKEN")
+            .unwrap_or_else(|| format!("mts-sandbox-{}", uuid::Uuid::new_v4().simple()))
+    });
     let read_only =
         (!args.no_auth).then(|| format!("mts-read-only-{}", uuid::Uuid::new_v4().simple()));
     let client = match (!args.no_auth)

@@ -35,7 +35,15 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn start(args: &[&str]) -> Sandbox {
-        let mut child = mts()
+        Self::start_with_env(args, &[])
+    }
+
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Sandbox {
+        let mut command = mts();
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
             .args(["sandbox", "--port", "0"])
             .args(args)
             .stdout(Stdio::piped())

@@ -82,7 +82,8 @@ async fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::Usage;
     }
-    let credentials = match resolve_credentials(&config.auth) {
+    let profile = args.profile.or(config.run.profile).unwrap_or(Profile::Apim);
+    let credentials = match resolve_credentials(&config.auth, profile) {
         Ok(credentials) => credentials,
         Err(message) => {
             eprintln!("error: {message}");
@@ -98,7 +99,7 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     let options = RunOptions {
         target,
-        profile: args.profile.or(config.run.profile).unwrap_or(Profile::Apim),
+        profile,
         selection: Selection {
             requirements: args.requirements.clone(),
             tags: args.tags.clone(),
@@ -121,6 +122,12 @@ async fn run(args: RunArgs) -> ExitCode {
         allow_writes: args.allow_writes || config.run.allow_writes.unwrap_or(false),
         credentials,
         low_privilege_token: env_secret("MTS_LOW_PRIVILEGE_TOKEN"),
+        allow_load: args.allow_load,
+        rate_limit: args
+            .rate_limit
+            .or_else(|| env_secret("MTS_RATE_LIMIT").and_then(|v| v.parse().ok()))
+            .unwrap_or(5),
+        load_token: env_secret("MTS_LOAD_TOKEN"),
         data: TestData::from_section(&config.data),
         features_dir: args.features_dir.clone(),
         catalogue_dir: args.catalogue_dir.clone(),
@@ -166,7 +173,10 @@ fn env_secret(name: &str) -> Option<String> {
 
 /// Credentials from `[auth]` and the environment (`MTS_TOKEN`, or `MTS_TOKEN_URL`,
 /// `MTS_CLIENT_ID`, `MTS_KID` and `MTS_CLIENT_KEY` for client credentials).
-fn resolve_credentials(section: &config::AuthSection) -> Result<Credentials, String> {
+fn resolve_credentials(
+    section: &config::AuthSection,
+    profile: Profile,
+) -> Result<Credentials, String> {
     let token_url = section
         .token_url
         .clone()
@@ -186,11 +196,15 @@ fn resolve_credentials(section: &config::AuthSection) -> Result<Credentials, Str
         config::AuthKind::ClientCredentials
     } else if env_secret(TOKEN_VARIABLE).is_some() {
         config::AuthKind::Bearer
+    } else if profile == Profile::Gpc {
+        // GP Connect consumers authenticate with mutual TLS and a provenance JWT, no token.
+        config::AuthKind::GpcProvenance
     } else {
         config::AuthKind::None
     });
     match kind {
         config::AuthKind::None => Ok(Credentials::None),
+        config::AuthKind::GpcProvenance => Ok(Credentials::GpcProvenance),
         config::AuthKind::Bearer => env_secret(TOKEN_VARIABLE)
             .map(Credentials::Bearer)
             .ok_or_else(|| format!("[auth] kind = \"bearer\" needs the token in {TOKEN_VARIABLE}")),
@@ -446,6 +460,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     });
     let read_only =
         (!args.no_auth).then(|| format!("mts-read-only-{}", uuid::Uuid::new_v4().simple()));
+    let load_token = (!args.no_auth).then(|| format!("mts-load-{}", uuid::Uuid::new_v4().simple()));
     let client = match (!args.no_auth)
         .then(sandbox::SandboxClient::generate)
         .transpose()
@@ -462,6 +477,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
         tls: args.tls,
         read_only_token: read_only.clone(),
+        load_token: load_token.clone().map(|t| (t, sandbox::LOAD_RATE_LIMIT)),
         client: client.clone(),
         token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
     };
@@ -508,6 +524,14 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
                 (
                     "MTS_LOW_PRIVILEGE_TOKEN".to_owned(),
                     read_only.clone().unwrap_or_default(),
+                ),
+                (
+                    "MTS_LOAD_TOKEN".to_owned(),
+                    load_token.clone().unwrap_or_default(),
+                ),
+                (
+                    "MTS_RATE_LIMIT".to_owned(),
+                    sandbox::LOAD_RATE_LIMIT.to_string(),
                 ),
             ]),
             Err(message) => {

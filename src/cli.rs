@@ -61,6 +61,14 @@ pub struct RunArgs {
     /// Allow scenarios that create or change data on the target.
     #[arg(long)]
     pub allow_writes: bool,
+    /// Allow the rate-limit probe: a burst of three times the declared limit within a second
+    /// (at most 300 requests). Only against loopback or a consenting target.
+    #[arg(long)]
+    pub allow_load: bool,
+    /// The rate limit the supplier declares, in requests per second (default 5, the NHS API
+    /// platform's default per application).
+    #[arg(long, value_name = "PER_SECOND", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub rate_limit: Option<u32>,
     /// Accept any server certificate (curl's -k); certificate problems are still reported by SEC-TLS-005.
     #[arg(long)]
     pub insecure: bool,

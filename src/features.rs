@@ -22,6 +22,10 @@ pub const KNOWN_TAGS: &[(&str, &str)] = &[
         "writes",
         "creates or changes data: runs only with --allow-writes",
     ),
+    (
+        "load",
+        "sends a bounded burst of requests: runs only with --allow-load",
+    ),
 ];
 
 pub const REQUIREMENT_TAG_PREFIX: &str = "REQ-";
@@ -173,7 +177,7 @@ impl Suite {
                         }
                     } else if !KNOWN_TAGS.iter().any(|(known, _)| known == tag) {
                         problems.push(format!(
-                            "{at}: unknown tag @{tag} (use @REQ-<ID>, @serial, @wip or @writes)"
+                            "{at}: unknown tag @{tag} (use @REQ-<ID>, @serial, @wip, @writes or @load)"
                         ));
                     }
                 }

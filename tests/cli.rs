@@ -160,7 +160,7 @@ fn a_target_that_never_answers_times_out_within_the_deadline() {
         .unwrap()
         .to_owned();
     assert!(
-        reason.contains("timed out") || reason.contains("no complete response"),
+        reason.contains("no complete response") && reason.contains("waiting for the response head"),
         "{reason}"
     );
 }
@@ -206,6 +206,14 @@ fn a_body_that_trickles_forever_is_cut_by_the_overall_deadline() {
         started.elapsed()
     );
     assert_eq!(run.code(), 4, "{}", run.stderr());
+    let reason = run.requirement("IOP-FHIR-007")["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        reason.contains("the body stalled after"),
+        "the timeout names its cause: {reason}"
+    );
 }
 
 #[test]

@@ -26,7 +26,12 @@ fn the_clean_sandbox_passes_every_automated_requirement_under_every_profile() {
     for profile in Profile::ALL {
         let run = run(
             dir.path(),
-            &["--allow-writes", "--profile", profile.as_str()],
+            &[
+                "--allow-writes",
+                "--allow-load",
+                "--profile",
+                profile.as_str(),
+            ],
             None,
         );
         assert_eq!(
@@ -71,6 +76,7 @@ fn every_fault_fails_exactly_the_requirements_it_breaks() {
         args.extend(
             [
                 "--allow-writes",
+                "--allow-load",
                 "--profile",
                 profile.as_str(),
                 "--openapi",

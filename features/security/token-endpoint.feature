@@ -24,7 +24,7 @@ Feature: OAuth2 token endpoint (signed JWT client assertions)
       | iss different from sub |
       | the wrong audience     |
       | no jti                 |
-      | exp 330 s ahead        |
+      | exp six minutes ahead  |
       | exp in the past        |
 
   @REQ-SEC-JWT-004

@@ -4,6 +4,7 @@
 //! endpoint and the SEC-JWT probes share.
 
 pub mod jwt;
+pub mod provenance;
 mod token;
 
 pub use jwt::{AssertionDefect, ClientKey};

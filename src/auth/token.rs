@@ -27,6 +27,9 @@ pub enum Credentials {
     Bearer(String),
     /// OAuth2 client credentials with a signed JWT client assertion.
     ClientCredentials(ClientCredentials),
+    /// GP Connect: a fresh unsigned provenance JWT for every request (built by the run, which
+    /// knows the request and the test patient).
+    GpcProvenance,
 }
 
 #[derive(Debug)]
@@ -48,7 +51,7 @@ impl TokenManager {
     /// The token to send now, fetched or refreshed when needed.
     pub async fn token(&self, http: &HttpClient) -> Result<Option<String>, String> {
         match &self.credentials {
-            Credentials::None => Ok(None),
+            Credentials::None | Credentials::GpcProvenance => Ok(None),
             Credentials::Bearer(token) => Ok(Some(token.clone())),
             Credentials::ClientCredentials(client) => {
                 let mut cached = self.cached.lock().await;

@@ -47,7 +47,7 @@ pub fn response(exchange: &Exchange) -> Result<&RecordedResponse, Halt> {
         (Some(response), _) => Ok(response),
         (None, Some(error)) => Err(Halt::Error(format!(
             "no response to {}: {}",
-            exchange.summary(),
+            exchange.summary_request(),
             error.message
         ))),
         (None, None) => Err(Halt::Error(format!(

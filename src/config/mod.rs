@@ -72,6 +72,8 @@ pub enum AuthKind {
     Bearer,
     /// OAuth2 client credentials with a signed JWT client assertion (RS512).
     ClientCredentials,
+    /// GP Connect: an unsigned provenance JWT per request, built from `[gpc]`.
+    GpcProvenance,
 }
 
 /// GP Connect / Spine Secure Proxy settings, used under the gpc profile. Defaults are the GP
@@ -85,6 +87,31 @@ pub struct GpcSettings {
     /// `Ssp-To`: the provider's ASID.
     #[serde(default = "default_provider_asid")]
     pub provider_asid: String,
+    /// The consumer organisation's ODS code (provenance JWT `requesting_organization`).
+    #[serde(default = "default_consumer_ods_code")]
+    pub consumer_ods_code: String,
+    /// The practitioner's SDS user id (provenance JWT `sub` and `requesting_practitioner`).
+    #[serde(default = "default_practitioner_sds_user_id")]
+    pub practitioner_sds_user_id: String,
+}
+
+fn default_consumer_ods_code() -> String {
+    "A11111".into()
+}
+
+fn default_practitioner_sds_user_id() -> String {
+    "G13579135".into()
+}
+
+impl GpcSettings {
+    /// Who the provenance JWT says is asking.
+    pub fn requester(&self) -> crate::auth::provenance::Requester {
+        crate::auth::provenance::Requester {
+            ods_code: self.consumer_ods_code.clone(),
+            sds_user_id: self.practitioner_sds_user_id.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 fn default_consumer_asid() -> String {
@@ -100,6 +127,8 @@ impl Default for GpcSettings {
         Self {
             consumer_asid: default_consumer_asid(),
             provider_asid: default_provider_asid(),
+            consumer_ods_code: default_consumer_ods_code(),
+            practitioner_sds_user_id: default_practitioner_sds_user_id(),
         }
     }
 }

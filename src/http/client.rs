@@ -231,10 +231,13 @@ impl HttpClient {
 
         let mut outcome = self.attempt(spec, &url, &headers).await;
         // A pooled connection the server had already closed fails before any answer; an
-        // idempotent request is sent once more, and the exchange says so.
+        // idempotent request (RFC 9110 §9.2.2) is sent once more, and the exchange says so.
         let mut retried = None;
         if let Err(first) = &outcome
-            && matches!(spec.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+            && matches!(
+                spec.method.as_str(),
+                "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+            )
             && is_stale_connection(first)
         {
             retried = Some(redactor.text(&first.message));
@@ -286,6 +289,9 @@ impl HttpClient {
         headers: &[(String, String)],
     ) -> Result<RecordedResponse, TransportError> {
         let deadline = self.options.timeout + Duration::from_millis(250);
+        // What the exchange was waiting for, so a timeout can say (headers never came, or a
+        // body trickled).
+        let stage = std::sync::Mutex::new(String::from("waiting for the response head"));
         let work = async {
             if spec.raw {
                 super::raw::exchange(
@@ -299,7 +305,7 @@ impl HttpClient {
                 )
                 .await
             } else {
-                self.perform(&spec.method, url, headers, spec.body.clone())
+                self.perform(&spec.method, url, headers, spec.body.clone(), &stage)
                     .await
             }
         };
@@ -309,8 +315,9 @@ impl HttpClient {
                 Err(TransportError {
                     kind: TransportErrorKind::Timeout,
                     message: format!(
-                        "no complete response within {} s",
-                        self.options.timeout.as_secs_f64()
+                        "no complete response within {} s ({})",
+                        self.options.timeout.as_secs_f64(),
+                        stage.lock().map(|s| s.clone()).unwrap_or_default()
                     ),
                 })
             })
@@ -356,6 +363,7 @@ impl HttpClient {
         url: &str,
         headers: &[(String, String)],
         body: Option<Vec<u8>>,
+        stage: &std::sync::Mutex<String>,
     ) -> Result<RecordedResponse, TransportError> {
         let invalid = |message: String| TransportError {
             kind: TransportErrorKind::InvalidRequest,
@@ -374,7 +382,20 @@ impl HttpClient {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let mut response = request.send().await.map_err(classify)?;
+        let current_stage = || stage.lock().map(|s| s.clone()).unwrap_or_default();
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| classify(e, &current_stage()))?;
+        let set_stage = |text: String| {
+            if let Ok(mut current) = stage.lock() {
+                *current = text;
+            }
+        };
+        set_stage(format!(
+            "the head arrived ({}); reading the body",
+            response.status().as_u16()
+        ));
         let status = response.status().as_u16();
         let http_version = format!("{:?}", response.version());
         let headers: Vec<(String, String)> = response
@@ -394,6 +415,10 @@ impl HttpClient {
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
+                    set_stage(format!(
+                        "the head arrived; the body stalled after {} bytes",
+                        raw.len() + chunk.len()
+                    ));
                     let room = limit.saturating_sub(raw.len());
                     if chunk.len() > room {
                         raw.extend_from_slice(&chunk[..room]);
@@ -403,7 +428,7 @@ impl HttpClient {
                     raw.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(error) => return Err(classify(error)),
+                Err(error) => return Err(classify(error, &current_stage())),
             }
         }
         let wire_size = raw.len();
@@ -483,8 +508,9 @@ fn is_stale_connection(error: &TransportError) -> bool {
         .any(|m| message.contains(m))
 }
 
-/// Turns a reqwest error into a transport error a supplier can act on.
-fn classify(error: reqwest::Error) -> TransportError {
+/// Turns a reqwest error into a transport error a supplier can act on; `stage` says what the
+/// exchange was waiting for, so a timeout tells a silent server from a trickling body.
+fn classify(error: reqwest::Error, stage: &str) -> TransportError {
     let chain = error_chain(&error);
     let lower = chain.to_ascii_lowercase();
     let kind = if error.is_timeout() || lower.contains("timed out") {
@@ -500,16 +526,13 @@ fn classify(error: reqwest::Error) -> TransportError {
     } else {
         TransportErrorKind::Protocol
     };
-    let prefix = match kind {
-        TransportErrorKind::Timeout => "timed out",
-        TransportErrorKind::Connect => "could not connect",
-        TransportErrorKind::Tls => "TLS failure",
-        _ => "HTTP protocol failure",
+    let message = match kind {
+        TransportErrorKind::Timeout => format!("no complete response in time ({stage}): {chain}"),
+        TransportErrorKind::Connect => format!("could not connect: {chain}"),
+        TransportErrorKind::Tls => format!("TLS failure: {chain}"),
+        _ => format!("HTTP protocol failure: {chain}"),
     };
-    TransportError {
-        kind,
-        message: format!("{prefix}: {chain}"),
-    }
+    TransportError { kind, message }
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

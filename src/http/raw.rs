@@ -58,8 +58,10 @@ pub async fn exchange(
     if let Some(body) = body {
         request.extend_from_slice(body);
     }
+    // One deadline for the whole exchange; each wait names what it was waiting for.
+    let deadline = tokio::time::Instant::now() + timeout;
     let connect = TcpStream::connect((host.as_str(), port));
-    let stream = tokio::time::timeout(timeout, connect)
+    let stream = tokio::time::timeout_at(deadline, connect)
         .await
         .map_err(|_| error(TransportErrorKind::Timeout, "timed out: no TCP connection"))?
         .map_err(|e| {
@@ -76,13 +78,18 @@ pub async fn exchange(
             )
         })?;
         let connector = tokio_rustls::TlsConnector::from(tls.clone());
-        let tls_stream = connector
-            .connect(name, stream)
+        let tls_stream = tokio::time::timeout_at(deadline, connector.connect(name, stream))
             .await
+            .map_err(|_| {
+                error(
+                    TransportErrorKind::Timeout,
+                    "timed out during the TLS handshake",
+                )
+            })?
             .map_err(|e| error(TransportErrorKind::Tls, format!("TLS failure: {e}")))?;
-        talk(tls_stream, &request, body_limit).await
+        talk(tls_stream, &request, body_limit, deadline).await
     } else {
-        talk(stream, &request, body_limit).await
+        talk(stream, &request, body_limit, deadline).await
     }
 }
 
@@ -97,24 +104,43 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     request: &[u8],
     body_limit: usize,
+    deadline: tokio::time::Instant,
 ) -> Result<RecordedResponse, TransportError> {
-    stream.write_all(request).await.map_err(|e| {
-        error(
-            TransportErrorKind::Protocol,
-            format!("could not send the request: {e}"),
-        )
-    })?;
+    let timed_out = |what: String| error(TransportErrorKind::Timeout, format!("timed out {what}"));
+    // tokio-rustls keeps records it could not write yet until flushed: without the flush a
+    // busy socket leaves the request half-sent and the exchange waits for an answer forever.
+    let send = async {
+        stream.write_all(request).await?;
+        stream.flush().await
+    };
+    tokio::time::timeout_at(deadline, send)
+        .await
+        .map_err(|_| timed_out("sending the request".into()))?
+        .map_err(|e| {
+            error(
+                TransportErrorKind::Protocol,
+                format!("could not send the request: {e}"),
+            )
+        })?;
     // Head, then body until the framing says it is complete, the peer closes, or the cap.
     let mut buffer = Vec::with_capacity(8192);
     let head_limit = 64 * 1024;
     let (parsed_head, head_len) = loop {
         let mut chunk = [0u8; 8192];
-        let read = stream.read(&mut chunk).await.map_err(|e| {
-            error(
-                TransportErrorKind::Protocol,
-                format!("connection failed: {e}"),
-            )
-        })?;
+        let read = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
+            .await
+            .map_err(|_| {
+                timed_out(format!(
+                    "waiting for the response head ({} bytes received)",
+                    buffer.len()
+                ))
+            })?
+            .map_err(|e| {
+                error(
+                    TransportErrorKind::Protocol,
+                    format!("connection failed: {e}"),
+                )
+            })?;
         if read == 0 {
             return Err(error(
                 TransportErrorKind::Protocol,
@@ -180,7 +206,15 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
             break;
         }
         let mut chunk = [0u8; 16384];
-        match stream.read(&mut chunk).await {
+        let read = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
+            .await
+            .map_err(|_| {
+                timed_out(format!(
+                    "reading the body ({} bytes received)",
+                    raw_body.len()
+                ))
+            })?;
+        match read {
             Ok(0) => break,
             Ok(read) => raw_body.extend_from_slice(&chunk[..read]),
             Err(e) => {

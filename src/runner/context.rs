@@ -2,12 +2,30 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use crate::auth::provenance::ProvenanceDefect;
 use crate::auth::{Credentials, TokenManager};
 use crate::catalogue::Profile;
 use crate::checks::openapi::OpenApi;
-use crate::config::{GpcSettings, TestData};
+use crate::config::{GpcSettings, PatientRole, TestData};
 use crate::http::{Exchange, ExchangeId, HttpClient, RequestSpec};
 use crate::report::ScenarioResult;
+
+/// The rate limit the supplier declares, and the token to probe it with.
+#[derive(Debug, Clone)]
+pub struct LoadSettings {
+    pub rate_limit: u32,
+    pub token: Option<String>,
+}
+
+impl Default for LoadSettings {
+    fn default() -> Self {
+        // The NHS API platform's default per-application limit.
+        Self {
+            rate_limit: 5,
+            token: None,
+        }
+    }
+}
 
 /// What every scenario of one run shares.
 #[derive(Debug)]
@@ -19,6 +37,8 @@ pub struct RunContext {
     pub gpc: GpcSettings,
     /// Where access tokens come from.
     pub tokens: TokenManager,
+    /// Rate-limit probe settings.
+    pub load: LoadSettings,
     /// A valid token without write rights, if one was given.
     pub low_privilege_token: Option<String>,
     /// The supplier's OpenAPI document: parsed, or why it could not be.
@@ -42,6 +62,7 @@ impl RunContext {
             gpc: GpcSettings::default(),
             tokens: TokenManager::new(Credentials::None),
             low_privilege_token: None,
+            load: LoadSettings::default(),
             openapi: None,
             openapi_exchange: None,
             tls_facts: None,
@@ -80,6 +101,13 @@ impl RunContext {
                 }
             }
         }
+        if spec.with_credentials
+            && spec.bearer.is_none()
+            && matches!(self.tokens.credentials, Credentials::GpcProvenance)
+        {
+            spec.bearer =
+                Some(self.provenance_jwt(&spec.method, &spec.target, &ProvenanceDefect::None));
+        }
         if spec.with_credentials && spec.bearer.is_none() {
             match self.tokens.token(&self.http).await {
                 Ok(token) => spec.bearer = token,
@@ -94,6 +122,19 @@ impl RunContext {
             }
         }
         self.http.send(id, label, &spec).await
+    }
+
+    /// A GP Connect provenance JWT for a request (about the existing test patient), broken as
+    /// `defect` says.
+    pub fn provenance_jwt(&self, method: &str, target: &str, defect: &ProvenanceDefect) -> String {
+        crate::auth::provenance::token(
+            &self.gpc.requester(),
+            self.http.base_url(),
+            &crate::auth::provenance::scope_for(method, target),
+            &self.data.patient(PatientRole::Existing).nhs_number,
+            chrono::Utc::now().timestamp(),
+            defect,
+        )
     }
 
     /// The CapabilityStatement at `/metadata`, if the server publishes one.

@@ -8,7 +8,7 @@ use cucumber::gherkin;
 use futures::future::LocalBoxFuture;
 
 use super::context::RunContext;
-use super::plan::{Plan, Selection, SelectionError};
+use super::plan::{Permissions, Plan, Selection, SelectionError};
 use super::verdict::{RunMeta, assemble};
 use crate::auth::{ClientCredentials, Credentials};
 use crate::catalogue::{self, Catalogue, CatalogueError, Profile};
@@ -48,6 +48,13 @@ pub struct RunOptions {
     pub openapi: Option<String>,
     /// Accept any server certificate (still judged by SEC-TLS-005).
     pub insecure: bool,
+    /// Allow bounded request bursts (rate-limit probes).
+    pub allow_load: bool,
+    /// The rate limit the supplier declares, in requests per second; the probe sends three
+    /// times as many within a second.
+    pub rate_limit: u32,
+    /// A token for the rate-limit probe (`MTS_LOAD_TOKEN`); the run's own token otherwise.
+    pub load_token: Option<String>,
     /// GP Connect / Spine Secure Proxy settings (used under the gpc profile).
     pub gpc: GpcSettings,
 }
@@ -194,7 +201,10 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         &suite,
         options.profile,
         &options.selection,
-        options.allow_writes,
+        Permissions {
+            writes: options.allow_writes,
+            load: options.allow_load,
+        },
     )?;
 
     // Compile the schema while the scenarios talk to the target.
@@ -210,34 +220,50 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
     };
     let mut credentials = options.credentials.clone();
     let mut low_privilege_token = options.low_privilege_token.clone();
+    let mut load = crate::runner::LoadSettings {
+        rate_limit: options.rate_limit,
+        token: options.load_token.clone(),
+    };
     let (sandbox, target) = match &options.target {
         Some(url) => (None, url.clone()),
         None => {
             let client = crate::sandbox::SandboxClient::generate().map_err(RunError::Sandbox)?;
             let read_only = format!("mts-read-only-{}", uuid::Uuid::new_v4().simple());
+            // Its own application, with a small limit, so the burst does not throttle the suite.
+            let load_token = format!("mts-load-{}", uuid::Uuid::new_v4().simple());
             let running = sandbox::start(SandboxOptions {
                 faults: options.sandbox_faults.clone(),
                 tls: true,
                 read_only_token: Some(read_only.clone()),
                 client: Some(client.clone()),
+                load_token: Some((load_token.clone(), sandbox::LOAD_RATE_LIMIT)),
                 ..SandboxOptions::default()
             })
             .await
             .map_err(RunError::Sandbox)?;
             ca_pem = running.ca_pem().map(|pem| pem.as_bytes().to_vec());
             // The whole OAuth2 flow is exercised: the sandbox's token endpoint issues the tokens.
-            credentials = Credentials::ClientCredentials(ClientCredentials {
-                token_url: running.token_url(),
-                client_id: client.client_id.clone(),
-                kid: client.kid.clone(),
-                key: client.key.clone(),
-            });
+            // GP Connect consumers send a provenance JWT instead.
+            credentials = if options.profile == Profile::Gpc {
+                Credentials::GpcProvenance
+            } else {
+                Credentials::ClientCredentials(ClientCredentials {
+                    token_url: running.token_url(),
+                    client_id: client.client_id.clone(),
+                    kid: client.kid.clone(),
+                    key: client.key.clone(),
+                })
+            };
             low_privilege_token = Some(read_only);
+            load = crate::runner::LoadSettings {
+                rate_limit: sandbox::LOAD_RATE_LIMIT,
+                token: Some(load_token),
+            };
             let url = running.base_url();
             (Some(running), url)
         }
     };
-    let redactor = Redactor::new(low_privilege_token.clone());
+    let redactor = Redactor::new(low_privilege_token.iter().chain(load.token.iter()).cloned());
     if let Credentials::Bearer(token) = &credentials {
         redactor.add(token.clone());
     }
@@ -289,6 +315,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
     context.gpc = options.gpc.clone();
     context.tokens = tokens;
     context.low_privilege_token = low_privilege_token;
+    context.load = load;
     context.tls_facts = tls_facts.clone();
     context.openapi = openapi.clone();
     context.openapi_exchange = openapi_source

@@ -16,6 +16,15 @@ pub enum SelectionError {
     BadTags(String, String),
 }
 
+/// What the user allows the run to do to the target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Permissions {
+    /// Create and change data (`@writes`).
+    pub writes: bool,
+    /// Send bursts of requests (`@load`).
+    pub load: bool,
+}
+
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -45,7 +54,7 @@ impl Plan {
         suite: &Suite,
         profile: Profile,
         selection: &Selection,
-        allow_writes: bool,
+        permissions: Permissions,
     ) -> Result<Self, SelectionError> {
         let wanted = |id: &RequirementId| -> bool {
             selection.requirements.as_deref().is_none_or(|list| {
@@ -116,11 +125,15 @@ impl Plan {
             {
                 continue;
             }
-            if scenario.has_tag("writes") && !allow_writes {
+            if scenario.has_tag("writes") && !permissions.writes {
                 not_run.push((
                     scenario,
                     "creates or changes data on the target: run with --allow-writes".to_owned(),
                 ));
+                continue;
+            }
+            if scenario.has_tag("load") && !permissions.load {
+                not_run.push((scenario, "sends a burst of requests: run with --allow-load (loopback or a consenting target only)".to_owned()));
                 continue;
             }
             scenarios.push(scenario);

@@ -33,6 +33,16 @@ pub struct AuthState {
     pub lifetime: Duration,
     issued: Mutex<HashMap<String, Instant>>,
     used_jti: Mutex<HashSet<String>>,
+    /// The rate-limited token and its token bucket.
+    load: Option<RateLimitedToken>,
+}
+
+/// A token limited to `per_second` requests, metered by a token bucket.
+struct RateLimitedToken {
+    token: String,
+    per_second: u32,
+    /// Allowance left and when it was last refilled.
+    bucket: Mutex<(f64, Instant)>,
 }
 
 /// An OAuth error answer: status and body.
@@ -63,6 +73,41 @@ impl AuthState {
             lifetime,
             issued: Mutex::default(),
             used_jti: Mutex::default(),
+            load: None,
+        }
+    }
+
+    pub fn with_load_token(mut self, load: Option<(String, u32)>) -> Self {
+        self.load = load.map(|(token, per_second)| RateLimitedToken {
+            token,
+            per_second,
+            bucket: Mutex::new((f64::from(per_second), Instant::now())),
+        });
+        self
+    }
+
+    /// Whether a request with `token` is within its rate limit (always, for unlimited tokens).
+    pub fn within_limit(&self, token: Option<&str>) -> bool {
+        let Some(limited) = &self.load else {
+            return true;
+        };
+        if token != Some(limited.token.as_str()) {
+            return true;
+        }
+        let limit = &limited.per_second;
+        let Ok(mut bucket) = limited.bucket.lock() else {
+            return true;
+        };
+        let (allowance, last) = &mut *bucket;
+        let now = Instant::now();
+        *allowance = (*allowance + now.duration_since(*last).as_secs_f64() * f64::from(*limit))
+            .min(f64::from(*limit));
+        *last = now;
+        if *allowance >= 1.0 {
+            *allowance -= 1.0;
+            true
+        } else {
+            false
         }
     }
 
@@ -78,6 +123,13 @@ impl AuthState {
         }
         if self.read_only_token.as_deref() == Some(token) {
             return Some(Grant::ReadOnly);
+        }
+        if self
+            .load
+            .as_ref()
+            .is_some_and(|limited| limited.token == token)
+        {
+            return Some(Grant::Full);
         }
         let issued = self.issued.lock().ok()?;
         issued

@@ -58,10 +58,10 @@ faults! {
     IfMatchIgnored = "if-match-ignored" in Apim: "updates ignore If-Match" => ["API-HDR-006"];
     NoGzip = "no-gzip" in Apim: "responses are never gzip-compressed" => ["API-HDR-007"];
     PreferIgnored = "prefer-ignored" in Apim: "creates ignore Prefer and send no Location" => ["API-HDR-008"];
-    TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "SEC-AUTH-001", "SEC-AUTH-002", "SEC-AUTH-004", "SEC-AUTH-006", "SEC-HTTP-001", "SEC-INP-001", "SEC-INP-002", "SEC-INP-003", "SEC-INP-005", "SEC-INP-007", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003"];
+    TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "SEC-AUTH-001", "SEC-AUTH-002", "SEC-AUTH-004", "SEC-AUTH-006", "SEC-HTTP-001", "SEC-INP-001", "SEC-INP-002", "SEC-INP-003", "SEC-INP-005", "SEC-INP-007", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003", "SEC-RATE-001"];
     ServerErrors = "server-errors" in Apim: "unknown resource types cause a 500" => ["API-ERR-001", "IOP-FHIR-003", "SEC-HTTP-001", "SEC-INP-007"];
     OutcomeWarningSeverity = "outcome-warning-severity" in Apim: "error OperationOutcomes carry severity warning" => ["API-ERR-002"];
-    NoSpineCode = "no-spine-code" in Apim: "OperationOutcomes carry no Spine error code" => ["API-ERR-003", "API-HDR-002", "IOP-UKC-003"];
+    NoSpineCode = "no-spine-code" in Apim: "OperationOutcomes carry no Spine error code" => ["API-ERR-003", "API-HDR-002", "IOP-UKC-003", "SEC-RATE-001"];
     WrongStatusForCode = "wrong-status-for-code" in Apim: "not-found answers carry the Spine code BAD_REQUEST" => ["API-ERR-004"];
     UnversionedBase = "unversioned-base" in Apim: "the API is served at /fhir, which names no FHIR release" => ["API-VER-001"];
     Undocumented = "undocumented" in Apim: "neither a CapabilityStatement nor an OpenAPI document is published" => ["IOP-FHIR-001", "API-DOC-001"];
@@ -121,10 +121,15 @@ faults! {
     AlgNoneAccepted = "alg-none-accepted" in Apim tls: "the token endpoint accepts unsigned and HS256 client assertions" => ["SEC-JWT-004"];
     JtiReplayAccepted = "jti-replay-accepted" in Apim tls: "the token endpoint accepts a client assertion's jti twice" => ["SEC-JWT-004"];
     LongExpiryAccepted = "long-expiry-accepted" in Apim tls: "the token endpoint accepts client assertions expiring more than five minutes ahead" => ["SEC-JWT-004"];
+    NoRateLimit = "no-rate-limit" in Apim tls: "requests past the application's rate limit are still served" => ["SEC-RATE-001"];
+    NoRetryAfter = "no-retry-after" in Apim tls: "429 answers do not say when to retry" => ["SEC-RATE-002"];
     SspHeadersIgnored = "ssp-headers-ignored" in Gpc: "requests missing Spine Secure Proxy headers are served" => ["GPC-SSP-001"];
     SspToIgnored = "ssp-to-ignored" in Gpc: "requests addressed to another ASID are served" => ["GPC-SSP-002"];
     InteractionIdIgnored = "interaction-id-ignored" in Gpc: "Ssp-InteractionID is not checked against the endpoint" => ["GPC-SSP-003"];
     BundleIdNotTraceId = "bundle-id-not-trace-id" in Gpc: "search Bundles do not carry the request's Ssp-TraceID as id" => ["GPC-SSP-004"];
+    ProvenanceClaimsUnchecked = "provenance-claims-unchecked" in Gpc: "provenance JWTs are accepted however encoded and whatever claims they lack" => ["SEC-JWT-001", "SEC-AUTH-002"];
+    ProvenanceLifetimeUnchecked = "provenance-lifetime-unchecked" in Gpc: "provenance JWTs are accepted whatever their lifetime, even expired" => ["SEC-JWT-002"];
+    ProvenanceContentUnchecked = "provenance-content-unchecked" in Gpc: "the provenance JWT's scope, reason and embedded resources are not validated" => ["SEC-JWT-003"];
 }
 
 impl fmt::Display for Fault {

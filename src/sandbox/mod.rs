@@ -36,7 +36,12 @@ pub struct SandboxOptions {
     pub client: Option<SandboxClient>,
     /// How long issued tokens last.
     pub token_lifetime: std::time::Duration,
+    /// A token limited to this many requests per second (the rate-limit probe's application).
+    pub load_token: Option<(String, u32)>,
 }
+
+/// Requests per second the sandbox allows its load-test token.
+pub const LOAD_RATE_LIMIT: u32 = 10;
 
 /// The client registered with the sandbox's token endpoint.
 #[derive(Debug, Clone)]
@@ -69,6 +74,7 @@ impl Default for SandboxOptions {
             read_only_token: None,
             client: None,
             token_lifetime: std::time::Duration::from_secs(599),
+            load_token: None,
         }
     }
 }

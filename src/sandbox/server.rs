@@ -19,6 +19,7 @@ use super::auth::{AuthState, Grant};
 use super::data;
 use super::openapi;
 use super::{Fault, SandboxOptions};
+use crate::auth::provenance::{self, Problem};
 use crate::fhir::{NHS_NUMBER_SYSTEM, nhs_number, outcome::APIM_SPINE_SYSTEM};
 
 const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
@@ -95,7 +96,8 @@ impl State {
                     .as_ref()
                     .map(|c| (c.client_id.as_str(), c.kid.as_str(), &c.key)),
                 options.token_lifetime,
-            ),
+            )
+            .with_load_token(options.load_token.clone()),
             base_path,
             tls: options.tls,
             writes: Mutex::default(),
@@ -443,17 +445,41 @@ fn method_not_allowed(state: &State, allow: &'static str) -> Response {
 /// (401), then a UUID X-Request-ID (400), as the NHS API platform orders them.
 fn guard(state: &State, call: &Call) -> Result<(), Response> {
     check_ssp(state, call)?;
+    let header_token = call
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let query_token = call.params("access_token").first().map(|t| (*t).to_owned());
+    let presented = header_token
+        .map(str::to_owned)
+        .or_else(|| query_token.filter(|_| state.has(Fault::TokenInQueryAccepted)));
+    // Metering is per application, so it applies even when the token is not checked.
+    if !state.auth.within_limit(presented.as_deref()) && !state.has(Fault::NoRateLimit) {
+        let mut response = state.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            "TOO_MANY_REQUESTS",
+            "You have exceeded your application's rate limit",
+        );
+        if !state.has(Fault::NoRetryAfter) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        return Err(response);
+    }
     if state.auth.enabled() && !state.has(Fault::AuthBypass) {
-        let header_token = call
-            .header("authorization")
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
-        let query_token = call.params("access_token").first().map(|t| (*t).to_owned());
-        let presented = header_token
-            .map(str::to_owned)
-            .or_else(|| query_token.filter(|_| state.has(Fault::TokenInQueryAccepted)));
-        match presented.as_deref().and_then(|t| state.auth.grant(t)) {
+        let mut grant = presented.as_deref().and_then(|t| state.auth.grant(t));
+        // A GP Connect consumer's bearer token is its provenance JWT.
+        if grant.is_none()
+            && call.headers.contains_key("ssp-interactionid")
+            && let Some(token) = presented.as_deref()
+        {
+            check_provenance(state, call, token)?;
+            grant = Some(Grant::Full);
+        }
+        match grant {
             Some(Grant::Full) => {}
             Some(Grant::ReadOnly)
                 if call.method == Method::GET || state.has(Fault::ScopeNotEnforced) => {}
@@ -506,6 +532,35 @@ fn guard(state: &State, call: &Call) -> Result<(), Response> {
             )),
         Some(_) => Ok(()),
     }
+}
+
+/// GP Connect: the provenance JWT's encoding, claims, lifetime, scope, reason and embedded
+/// resources, each rule switchable off by a fault.
+fn check_provenance(state: &State, call: &Call, token: &str) -> Result<(), Response> {
+    let schema = crate::fhir::schema::FhirSchema::embedded().ok();
+    let Some(refusal) = provenance::refusal(
+        token,
+        call.method.as_str(),
+        &call.segments.join("/"),
+        chrono::Utc::now().timestamp(),
+        |resource| schema.as_ref().is_none_or(|s| s.is_valid(resource)),
+    ) else {
+        return Ok(());
+    };
+    let ignored = match refusal.problem {
+        Problem::Encoding | Problem::MissingClaim => Fault::ProvenanceClaimsUnchecked,
+        Problem::Lifetime => Fault::ProvenanceLifetimeUnchecked,
+        Problem::Reason | Problem::Scope | Problem::Resource => Fault::ProvenanceContentUnchecked,
+    };
+    if state.has(ignored) {
+        return Ok(());
+    }
+    let (status, issue_code) = if refusal.status == 422 {
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    } else {
+        (StatusCode::BAD_REQUEST, "invalid")
+    };
+    Err(state.error(status, issue_code, refusal.spine_code, &refusal.message))
 }
 
 /// GP Connect: once a client speaks Spine Secure Proxy, every Ssp header must be present and right.

@@ -3,9 +3,11 @@
 
 use super::library::{Args, StepDefinition, step};
 use super::world::MtsWorld;
+use crate::auth::provenance::ProvenanceDefect;
 use crate::auth::{AssertionDefect, Credentials, issued_token};
 use crate::catalogue::Profile;
 use crate::checks::{Halt, assert};
+use crate::config::PatientRole;
 use crate::report::Failure;
 
 pub fn register(defs: &mut Vec<StepDefinition>) {
@@ -79,10 +81,24 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
         "the token endpoint issues a bearer token",
         token_issued
     );
+    step!(
+        defs,
+        Given,
+        r#"^the request carries a provenance JWT (.+)$"#,
+        "the request carries a provenance JWT without requested_scope",
+        provenance
+    );
 }
 
 async fn current_token(world: &MtsWorld) -> Result<String, Halt> {
     let run = world.run()?.clone();
+    if matches!(run.tokens.credentials, Credentials::GpcProvenance) {
+        let target = format!(
+            "Patient/{}",
+            run.data.patient(PatientRole::Existing).logical_id()
+        );
+        return Ok(run.provenance_jwt("GET", &target, &ProvenanceDefect::None));
+    }
     run.tokens
         .token(&run.http)
         .await
@@ -113,11 +129,32 @@ async fn bad_credential(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
         "an empty bearer token" => "Bearer ".to_owned(),
         "a made-up bearer token" => "Bearer mts-made-up-token-1234567890".to_owned(),
         "Basic credentials" => "Basic bXRzOm10cy1wYXNzd29yZA==".to_owned(),
+        _ if matches!(world.run()?.tokens.credentials, Credentials::GpcProvenance) => {
+            return Err(Halt::NotApplicable(
+                "the GP Connect provenance JWT is unsigned by design (mutual TLS and the Spine \
+                 Secure Proxy authenticate the consumer), so a tampered copy is just another \
+                 claim set; SEC-JWT-001..003 judge its content"
+                    .into(),
+            ));
+        }
         _ => format!("Bearer {}", tamper(&current_token(world).await?)),
     };
     let request = world.request_mut()?;
     request.with_credentials = false;
     request.set_header("Authorization", value);
+    Ok(())
+}
+
+/// A provenance JWT with one deliberate defect (or none), as GP Connect consumers send it.
+async fn provenance(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let wording = args.get(0);
+    let defect = ProvenanceDefect::parse(wording)
+        .ok_or_else(|| Halt::Error(format!("no provenance JWT defect is called \"{wording}\"")))?;
+    let run = world.run()?.clone();
+    let request = world.request_mut()?;
+    let token = run.provenance_jwt(&request.method, &request.target, &defect);
+    request.with_credentials = false;
+    request.set_header("Authorization", format!("Bearer {token}"));
     Ok(())
 }
 

@@ -56,6 +56,7 @@ impl StepLibrary {
         super::auth::register(&mut definitions);
         super::fhir::register(&mut definitions);
         super::input::register(&mut definitions);
+        super::load::register(&mut definitions);
         super::search::register(&mut definitions);
         super::server::register(&mut definitions);
         super::tls::register(&mut definitions);

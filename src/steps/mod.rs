@@ -9,6 +9,7 @@ mod fhir;
 mod http;
 mod input;
 mod library;
+mod load;
 mod search;
 mod server;
 mod tls;

@@ -23,6 +23,10 @@ pub struct MtsWorld {
     pub(crate) notes: Vec<String>,
     /// An earlier exchange a later step compares with (e.g. a search before it was narrowed).
     pub(crate) baseline: Option<Arc<Exchange>>,
+    /// The exchanges of a rate-limit burst.
+    pub(crate) burst: Vec<Arc<Exchange>>,
+    /// How long the burst took, first request sent to last answer.
+    pub(crate) burst_elapsed: std::time::Duration,
     /// What the scenario created (writes), for later steps.
     pub(crate) created: Option<Created>,
 }

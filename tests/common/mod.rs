@@ -15,6 +15,8 @@ pub fn mts() -> Command {
         "MTS_KID",
         "MTS_CLIENT_KEY",
         "MTS_LOW_PRIVILEGE_TOKEN",
+        "MTS_LOAD_TOKEN",
+        "MTS_RATE_LIMIT",
     ] {
         command.env_remove(key);
     }
@@ -107,6 +109,8 @@ impl Sandbox {
                     "MTS_KID",
                     "MTS_CLIENT_KEY",
                     "MTS_LOW_PRIVILEGE_TOKEN",
+                    "MTS_LOAD_TOKEN",
+                    "MTS_RATE_LIMIT",
                 ]
                 .contains(&k.as_str())
             })

@@ -90,6 +90,13 @@ async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::InvalidInput;
         }
     };
+    let mtls = match resolve_mtls(&args, &config.target) {
+        Ok(mtls) => mtls,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::InvalidInput;
+        }
+    };
     let out = match prepare_out_dir(args.out.as_deref()) {
         Ok(out) => out,
         Err(message) => {
@@ -135,6 +142,7 @@ async fn run(args: RunArgs) -> ExitCode {
         openapi: args.openapi.clone().or(config.run.openapi.clone()),
         insecure: args.insecure,
         gpc: config.gpc.clone(),
+        mtls,
     };
     let report = match runner::execute(options).await {
         Ok(report) => report,
@@ -226,6 +234,69 @@ fn resolve_credentials(
             }))
         }
     }
+}
+
+/// Mutual TLS material from flags (or their MTS_TLS_* variables), else `[target]`; each
+/// certificate comes with its key.
+fn resolve_mtls(
+    args: &RunArgs,
+    target: &config::TargetSection,
+) -> Result<runner::MutualTls, String> {
+    let pair = |what: &str,
+                flags: (&Option<PathBuf>, &Option<PathBuf>),
+                file: (&Option<PathBuf>, &Option<PathBuf>)|
+     -> Result<Option<(PathBuf, PathBuf)>, String> {
+        let cert = flags.0.clone().or_else(|| file.0.clone());
+        let key = flags.1.clone().or_else(|| file.1.clone());
+        match (cert, key) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (None, None) => Ok(None),
+            _ => Err(format!("{what} needs both a certificate and its key")),
+        }
+    };
+    let identity = |paths: Option<(PathBuf, PathBuf)>| {
+        paths
+            .map(|(cert, key)| crate::http::tls::ClientIdentity::load(&cert, &key))
+            .transpose()
+    };
+    let issuing_ca = pair(
+        "the client CA",
+        (&args.client_ca_cert, &args.client_ca_key),
+        (&target.client_ca_cert, &target.client_ca_key),
+    )?
+    .map(|(cert, key)| -> Result<_, String> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        crate::tls::pki::TestCa::from_pem(&read(&cert)?, &read(&key)?)
+            .map(std::sync::Arc::new)
+            .map_err(|e| format!("{}: {e}", cert.display()))
+    })
+    .transpose()?;
+    Ok(runner::MutualTls {
+        identity: identity(pair(
+            "the client certificate",
+            (&args.client_cert, &args.client_key),
+            (&target.client_cert, &target.client_key),
+        )?)?,
+        issuing_ca,
+        revoked: identity(pair(
+            "the revoked client certificate",
+            (&args.revoked_client_cert, &args.revoked_client_key),
+            (&target.revoked_client_cert, &target.revoked_client_key),
+        )?)?,
+    })
+}
+
+/// Writes a file only its owner can read (the sandbox's keys, however throwaway).
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 /// A fresh folder per run: never append to or overwrite an older run.
@@ -480,6 +551,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         load_token: load_token.clone().map(|t| (t, sandbox::LOAD_RATE_LIMIT)),
         client: client.clone(),
         token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
+        mtls: args.mtls,
     };
     let running = match sandbox::start(options).await {
         Ok(running) => running,
@@ -493,7 +565,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     let port = running.address().port();
     let write = |name: &str, contents: &str| -> Result<String, String> {
         let path = std::env::temp_dir().join(format!("mts-sandbox-{name}-{port}.pem"));
-        std::fs::write(&path, contents)
+        write_private(&path, contents)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(path.display().to_string())
     };
@@ -537,6 +609,45 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
             Err(message) => {
                 eprintln!("error: {message}");
                 return ExitCode::Internal;
+            }
+        }
+    }
+    if let Some(pki) = running.client_pki() {
+        let files = [
+            (
+                "MTS_TLS_CLIENT_CERT",
+                "client-cert",
+                pki.valid.cert_pem.clone(),
+            ),
+            (
+                "MTS_TLS_CLIENT_KEY",
+                "client-cert-key",
+                pki.valid.key_pem.clone(),
+            ),
+            (
+                "MTS_TLS_CLIENT_CA_CERT",
+                "client-ca",
+                pki.ca.cert_pem.clone(),
+            ),
+            ("MTS_TLS_CLIENT_CA_KEY", "client-ca-key", pki.ca.key_pem()),
+            (
+                "MTS_TLS_REVOKED_CERT",
+                "revoked-cert",
+                pki.revoked.cert_pem.clone(),
+            ),
+            (
+                "MTS_TLS_REVOKED_KEY",
+                "revoked-cert-key",
+                pki.revoked.key_pem.clone(),
+            ),
+        ];
+        for (variable, name, contents) in files {
+            match write(name, &contents) {
+                Ok(path) => lines.push((variable.to_owned(), path)),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::Internal;
+                }
             }
         }
     }

@@ -58,6 +58,53 @@ pub struct RunArgs {
     /// PEM file of a private CA to trust for the target's certificate.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Client certificate (PEM, with any intermediates) for a target behind mutual TLS.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MTS_TLS_CLIENT_CERT",
+        requires = "client_key"
+    )]
+    pub client_cert: Option<PathBuf>,
+    /// Private key (PEM) of --client-cert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MTS_TLS_CLIENT_KEY",
+        requires = "client_cert"
+    )]
+    pub client_key: Option<PathBuf>,
+    /// The CA (PEM) the target trusts for client certificates, with its key (--client-ca-key):
+    /// the mutual-TLS probes mint expired and wrong-name certificates from it.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MTS_TLS_CLIENT_CA_CERT",
+        requires = "client_ca_key"
+    )]
+    pub client_ca_cert: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MTS_TLS_CLIENT_CA_KEY",
+        requires = "client_ca_cert"
+    )]
+    pub client_ca_key: Option<PathBuf>,
+    /// A client certificate the target's CA has revoked, with its key (--revoked-client-key).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MTS_TLS_REVOKED_CERT",
+        requires = "revoked_client_key"
+    )]
+    pub revoked_client_cert: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MTS_TLS_REVOKED_KEY",
+        requires = "revoked_client_cert"
+    )]
+    pub revoked_client_key: Option<PathBuf>,
     /// Allow scenarios that create or change data on the target.
     #[arg(long)]
     pub allow_writes: bool,
@@ -123,6 +170,10 @@ pub struct SandboxArgs {
     /// Serve HTTPS with a certificate from a CA made at start-up (its PEM path is printed as MTS_CA_CERT=…).
     #[arg(long)]
     pub tls: bool,
+    /// Require client certificates (mutual TLS, with --tls): prints MTS_TLS_CLIENT_CERT/KEY (an
+    /// accepted certificate), MTS_TLS_CLIENT_CA_CERT/KEY (its CA) and MTS_TLS_REVOKED_CERT/KEY.
+    #[arg(long, requires = "tls")]
+    pub mtls: bool,
     /// Lifetime in seconds of the access tokens the token endpoint issues.
     #[arg(long, default_value_t = 599)]
     pub token_lifetime: u64,

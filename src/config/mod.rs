@@ -138,6 +138,14 @@ impl Default for GpcSettings {
 pub struct TargetSection {
     /// FHIR base URL of the API under test.
     pub url: Option<String>,
+    /// Mutual TLS: the client certificate and key, the CA the target trusts for clients (and its
+    /// key, to mint bad certificates), and a certificate that CA has revoked.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub client_ca_cert: Option<PathBuf>,
+    pub client_ca_key: Option<PathBuf>,
+    pub revoked_client_cert: Option<PathBuf>,
+    pub revoked_client_key: Option<PathBuf>,
     /// PEM file of a private CA to trust for the target's certificate.
     pub ca_cert: Option<PathBuf>,
 }

@@ -41,6 +41,8 @@ pub struct ClientOptions {
     /// Requests in flight at once against the target, whatever the scenario concurrency.
     pub max_in_flight: usize,
     pub redactor: Redactor,
+    /// The client certificate for targets behind mutual TLS.
+    pub client_identity: Option<super::tls::ClientIdentity>,
 }
 
 /// How the `X-Request-ID` header of a request is set.
@@ -139,8 +141,9 @@ impl HttpClient {
             .pool_max_idle_per_host(options.max_in_flight.max(1));
         let verifier = super::tls::verifier(options.ca_pem.as_deref(), options.insecure)?;
         let strict_verifier = super::tls::verifier(options.ca_pem.as_deref(), false)?;
-        let tls = super::tls::client_config(verifier.clone(), true)?;
-        let raw_tls = super::tls::client_config(verifier.clone(), false)?;
+        let identity = options.client_identity.as_ref();
+        let tls = super::tls::client_config(verifier.clone(), true, identity)?;
+        let raw_tls = super::tls::client_config(verifier.clone(), false, identity)?;
         builder = builder.tls_backend_preconfigured((*tls).clone());
         let client = builder.build().map_err(HttpError::Build)?;
         let in_flight = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
@@ -157,6 +160,24 @@ impl HttpClient {
 
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The client certificate every connection presents, if any.
+    pub fn client_identity(&self) -> Option<&super::tls::ClientIdentity> {
+        self.options.client_identity.as_ref()
+    }
+
+    /// The same client (target, trust, limits, evidence log, redaction) presenting another
+    /// client certificate, or none: the mutual-TLS probes.
+    pub fn with_client_identity(
+        &self,
+        identity: Option<super::tls::ClientIdentity>,
+    ) -> Result<Self, HttpError> {
+        let mut options = (*self.options).clone();
+        options.client_identity = identity;
+        let mut client = Self::new(options, self.log.clone())?;
+        client.in_flight = self.in_flight.clone();
+        Ok(client)
     }
 
     pub fn verifier(&self) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
@@ -518,6 +539,7 @@ fn classify(error: reqwest::Error, stage: &str) -> TransportError {
     } else if lower.contains("certificate")
         || lower.contains("tls")
         || lower.contains("handshake")
+        || lower.contains("fatal alert")
         || lower.contains("rustls")
     {
         TransportErrorKind::Tls

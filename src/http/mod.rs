@@ -5,7 +5,7 @@ mod client;
 mod exchange;
 mod raw;
 mod redact;
-mod tls;
+pub mod tls;
 
 pub use client::{ClientOptions, HttpClient, HttpError, RequestIdMode, RequestSpec};
 pub use exchange::{

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rustls::ClientConfig;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use super::client::HttpError;
@@ -46,17 +46,79 @@ pub fn verifier(
     })
 }
 
+/// A client certificate chain and its private key, for servers behind mutual TLS.
+pub struct ClientIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl Clone for ClientIdentity {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    // Never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("certificates", &self.chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientIdentity {
+    /// From PEM text: the certificate (and any intermediates) and the private key.
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, String> {
+        let chain = CertificateDer::pem_slice_iter(cert_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("the client certificate is not PEM: {e}"))?;
+        if chain.is_empty() {
+            return Err("no certificate found in the client certificate file".into());
+        }
+        let key = PrivateKeyDer::from_pem_slice(key_pem)
+            .map_err(|_| "the client key is not a PEM private key".to_owned())?;
+        Ok(Self { chain, key })
+    }
+
+    /// From a certificate file and a key file.
+    pub fn load(cert: &std::path::Path, key: &std::path::Path) -> Result<Self, String> {
+        let read = |path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        Self::from_pem(&read(cert)?, &read(key)?)
+            .map_err(|e| format!("{} / {}: {e}", cert.display(), key.display()))
+    }
+}
+
+/// Finishes a client configuration with the client certificate, if there is one.
+pub fn with_identity(
+    builder: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>,
+    identity: Option<&ClientIdentity>,
+) -> Result<ClientConfig, String> {
+    match identity {
+        Some(identity) => builder
+            .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+            .map_err(|e| format!("the client certificate cannot be used: {e}")),
+        None => Ok(builder.with_no_client_auth()),
+    }
+}
+
 /// Builds the client TLS configuration.
 pub fn client_config(
     verifier: Arc<dyn ServerCertVerifier>,
     http2: bool,
+    identity: Option<&ClientIdentity>,
 ) -> Result<Arc<ClientConfig>, HttpError> {
-    let mut config = ClientConfig::builder_with_provider(provider())
+    let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| HttpError::Tls(e.to_string()))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let mut config = with_identity(builder, identity).map_err(HttpError::Tls)?;
     config.alpn_protocols = if http2 {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
     } else {

@@ -173,6 +173,9 @@ pub struct ScenarioRef {
     pub name: String,
     pub location: String,
     pub verdict: Verdict,
+    /// Why it was skipped, not applicable or in error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

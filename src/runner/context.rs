@@ -7,8 +7,36 @@ use crate::auth::{Credentials, TokenManager};
 use crate::catalogue::Profile;
 use crate::checks::openapi::OpenApi;
 use crate::config::{GpcSettings, PatientRole, TestData};
+use crate::http::tls::ClientIdentity;
 use crate::http::{Exchange, ExchangeId, HttpClient, RequestSpec};
 use crate::report::ScenarioResult;
+use crate::tls::pki::TestCa;
+
+/// Mutual TLS: the client certificate every connection presents, and what the negative
+/// client-certificate matrix (SEC-TLS-006) needs beyond it.
+#[derive(Debug, Clone, Default)]
+pub struct MutualTls {
+    pub identity: Option<ClientIdentity>,
+    /// The CA the target trusts for client certificates, to mint expired and wrong-name ones
+    /// it would otherwise accept.
+    pub issuing_ca: Option<Arc<TestCa>>,
+    /// A certificate the target's CA has revoked.
+    pub revoked: Option<ClientIdentity>,
+}
+
+impl MutualTls {
+    /// The embedded sandbox's client PKI: its accepted certificate, its CA, its revoked one.
+    pub fn from_sandbox(pki: &crate::sandbox::ClientPki) -> Result<Self, String> {
+        let identity = |issued: &crate::tls::pki::Issued| {
+            ClientIdentity::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
+        };
+        Ok(Self {
+            identity: Some(identity(&pki.valid)?),
+            issuing_ca: Some(pki.ca.clone()),
+            revoked: Some(identity(&pki.revoked)?),
+        })
+    }
+}
 
 /// The rate limit the supplier declares, and the token to probe it with.
 #[derive(Debug, Clone)]
@@ -39,6 +67,7 @@ pub struct RunContext {
     pub tokens: TokenManager,
     /// Rate-limit probe settings.
     pub load: LoadSettings,
+    pub mtls: MutualTls,
     /// A valid token without write rights, if one was given.
     pub low_privilege_token: Option<String>,
     /// The supplier's OpenAPI document: parsed, or why it could not be.
@@ -63,6 +92,7 @@ impl RunContext {
             tokens: TokenManager::new(Credentials::None),
             low_privilege_token: None,
             load: LoadSettings::default(),
+            mtls: MutualTls::default(),
             openapi: None,
             openapi_exchange: None,
             tls_facts: None,
@@ -73,8 +103,14 @@ impl RunContext {
 
     /// Sends a request with the headers the profile requires of every client (GP Connect's
     /// Spine Secure Proxy headers under gpc), unless the request sets or omits them itself.
-    pub async fn send_as(
+    pub async fn send_as(&self, id: ExchangeId, label: &str, spec: RequestSpec) -> Arc<Exchange> {
+        self.send_via(&self.http, id, label, spec).await
+    }
+
+    /// `send_as` through another client (one presenting a different client certificate).
+    pub async fn send_via(
         &self,
+        http: &HttpClient,
         id: ExchangeId,
         label: &str,
         mut spec: RequestSpec,
@@ -114,14 +150,13 @@ impl RunContext {
                 // The request goes without a token; the answer shows the consequence, and the
                 // reason is kept with the exchange's label.
                 Err(why) => {
-                    return self
-                        .http
+                    return http
                         .send(id, &format!("{label} (no access token: {why})"), &spec)
                         .await;
                 }
             }
         }
-        self.http.send(id, label, &spec).await
+        http.send(id, label, &spec).await
     }
 
     /// A GP Connect provenance JWT for a request (about the existing test patient), broken as

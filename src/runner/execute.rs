@@ -7,7 +7,7 @@ use cucumber::event::{ScenarioFinished, StepError};
 use cucumber::gherkin;
 use futures::future::LocalBoxFuture;
 
-use super::context::RunContext;
+use super::context::{MutualTls, RunContext};
 use super::plan::{Permissions, Plan, Selection, SelectionError};
 use super::verdict::{RunMeta, assemble};
 use crate::auth::{ClientCredentials, Credentials};
@@ -57,6 +57,8 @@ pub struct RunOptions {
     pub load_token: Option<String>,
     /// GP Connect / Spine Secure Proxy settings (used under the gpc profile).
     pub gpc: GpcSettings,
+    /// Client certificates for targets behind mutual TLS.
+    pub mtls: MutualTls,
 }
 
 /// Problems with the run's inputs, found before any request is sent.
@@ -224,6 +226,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         rate_limit: options.rate_limit,
         token: options.load_token.clone(),
     };
+    let mut mtls = options.mtls.clone();
     let (sandbox, target) = match &options.target {
         Some(url) => (None, url.clone()),
         None => {
@@ -237,11 +240,17 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
                 read_only_token: Some(read_only.clone()),
                 client: Some(client.clone()),
                 load_token: Some((load_token.clone(), sandbox::LOAD_RATE_LIMIT)),
+                // GP Connect providers sit behind Spine's mutual TLS.
+                mtls: options.profile == Profile::Gpc,
                 ..SandboxOptions::default()
             })
             .await
             .map_err(RunError::Sandbox)?;
             ca_pem = running.ca_pem().map(|pem| pem.as_bytes().to_vec());
+            if let Some(pki) = running.client_pki() {
+                mtls = MutualTls::from_sandbox(pki)
+                    .map_err(|e| RunError::Sandbox(std::io::Error::other(e)))?;
+            }
             // The whole OAuth2 flow is exercised: the sandbox's token endpoint issues the tokens.
             // GP Connect consumers send a provenance JWT instead.
             credentials = if options.profile == Profile::Gpc {
@@ -277,6 +286,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             insecure: options.insecure,
             max_in_flight: options.concurrency.max(1),
             redactor,
+            client_identity: mtls.identity.clone(),
         },
         log.clone(),
     )?;
@@ -284,12 +294,15 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
     let tls_facts = match tls_facts {
         Some((host, port)) => Some(
             crate::tls::probe::facts(
-                &host,
-                port,
-                http.verifier(),
+                &crate::tls::probe::Peer {
+                    host: &host,
+                    port,
+                    verifier: http.verifier(),
+                    identity: http.client_identity(),
+                    timeout: options.timeout,
+                },
                 crate::http::tls_provider(),
                 rustls::DEFAULT_VERSIONS,
-                options.timeout,
             )
             .await,
         ),
@@ -316,6 +329,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
     context.tokens = tokens;
     context.low_privilege_token = low_privilege_token;
     context.load = load;
+    context.mtls = mtls;
     context.tls_facts = tls_facts.clone();
     context.openapi = openapi.clone();
     context.openapi_exchange = openapi_source

@@ -6,7 +6,7 @@ mod execute;
 mod plan;
 mod verdict;
 
-pub use context::{LoadSettings, RunContext};
+pub use context::{LoadSettings, MutualTls, RunContext};
 pub use execute::{RunError, RunOptions, execute};
 pub use plan::{Permissions, Plan, Selection, SelectionError};
 pub use verdict::{assemble, exit_code_for};

@@ -175,6 +175,7 @@ fn judge(
             name: scenario.name.clone(),
             location: scenario.location(),
             verdict: scenario.verdict,
+            reason: scenario.reason.clone(),
         });
         if let Some(failure) = &scenario.failure {
             result.failures.push(FailureRef {
@@ -211,7 +212,22 @@ fn judge(
         Some(verdict) => {
             result.verdict = verdict;
             result.reason = match verdict {
-                Verdict::Pass => None,
+                // A pass with probes left out says so: it is a narrower claim.
+                Verdict::Pass => {
+                    let skipped: Vec<&&ScenarioResult> = mine
+                        .iter()
+                        .filter(|s| s.verdict == Verdict::Skipped)
+                        .collect();
+                    skipped.first().map(|first| {
+                        format!(
+                            "passed, but {} of {} scenario(s) did not run ({}: {})",
+                            skipped.len(),
+                            mine.len(),
+                            first.location(),
+                            first.reason.as_deref().unwrap_or("skipped")
+                        )
+                    })
+                }
                 Verdict::Fail => result.failures.first().map(|f| f.failure.message.clone()),
                 _ => mine
                     .iter()

@@ -121,6 +121,11 @@ faults! {
     AlgNoneAccepted = "alg-none-accepted" in Apim tls: "the token endpoint accepts unsigned and HS256 client assertions" => ["SEC-JWT-004"];
     JtiReplayAccepted = "jti-replay-accepted" in Apim tls: "the token endpoint accepts a client assertion's jti twice" => ["SEC-JWT-004"];
     LongExpiryAccepted = "long-expiry-accepted" in Apim tls: "the token endpoint accepts client assertions expiring more than five minutes ahead" => ["SEC-JWT-004"];
+    ClientCertOptional = "client-certificate-optional" in Gpc tls: "under mutual TLS, connections without a client certificate are served" => ["SEC-TLS-006"];
+    ClientCertAnyIssuer = "client-certificate-any-issuer" in Gpc tls: "under mutual TLS, client certificates from any issuer are accepted" => ["SEC-TLS-006"];
+    ClientCertExpiredAccepted = "client-certificate-expired-accepted" in Gpc tls: "under mutual TLS, expired client certificates are accepted" => ["SEC-TLS-006"];
+    ClientCertRevocationIgnored = "client-certificate-revocation-ignored" in Gpc tls: "under mutual TLS, revoked client certificates are accepted (the CRL is ignored)" => ["SEC-TLS-006"];
+    ClientCertNameUnchecked = "client-certificate-name-unchecked" in Gpc tls: "under mutual TLS, a certificate for any system name is accepted" => ["SEC-TLS-006"];
     NoRateLimit = "no-rate-limit" in Apim tls: "requests past the application's rate limit are still served" => ["SEC-RATE-001"];
     NoRetryAfter = "no-retry-after" in Apim tls: "429 answers do not say when to retry" => ["SEC-RATE-002"];
     SspHeadersIgnored = "ssp-headers-ignored" in Gpc: "requests missing Spine Secure Proxy headers are served" => ["GPC-SSP-001"];

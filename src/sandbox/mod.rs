@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::Fault;
 pub use server::PROVIDER_ASID;
+pub use tls::{CONSUMER_NAME, ClientPki};
 
 /// The base path of the FHIR API, as the NHS API platform names it.
 pub const BASE_PATH: &str = "/FHIR/R4";
@@ -38,6 +39,8 @@ pub struct SandboxOptions {
     pub token_lifetime: std::time::Duration,
     /// A token limited to this many requests per second (the rate-limit probe's application).
     pub load_token: Option<(String, u32)>,
+    /// Require client certificates from the sandbox's client CA (with `tls`).
+    pub mtls: bool,
 }
 
 /// Requests per second the sandbox allows its load-test token.
@@ -75,6 +78,7 @@ impl Default for SandboxOptions {
             client: None,
             token_lifetime: std::time::Duration::from_secs(599),
             load_token: None,
+            mtls: false,
         }
     }
 }
@@ -85,6 +89,7 @@ pub struct RunningSandbox {
     address: SocketAddr,
     base_path: String,
     ca_pem: Option<String>,
+    client_pki: Option<tls::ClientPki>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -119,6 +124,11 @@ impl RunningSandbox {
         self.ca_pem.as_deref()
     }
 
+    /// Under mutual TLS: the client CA, an accepted certificate and a revoked one.
+    pub fn client_pki(&self) -> Option<&tls::ClientPki> {
+        self.client_pki.as_ref()
+    }
+
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
@@ -139,9 +149,11 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
     let base_path = state.base_path.clone();
     let app = server::router(state);
     let (shutdown, signal) = oneshot::channel::<()>();
+    let mut client_pki = None;
     let (task, ca_pem) = if options.tls {
-        let tls = std::sync::Arc::new(tls::SandboxTls::new(&options.faults)?);
+        let tls = std::sync::Arc::new(tls::SandboxTls::new(&options.faults, options.mtls)?);
         let ca_pem = tls.ca_pem.clone();
+        client_pki = tls.client_pki.clone();
         let faults = std::sync::Arc::new(options.faults.clone());
         let task = tokio::spawn(async move {
             tokio::select! {
@@ -164,6 +176,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
         address,
         base_path,
         ca_pem,
+        client_pki,
         shutdown: Some(shutdown),
         task,
     })

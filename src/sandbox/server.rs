@@ -33,6 +33,8 @@ pub struct State {
     pub(super) auth: AuthState,
     pub(super) base_path: String,
     tls: bool,
+    /// Under mutual TLS, the system name client certificates must carry.
+    client_name: Option<&'static str>,
     patients: Vec<(String, Value)>,
     allergies: Vec<Value>,
     medications: Vec<Value>,
@@ -100,6 +102,7 @@ impl State {
             .with_load_token(options.load_token.clone()),
             base_path,
             tls: options.tls,
+            client_name: (options.tls && options.mtls).then_some(super::CONSUMER_NAME),
             writes: Mutex::default(),
         }
     }
@@ -214,6 +217,12 @@ async fn handle(state: &State, request: Request) -> Response {
         lowered
     };
     let mut response = match path.strip_prefix(state.base_path.as_str()) {
+        _ if !client_certificate_registered(state, &parts) => state.error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "ACCESS_DENIED",
+            "The client certificate is not issued to a registered consumer system",
+        ),
         _ if parts.method == Method::TRACE && state.has(Fault::TraceEnabled) => trace_echo(&parts),
         _ if path == "/oauth2/token" && parts.method == Method::POST => {
             let scheme = if state.tls { "https" } else { "http" };
@@ -251,6 +260,21 @@ async fn handle(state: &State, request: Request) -> Response {
     };
     decorate(state, &parts.headers, &mut response).await;
     response
+}
+
+/// Under mutual TLS, whether the connection's client certificate names the registered
+/// consumer system (a connection without one got this far only under client-certificate-optional).
+fn client_certificate_registered(state: &State, parts: &axum::http::request::Parts) -> bool {
+    let Some(expected) = state.client_name else {
+        return true;
+    };
+    if state.has(Fault::ClientCertNameUnchecked) {
+        return true;
+    }
+    match parts.extensions.get::<super::tls::PeerCertificate>() {
+        Some(peer) => peer.names.iter().any(|name| name == expected),
+        None => state.has(Fault::ClientCertOptional),
+    }
 }
 
 /// The OAuth2 token endpoint: OAuth JSON answers, not FHIR.

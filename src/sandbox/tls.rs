@@ -11,14 +11,150 @@ use std::time::Duration;
 use axum::Router;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
+use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::Fault;
 use crate::tls::hello::{self, TLS_1_1, TLS_1_2};
-use crate::tls::pki::{TestCa, Validity};
+use crate::tls::pki::{Issued, TestCa, Validity};
+
+/// The system name the sandbox expects on client certificates (Spine registers an FQDN per
+/// consumer system).
+pub const CONSUMER_NAME: &str = "consumer.mts.test";
+
+/// Under mutual TLS: the CA the sandbox trusts for clients, a certificate it accepts and one it
+/// has revoked.
+#[derive(Debug, Clone)]
+pub struct ClientPki {
+    pub ca: Arc<TestCa>,
+    pub valid: Issued,
+    pub revoked: Issued,
+}
+
+impl ClientPki {
+    fn new() -> io::Result<Self> {
+        let ca = TestCa::new("mts sandbox client CA").map_err(io::Error::other)?;
+        let valid = ca
+            .client(CONSUMER_NAME, Validity::Current)
+            .map_err(io::Error::other)?;
+        let revoked = ca
+            .client(CONSUMER_NAME, Validity::Current)
+            .map_err(io::Error::other)?;
+        Ok(Self {
+            ca: Arc::new(ca),
+            valid,
+            revoked,
+        })
+    }
+
+    /// Client-certificate verification as a Spine-style endpoint does it (trusted CA, in date,
+    /// not revoked, certificate mandatory), loosened by faults.
+    fn verifier(
+        &self,
+        faults: &[Fault],
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> io::Result<Arc<dyn ClientCertVerifier>> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(
+                CertificateDer::from_pem_slice(self.ca.cert_pem.as_bytes())
+                    .map_err(io::Error::other)?,
+            )
+            .map_err(io::Error::other)?;
+        let mut builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+        if !faults.contains(&Fault::ClientCertRevocationIgnored) {
+            let crl = self
+                .ca
+                .revocation_list(std::slice::from_ref(&self.revoked.serial))
+                .map_err(io::Error::other)?;
+            builder = builder.with_crls([CertificateRevocationListDer::from(crl)]);
+        }
+        if faults.contains(&Fault::ClientCertOptional) {
+            builder = builder.allow_unauthenticated();
+        }
+        let strict = builder.build().map_err(io::Error::other)?;
+        Ok(Arc::new(LaxClientVerifier {
+            inner: strict,
+            any_issuer: faults.contains(&Fault::ClientCertAnyIssuer),
+            expired: faults.contains(&Fault::ClientCertExpiredAccepted),
+        }))
+    }
+}
+
+/// Client-certificate verification with the faults' holes in it.
+#[derive(Debug)]
+struct LaxClientVerifier {
+    inner: Arc<dyn ClientCertVerifier>,
+    any_issuer: bool,
+    expired: bool,
+}
+
+impl ClientCertVerifier for LaxClientVerifier {
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        use rustls::CertificateError as E;
+        match self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)
+        {
+            Err(rustls::Error::InvalidCertificate(E::Expired | E::ExpiredContext { .. }))
+                if self.expired =>
+            {
+                Ok(ClientCertVerified::assertion())
+            }
+            Err(rustls::Error::InvalidCertificate(_)) if self.any_issuer => {
+                Ok(ClientCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+}
+
+/// The names on the client certificate a connection presented, for the sandbox's check that
+/// it belongs to the registered consumer system.
+#[derive(Debug, Clone)]
+pub struct PeerCertificate {
+    pub names: Vec<String>,
+}
 
 /// The sandbox's TLS material: the CA clients must trust, and the server configuration.
 pub struct SandboxTls {
@@ -26,10 +162,12 @@ pub struct SandboxTls {
     config: Arc<rustls::ServerConfig>,
     /// Suites rustls would accept, to recognise a weak-only offer.
     strong_suites: Vec<u16>,
+    /// Under mutual TLS, the client PKI.
+    pub client_pki: Option<ClientPki>,
 }
 
 impl SandboxTls {
-    pub fn new(faults: &[Fault]) -> io::Result<Self> {
+    pub fn new(faults: &[Fault], mtls: bool) -> io::Result<Self> {
         let ca = TestCa::new("mts sandbox CA").map_err(io::Error::other)?;
         let names: &[&str] = if faults.contains(&Fault::WrongHostnameCertificate) {
             &["api.example.invalid"]
@@ -59,10 +197,15 @@ impl SandboxTls {
         } else {
             &[&rustls::version::TLS13, &rustls::version::TLS12]
         };
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        let client_pki = if mtls { Some(ClientPki::new()?) } else { None };
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions)
-            .map_err(io::Error::other)?
-            .with_no_client_auth()
+            .map_err(io::Error::other)?;
+        let builder = match &client_pki {
+            Some(pki) => builder.with_client_cert_verifier(pki.verifier(faults, provider)?),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder
             .with_single_cert(chain, key)
             .map_err(io::Error::other)?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -70,6 +213,7 @@ impl SandboxTls {
             ca_pem: ca.cert_pem,
             config: Arc::new(config),
             strong_suites,
+            client_pki,
         })
     }
 }
@@ -218,6 +362,17 @@ async fn connection(
         })
         .await
     {
+        let app = match secured
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(<[_]>::first)
+        {
+            Some(leaf) => app.layer(axum::Extension(PeerCertificate {
+                names: crate::tls::probe::certificate_facts(leaf).subject_alt_names,
+            })),
+            None => app,
+        };
         serve_http(secured, app).await;
     }
 }

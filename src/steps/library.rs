@@ -57,6 +57,7 @@ impl StepLibrary {
         super::fhir::register(&mut definitions);
         super::input::register(&mut definitions);
         super::load::register(&mut definitions);
+        super::mtls::register(&mut definitions);
         super::search::register(&mut definitions);
         super::server::register(&mut definitions);
         super::tls::register(&mut definitions);

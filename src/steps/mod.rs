@@ -10,6 +10,7 @@ mod http;
 mod input;
 mod library;
 mod load;
+mod mtls;
 mod search;
 mod server;
 mod tls;

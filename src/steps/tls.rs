@@ -157,32 +157,21 @@ async fn plain_http_refused(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 
 async fn tls12_negotiable(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let (host, port, timeout) = https_endpoint(world)?;
-    let verifier = world.run()?.http.verifier();
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    match probe::negotiates(
-        &host,
+    let identity = world.run()?.http.client_identity().cloned();
+    let peer = probe::Peer {
+        host: &host,
         port,
-        verifier.clone(),
-        provider.clone(),
-        &[&rustls::version::TLS12],
-        &[],
+        verifier: world.run()?.http.verifier(),
+        identity: identity.as_ref(),
         timeout,
-    )
-    .await
-    {
+    };
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    match probe::negotiates(&peer, provider.clone(), &[&rustls::version::TLS12], &[]).await {
         Ok(suite) => {
             world.note(format!("TLS 1.2 negotiated with {suite}"));
-            if probe::negotiates(
-                &host,
-                port,
-                verifier,
-                provider,
-                &[&rustls::version::TLS13],
-                &[],
-                timeout,
-            )
-            .await
-            .is_ok()
+            if probe::negotiates(&peer, provider, &[&rustls::version::TLS13], &[])
+                .await
+                .is_ok()
             {
                 world.note("TLS 1.3 is also offered");
             }
@@ -230,7 +219,14 @@ async fn legacy_refused(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
 async fn strong_suite_negotiated(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     use rustls::CipherSuite as S;
     let (host, port, timeout) = https_endpoint(world)?;
-    let verifier = world.run()?.http.verifier();
+    let identity = world.run()?.http.client_identity().cloned();
+    let peer = probe::Peer {
+        host: &host,
+        port,
+        verifier: world.run()?.http.verifier(),
+        identity: identity.as_ref(),
+        timeout,
+    };
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     let strong = [
         S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -238,45 +234,27 @@ async fn strong_suite_negotiated(world: &mut MtsWorld, _: Args) -> Result<(), Ha
         S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
         S::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
     ];
-    match probe::negotiates(
-        &host,
-        port,
-        verifier.clone(),
-        provider.clone(),
-        &[&rustls::version::TLS12],
-        &strong,
-        timeout,
-    )
-    .await
-    {
+    match probe::negotiates(&peer, provider.clone(), &[&rustls::version::TLS12], &strong).await {
         Ok(suite) => {
             world.note(format!("TLS 1.2 with {suite}"));
             Ok(())
         }
-        Err(tls12) => match probe::negotiates(
-            &host,
-            port,
-            verifier,
-            provider,
-            &[&rustls::version::TLS13],
-            &[],
-            timeout,
-        )
-        .await
-        {
-            // TLS 1.3 suites are all AEAD and forward secret.
-            Ok(suite) => {
-                world.note(format!(
-                    "no TLS 1.2 ECDHE+AES-GCM suite ({tls12}); TLS 1.3 with {suite}"
-                ));
-                Ok(())
+        Err(tls12) => {
+            match probe::negotiates(&peer, provider, &[&rustls::version::TLS13], &[]).await {
+                // TLS 1.3 suites are all AEAD and forward secret.
+                Ok(suite) => {
+                    world.note(format!(
+                        "no TLS 1.2 ECDHE+AES-GCM suite ({tls12}); TLS 1.3 with {suite}"
+                    ));
+                    Ok(())
+                }
+                Err(tls13) => Err(tls_failure(
+                    "no strong forward-secret suite could be negotiated",
+                    "ECDHE with AES-GCM (TLS 1.2) or TLS 1.3",
+                    format!("TLS 1.2: {tls12}; TLS 1.3: {tls13}"),
+                )),
             }
-            Err(tls13) => Err(tls_failure(
-                "no strong forward-secret suite could be negotiated",
-                "ECDHE with AES-GCM (TLS 1.2) or TLS 1.3",
-                format!("TLS 1.2: {tls12}; TLS 1.3: {tls13}"),
-            )),
-        },
+        }
     }
 }
 

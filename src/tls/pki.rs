@@ -3,8 +3,9 @@
 //! client-certificate matrix.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    RevocationReason, RevokedCertParams, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -21,11 +22,20 @@ impl From<rcgen::Error> for PkiError {
     }
 }
 
-/// A certificate with its private key, both PEM.
-#[derive(Debug, Clone)]
+/// A certificate with its private key, both PEM, and its serial number (to revoke it).
+#[derive(Clone)]
 pub struct Issued {
     pub cert_pem: String,
     pub key_pem: String,
+    pub serial: SerialNumber,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("cert_pem", &self.cert_pem)
+            .finish_non_exhaustive()
+    }
 }
 
 /// When a certificate is valid.
@@ -80,6 +90,43 @@ impl TestCa {
         })
     }
 
+    /// A CA someone else made (the one a target trusts for client certificates), to mint
+    /// deliberately bad certificates it would otherwise accept.
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, PkiError> {
+        let key = KeyPair::from_pem(key_pem)?;
+        Ok(Self {
+            cert_pem: cert_pem.to_owned(),
+            issuer: Issuer::from_ca_cert_pem(cert_pem, key)?,
+        })
+    }
+
+    /// The CA's private key, PEM (for handing the sandbox's client CA to a harness run).
+    pub fn key_pem(&self) -> String {
+        self.issuer.key().serialize_pem()
+    }
+
+    /// A CRL, signed by this CA, revoking `serials`; DER.
+    pub fn revocation_list(&self, serials: &[SerialNumber]) -> Result<Vec<u8>, PkiError> {
+        let now = OffsetDateTime::now_utc();
+        let params = CertificateRevocationListParams {
+            this_update: now - Duration::hours(1),
+            next_update: now + Duration::days(30),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|serial| RevokedCertParams {
+                    serial_number: serial.clone(),
+                    revocation_time: now - Duration::hours(1),
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        Ok(params.signed_by(&self.issuer)?.der().to_vec())
+    }
+
     fn issue(
         &self,
         names: &[&str],
@@ -106,11 +153,17 @@ impl TestCa {
         let (not_before, not_after) = window(validity);
         params.not_before = not_before;
         params.not_after = not_after;
+        // Random positive serials, so certificates minted in one run never collide.
+        let mut serial = uuid::Uuid::new_v4().as_bytes().to_vec();
+        serial[0] &= 0x7f;
+        let serial = SerialNumber::from_slice(&serial);
+        params.serial_number = Some(serial.clone());
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
+            serial,
         })
     }
 

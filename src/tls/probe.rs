@@ -14,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::hello::{self, ServerAnswer};
+use crate::http::tls::{ClientIdentity, with_identity};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CertificateFacts {
@@ -114,26 +115,33 @@ fn server_name(host: &str) -> Result<ServerName<'static>, String> {
     ServerName::try_from(host.to_owned()).map_err(|e| format!("bad server name {host}: {e}"))
 }
 
+/// Where and as whom a rustls probe connects: endpoint, trust, client certificate, deadline.
+pub struct Peer<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub verifier: Arc<dyn ServerCertVerifier>,
+    pub identity: Option<&'a ClientIdentity>,
+    pub timeout: Duration,
+}
+
 /// Handshakes with `config` and reports what was negotiated. Certificate problems do not stop
 /// the handshake: they are recorded in `verification_error`.
 pub async fn facts(
-    host: &str,
-    port: u16,
-    verifier: Arc<dyn ServerCertVerifier>,
+    peer: &Peer<'_>,
     provider: Arc<rustls::crypto::CryptoProvider>,
     versions: &[&'static rustls::SupportedProtocolVersion],
-    timeout: Duration,
 ) -> Result<TlsFacts, String> {
+    let (host, port, timeout) = (peer.host, peer.port, peer.timeout);
     let recording = Arc::new(RecordingVerifier {
-        inner: verifier,
+        inner: peer.verifier.clone(),
         verdict: Mutex::default(),
     });
-    let mut config = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?
         .dangerous()
-        .with_custom_certificate_verifier(recording.clone())
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(recording.clone());
+    let mut config = with_identity(builder, peer.identity)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let stream = connect(host, port, timeout).await?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
@@ -176,28 +184,26 @@ pub async fn facts(
 
 /// Whether a handshake restricted to `versions` and `suites` (empty: provider default) succeeds.
 pub async fn negotiates(
-    host: &str,
-    port: u16,
-    verifier: Arc<dyn ServerCertVerifier>,
+    peer: &Peer<'_>,
     mut provider: rustls::crypto::CryptoProvider,
     versions: &[&'static rustls::SupportedProtocolVersion],
     suites: &[rustls::CipherSuite],
-    timeout: Duration,
 ) -> Result<String, String> {
+    let (host, port, timeout) = (peer.host, peer.port, peer.timeout);
     if !suites.is_empty() {
         provider
             .cipher_suites
             .retain(|s| suites.contains(&s.suite()));
     }
-    let config = ClientConfig::builder_with_provider(Arc::new(provider))
+    let builder = ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(RecordingVerifier {
-            inner: verifier,
+            inner: peer.verifier.clone(),
             verdict: Mutex::default(),
-        }))
-        .with_no_client_auth();
+        }));
+    let config = with_identity(builder, peer.identity)?;
     let stream = connect(host, port, timeout).await?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tls = tokio::time::timeout(timeout, connector.connect(server_name(host)?, stream))

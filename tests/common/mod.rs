@@ -5,19 +5,28 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+/// What a client reads from its environment: the sandbox prints these, and a developer's own
+/// must never leak into a test run.
+const CLIENT_VARIABLES: [&str; 14] = [
+    "MTS_TOKEN",
+    "MTS_TOKEN_URL",
+    "MTS_CLIENT_ID",
+    "MTS_KID",
+    "MTS_CLIENT_KEY",
+    "MTS_LOW_PRIVILEGE_TOKEN",
+    "MTS_LOAD_TOKEN",
+    "MTS_RATE_LIMIT",
+    "MTS_TLS_CLIENT_CERT",
+    "MTS_TLS_CLIENT_KEY",
+    "MTS_TLS_CLIENT_CA_CERT",
+    "MTS_TLS_CLIENT_CA_KEY",
+    "MTS_TLS_REVOKED_CERT",
+    "MTS_TLS_REVOKED_KEY",
+];
+
 pub fn mts() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mts"));
-    // A developer's own credentials must never leak into a test run.
-    for key in [
-        "MTS_TOKEN",
-        "MTS_TOKEN_URL",
-        "MTS_CLIENT_ID",
-        "MTS_KID",
-        "MTS_CLIENT_KEY",
-        "MTS_LOW_PRIVILEGE_TOKEN",
-        "MTS_LOAD_TOKEN",
-        "MTS_RATE_LIMIT",
-    ] {
+    for key in CLIENT_VARIABLES {
         command.env_remove(key);
     }
     command.env("NO_COLOR", "1");
@@ -102,18 +111,8 @@ impl Sandbox {
     pub fn client_env(&self) -> Vec<(String, String)> {
         self.values
             .iter()
-            .filter(|(k, _)| {
-                [
-                    "MTS_TOKEN_URL",
-                    "MTS_CLIENT_ID",
-                    "MTS_KID",
-                    "MTS_CLIENT_KEY",
-                    "MTS_LOW_PRIVILEGE_TOKEN",
-                    "MTS_LOAD_TOKEN",
-                    "MTS_RATE_LIMIT",
-                ]
-                .contains(&k.as_str())
-            })
+            // The OAuth2 client rather than the sandbox's static token.
+            .filter(|(k, _)| k != "MTS_TOKEN" && CLIENT_VARIABLES.contains(&k.as_str()))
             .cloned()
             .collect()
     }

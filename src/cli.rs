@@ -83,6 +83,7 @@ pub struct RunArgs {
         requires = "client_ca_key"
     )]
     pub client_ca_cert: Option<PathBuf>,
+    /// Private key (PEM) of --client-ca-cert.
     #[arg(
         long,
         value_name = "FILE",
@@ -98,6 +99,7 @@ pub struct RunArgs {
         requires = "revoked_client_key"
     )]
     pub revoked_client_cert: Option<PathBuf>,
+    /// Private key (PEM) of --revoked-client-cert.
     #[arg(
         long,
         value_name = "FILE",

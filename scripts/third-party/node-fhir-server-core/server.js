@@ -237,8 +237,13 @@ for (const type of fs.readdirSync(seedDir).sort()) {
   profiles[type] = { service: makeService(type, store), versions: [VERSION], count: store.size };
 }
 
+// TLS_CERT and TLS_KEY (PEM paths) switch on the framework's own HTTPS server (start.sh --tls).
+const ssl = process.env.TLS_CERT && process.env.TLS_KEY
+  ? { cert: process.env.TLS_CERT, key: process.env.TLS_KEY }
+  : undefined;
+
 const config = {
-  server: { port },
+  server: ssl ? { port, ssl } : { port },
   logging: { level: process.env.LOG_LEVEL || 'warn' },
   profiles: Object.fromEntries(
     Object.entries(profiles).map(([t, { service, versions }]) => [t, { service, versions }])
@@ -250,5 +255,6 @@ server.listen(port, '127.0.0.1', () => {
   const counts = Object.entries(profiles)
     .map(([t, p]) => `${p.count} ${t}`)
     .join(', ');
-  console.log(`FHIR R4 base http://127.0.0.1:${port}/${VERSION} (seed: ${counts})`);
+  const scheme = ssl ? 'https' : 'http';
+  console.log(`FHIR R4 base ${scheme}://127.0.0.1:${port}/${VERSION} (seed: ${counts})`);
 });

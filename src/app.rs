@@ -31,6 +31,8 @@ pub fn run_sync(cli: Cli) -> ExitCode {
     match cli.command {
         Command::List(args) => list(&args),
         Command::Explain(args) => explain(&args),
+        Command::Verify(args) => verify(&args),
+        Command::Keygen(args) => keygen(&args),
         Command::Run(_) | Command::Sandbox(_) => ExitCode::Internal,
     }
 }
@@ -39,7 +41,9 @@ pub async fn run_async(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(*args).await,
         Command::Sandbox(args) => serve_sandbox(args).await,
-        Command::List(_) | Command::Explain(_) => ExitCode::Internal,
+        Command::List(_) | Command::Explain(_) | Command::Verify(_) | Command::Keygen(_) => {
+            ExitCode::Internal
+        }
     }
 }
 
@@ -87,6 +91,18 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(credentials) => credentials,
         Err(message) => {
             eprintln!("error: {message}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    let sign_key = match args
+        .sign_key
+        .as_deref()
+        .map(report::SigningKey::load)
+        .transpose()
+    {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
             return ExitCode::InvalidInput;
         }
     };
@@ -143,6 +159,7 @@ async fn run(args: RunArgs) -> ExitCode {
         insecure: args.insecure,
         gpc: config.gpc.clone(),
         mtls,
+        interrupt: interrupt_on_signals(),
     };
     let report = match runner::execute(options).await {
         Ok(report) => report,
@@ -154,9 +171,16 @@ async fn run(args: RunArgs) -> ExitCode {
             };
         }
     };
-    let path = out.join("report.json");
-    if let Err(error) = report::write_json(&report, &path) {
-        eprintln!("error: failed to write {}: {error}", path.display());
+    let formats = if args.format.is_empty() {
+        report::Format::ALL.to_vec()
+    } else {
+        args.format.clone()
+    };
+    if let Err(error) = report::write_all(&report, &out, &formats, sign_key.as_ref()) {
+        eprintln!(
+            "error: failed to write the report into {}: {error}",
+            out.display()
+        );
         return ExitCode::Internal;
     }
     let colour = std::io::stdout().is_terminal()
@@ -171,8 +195,125 @@ async fn run(args: RunArgs) -> ExitCode {
             }
         )
     );
-    eprintln!("report: {}", path.display());
+    eprintln!("report: {}", out.display());
     runner::exit_code_for(&report)
+}
+
+/// `mts verify`: 0 when every file matches its manifest (and the signature, if any, holds);
+/// 1 on any discrepancy, each named; 3 when there is no readable manifest or key.
+fn verify(args: &crate::cli::VerifyArgs) -> ExitCode {
+    let public_key = match args
+        .public_key
+        .as_deref()
+        .map(report::load_public_key)
+        .transpose()
+    {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    match report::verify(&args.folder, public_key.as_deref()) {
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::InvalidInput
+        }
+        Ok(outcome) if outcome.problems.is_empty() => {
+            println!(
+                "verified: {} file(s) match {}",
+                outcome.verified,
+                args.folder.join("manifest.json").display()
+            );
+            match &outcome.signature {
+                Some(signature) => println!("{signature}"),
+                None => println!("not signed"),
+            }
+            ExitCode::Conformant
+        }
+        Ok(outcome) => {
+            eprintln!(
+                "VERIFICATION FAILED for {} ({} problem(s)):",
+                args.folder.display(),
+                outcome.problems.len()
+            );
+            for problem in &outcome.problems {
+                eprintln!("  - {problem}");
+            }
+            ExitCode::NonConformant
+        }
+    }
+}
+
+/// `mts keygen`: an Ed25519 key pair for `--sign-key` and `mts verify --public-key`.
+fn keygen(args: &crate::cli::KeygenArgs) -> ExitCode {
+    if args.out.exists() {
+        eprintln!(
+            "error: {} exists; a key is never overwritten",
+            args.out.display()
+        );
+        return ExitCode::Usage;
+    }
+    let (private, public) = match report::SigningKey::generate() {
+        Ok(pair) => pair,
+        Err(error) => {
+            eprintln!("error: cannot make a key: {error}");
+            return ExitCode::Internal;
+        }
+    };
+    let public_path = PathBuf::from(format!("{}.pub", args.out.display()));
+    let written =
+        write_private(&args.out, &private).and_then(|()| std::fs::write(&public_path, &public));
+    if let Err(error) = written {
+        eprintln!("error: cannot write the key: {error}");
+        return ExitCode::Internal;
+    }
+    println!("private key: {} (keep it secret)", args.out.display());
+    println!("public key:  {}", public_path.display());
+    ExitCode::Conformant
+}
+
+/// The first Ctrl-C or SIGTERM stops the run and still writes its report; a second one exits
+/// at once (130).
+fn interrupt_on_signals() -> runner::Interrupt {
+    let (switch, interrupt) = runner::Interrupt::channel();
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let name = next_signal().await;
+            if !first {
+                eprintln!("\n{name} again: stopping without a report");
+                std::process::exit(130);
+            }
+            first = false;
+            eprintln!(
+                "\n{name}: stopping; the report will cover what finished (again to quit at once)"
+            );
+            let _ = switch.send(Some(name.to_owned()));
+        }
+    });
+    interrupt
+}
+
+#[cfg(unix)]
+async fn next_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        },
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
 }
 
 fn env_secret(name: &str) -> Option<String> {

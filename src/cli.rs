@@ -27,6 +27,26 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Serve the reference sandbox on loopback.
     Sandbox(SandboxArgs),
+    /// Check a run folder against its manifest: every hash, and the signature if there is one.
+    Verify(VerifyArgs),
+    /// Make an Ed25519 key pair for signing run folders (`mts run --sign-key`).
+    Keygen(KeygenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The run folder (holding manifest.json).
+    pub folder: PathBuf,
+    /// PEM Ed25519 public key the folder must be signed with.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key (PKCS#8 PEM, mode 0600); the public key goes to FILE.pub.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +127,13 @@ pub struct RunArgs {
         requires = "revoked_client_cert"
     )]
     pub revoked_client_key: Option<PathBuf>,
+    /// Report files to write, comma-separated: json, junit, html, markdown, testreport, har
+    /// (default: all). manifest.json is always written; the table always printed.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_format)]
+    pub format: Vec<crate::report::Format>,
+    /// Sign the run folder's manifest with this Ed25519 private key (PKCS#8 PEM; `mts keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
     /// Allow scenarios that create or change data on the target.
     #[arg(long)]
     pub allow_writes: bool,
@@ -179,6 +206,10 @@ pub struct SandboxArgs {
     /// Lifetime in seconds of the access tokens the token endpoint issues.
     #[arg(long, default_value_t = 599)]
     pub token_lifetime: u64,
+}
+
+fn parse_format(text: &str) -> Result<crate::report::Format, String> {
+    text.parse()
 }
 
 fn parse_profile(text: &str) -> Result<Profile, String> {

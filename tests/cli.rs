@@ -318,3 +318,68 @@ fn without_a_token_the_sandbox_data_endpoints_refuse_and_the_run_says_so() {
     let failure = &run.requirement("IOP-FHIR-007")["failures"][0];
     assert_eq!(failure["actual"], "HTTP 401");
 }
+
+#[test]
+fn an_interrupted_run_still_writes_a_verifiable_incomplete_report() {
+    // A target that accepts connections and never answers: the run would wait a minute.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("interrupted");
+    let mut child = mts()
+        .args(["run", "--timeout", "60", "--target"])
+        .arg(format!("http://127.0.0.1:{port}/FHIR/R4"))
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let started = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the run did not stop promptly: {:?}",
+        started.elapsed()
+    );
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["verdict"], "incomplete");
+    let errors = report["harness_errors"].to_string();
+    assert!(errors.contains("interrupted (SIGINT)"), "{errors}");
+    for name in [
+        "junit.xml",
+        "report.html",
+        "summary.md",
+        "testreport.json",
+        "evidence.har",
+    ] {
+        assert!(out.join(name).exists(), "{name} missing after an interrupt");
+    }
+    let verify = mts().arg("verify").arg(&out).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

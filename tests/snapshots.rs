@@ -54,4 +54,15 @@ fn the_clean_sandbox_run_matches_its_snapshots() {
         "sandbox-run.requirements.json",
         &format!("{}\n", mts::report::normalize_text(&requirements)),
     );
+    let durations = regex::Regex::new(r#"time="[0-9.]+""#).unwrap();
+    let junit = std::fs::read_to_string(run.out.join("junit.xml")).unwrap();
+    check_snapshot(
+        "sandbox-run.junit.xml",
+        &durations.replace_all(&mts::report::normalize_text(&junit), "time=\"<seconds>\""),
+    );
+    let summary = std::fs::read_to_string(run.out.join("summary.md")).unwrap();
+    check_snapshot(
+        "sandbox-run.summary.md",
+        &mts::report::normalize_text(&summary),
+    );
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// Stable id of an exchange: `<scenario or check>#<n>`, independent of scheduling order, so two
 /// runs of the same suite name their evidence the same way.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct ExchangeId(pub String);
 
@@ -17,7 +17,7 @@ impl fmt::Display for ExchangeId {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RecordedRequest {
     pub method: String,
     pub url: String,
@@ -156,7 +156,7 @@ impl RecordedResponse {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TransportErrorKind {
     Timeout,
@@ -167,7 +167,7 @@ pub enum TransportErrorKind {
     InvalidRequest,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TransportError {
     pub kind: TransportErrorKind,
     pub message: String,

@@ -12,7 +12,9 @@ use crate::http::{ExchangeId, TransportError};
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// The outcome of one scenario, one check, or a whole requirement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Pass,
@@ -65,7 +67,7 @@ impl Verdict {
 }
 
 /// The run as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunVerdict {
     Conformant,
@@ -84,7 +86,7 @@ impl RunVerdict {
 }
 
 /// Why something failed, with the exchange that shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Failure {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,7 +123,7 @@ impl Failure {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScenarioResult {
     pub feature: String,
     pub name: String,
@@ -140,7 +142,7 @@ pub struct ScenarioResult {
     pub duration_ms: u64,
     /// What the scenario observed that a reader should know, e.g. which of two behaviours the
     /// NHS sources allow the server chose.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
@@ -152,7 +154,7 @@ impl ScenarioResult {
 }
 
 /// The outcome of one passive check (run over every exchange of the run) for one requirement.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckResult {
     pub check: String,
     pub requirement: RequirementId,
@@ -164,11 +166,11 @@ pub struct CheckResult {
     pub failures: Vec<Failure>,
     /// Observations that do not fail the rule but a reader should know (which profile rule
     /// applied, codes outside mts's lists…).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScenarioRef {
     pub name: String,
     pub location: String,
@@ -178,20 +180,24 @@ pub struct ScenarioRef {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckRef {
     pub check: String,
     pub verdict: Verdict,
     pub examined: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RequirementResult {
     pub id: RequirementId,
     /// The level that applied under the run's profile.
     pub level: Level,
     pub title: String,
     pub area: String,
+    /// What the requirement asks, in the catalogue's words.
+    pub statement: String,
+    /// Where it comes from.
+    pub sources: Vec<SourceRecord>,
     pub status: Status,
     pub verdict: Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -202,19 +208,31 @@ pub struct RequirementResult {
     pub scenarios: Vec<ScenarioRef>,
     pub checks: Vec<CheckRef>,
     pub failures: Vec<FailureRef>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The exchanges behind the verdict: every exchange of its scenarios, and those its
+    /// checks found wanting (ids of `exchanges[]` and of `evidence.har` entries).
+    pub exchanges: Vec<ExchangeId>,
+}
+
+/// A source of a requirement: the standard or document, and where in it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct SourceRecord {
+    pub code: String,
+    pub title: String,
+    pub url: String,
+    pub detail: String,
 }
 
 /// A failure with where it came from (a scenario location or a check id).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FailureRef {
     pub source: String,
     #[serde(flatten)]
     pub failure: Failure,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ExchangeRecord {
     pub id: ExchangeId,
     pub label: String,
@@ -229,7 +247,7 @@ pub struct ExchangeRecord {
     pub retried: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ResponseRecord {
     pub status: u16,
     pub http_version: String,
@@ -240,26 +258,26 @@ pub struct ResponseRecord {
     pub body_truncated: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum TlsRecord {
     Negotiated(crate::tls::TlsFacts),
     Failed { error: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Harness {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CatalogueInfo {
     pub version: String,
     pub digest: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RunSettingsRecord {
     pub concurrency: usize,
     pub timeout_seconds: f64,
@@ -269,13 +287,15 @@ pub struct RunSettingsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// Faults switched on in the embedded sandbox, when the run tested it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sandbox_faults: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
+    /// A UUID naming this run (the FHIR TestReport's identifier too).
+    pub run_id: String,
     pub verdict: RunVerdict,
     /// One sentence that says why the verdict is what it is.
     pub verdict_reason: String,

@@ -59,6 +59,8 @@ pub struct RunOptions {
     pub gpc: GpcSettings,
     /// Client certificates for targets behind mutual TLS.
     pub mtls: MutualTls,
+    /// Stops the run early (Ctrl-C, SIGTERM); the report still covers what finished.
+    pub interrupt: super::Interrupt,
 }
 
 /// Problems with the run's inputs, found before any request is sent.
@@ -290,10 +292,13 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         },
         log.clone(),
     )?;
+    // Each network phase gives way to an interrupt; what finished is still reported.
+    let interrupt = options.interrupt.clone();
+    let mut interrupted: Option<String> = None;
     let tls_facts = crate::tls::probe::endpoint(&target).filter(|_| target.starts_with("https://"));
     let tls_facts = match tls_facts {
-        Some((host, port)) => Some(
-            crate::tls::probe::facts(
+        Some((host, port)) => interrupt
+            .guard(crate::tls::probe::facts(
                 &crate::tls::probe::Peer {
                     host: &host,
                     port,
@@ -303,9 +308,10 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
                 },
                 crate::http::tls_provider(),
                 rustls::DEFAULT_VERSIONS,
-            )
-            .await,
-        ),
+            ))
+            .await
+            .map_err(|reason| interrupted = Some(reason))
+            .ok(),
         None => None,
     };
     let openapi_source = options.openapi.clone().or_else(|| {
@@ -314,9 +320,15 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             .is_none()
             .then(|| format!("{target}/openapi.json"))
     });
-    let openapi = match &openapi_source {
-        Some(source) => Some(load_openapi(&http, source).await?),
-        None => None,
+    let openapi = match (&openapi_source, &interrupted) {
+        (Some(source), None) => match interrupt.guard(load_openapi(&http, source)).await {
+            Ok(loaded) => Some(loaded?),
+            Err(reason) => {
+                interrupted = Some(reason);
+                None
+            }
+        },
+        _ => None,
     };
     let tokens = crate::auth::TokenManager::new(credentials);
     let mut context = RunContext::new(
@@ -338,7 +350,17 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         .map(|_| ExchangeId("openapi#1".into()));
     let context = Arc::new(context);
 
-    let missing = preflight(&context, &plan).await;
+    let missing = if interrupted.is_none() {
+        interrupt
+            .guard(preflight(&context, &plan))
+            .await
+            .unwrap_or_else(|reason| {
+                interrupted = Some(reason);
+                Vec::new()
+            })
+    } else {
+        Vec::new()
+    };
     for (role, why) in &missing {
         harness_errors.push(format!(
             "test data missing: the {} patient {why}; scenarios that need it were not run (configure [data.patient.{}] in mts.toml)",
@@ -369,8 +391,11 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
     plan.scenarios = runnable;
 
     let features = plan.filtered_features(&suite);
-    if !features.is_empty() {
-        run_cucumber(context.clone(), steps, features, options.concurrency).await;
+    if !features.is_empty() && interrupted.is_none() {
+        let cucumber = run_cucumber(context.clone(), steps, features, options.concurrency);
+        if let Err(reason) = interrupt.guard(cucumber).await {
+            interrupted = Some(reason);
+        }
     }
     let mut scenario_results = context.take_results();
     for (scenario, reason) in &plan.not_run {
@@ -388,17 +413,43 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
             notes: Vec::new(),
         });
     }
+    let mut unfinished = 0;
     for planned in &plan.scenarios {
         let finished = scenario_results
             .iter()
             .any(|r| r.feature == planned.feature && r.line == planned.line);
-        if !finished {
+        if finished {
+            continue;
+        }
+        if interrupted.is_some() {
+            unfinished += 1;
+            scenario_results.push(ScenarioResult {
+                feature: planned.feature.clone(),
+                name: planned.name.clone(),
+                line: planned.line,
+                requirements: planned.requirements.clone(),
+                verdict: Verdict::Skipped,
+                reason: Some("not run to the end: the run was interrupted".into()),
+                failure: None,
+                step: None,
+                exchanges: Vec::new(),
+                duration_ms: 0,
+                notes: Vec::new(),
+            });
+        } else {
             harness_errors.push(format!(
                 "{}: scenario \"{}\" did not report a result",
                 planned.location(),
                 planned.name
             ));
         }
+    }
+    if let Some(reason) = &interrupted {
+        harness_errors.push(format!(
+            "the run was interrupted ({reason}) after {:.1} s: {unfinished} of {} scenario(s) did not finish; the report covers what did",
+            clock.elapsed().as_secs_f64(),
+            plan.scenarios.len()
+        ));
     }
 
     let exchanges = log.snapshot();

@@ -13,7 +13,7 @@ use crate::http::Exchange;
 use crate::report::{
     CatalogueInfo, CheckRef, CheckResult, ExchangeRecord, FailureRef, Harness,
     REPORT_SCHEMA_VERSION, Report, RequirementResult, ResponseRecord, RunSettingsRecord,
-    RunVerdict, ScenarioRef, ScenarioResult, Verdict,
+    RunVerdict, ScenarioRef, ScenarioResult, SourceRecord, Verdict,
 };
 
 /// Bodies longer than this are cut in report.json (the evidence keeps them whole).
@@ -57,6 +57,7 @@ pub fn assemble(
 
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
+        run_id: uuid::Uuid::new_v4().to_string(),
         verdict,
         verdict_reason,
         target: meta.target,
@@ -117,6 +118,24 @@ fn judge(
             .area_of(&requirement.id)
             .map(|a| a.title.clone())
             .unwrap_or_default(),
+        statement: requirement.statement.clone(),
+        sources: requirement
+            .sources
+            .iter()
+            .map(|source| {
+                let known = catalogue.sources.iter().find(|s| s.code == source.code);
+                SourceRecord {
+                    code: source.code.clone(),
+                    title: known.map(|s| s.title.clone()).unwrap_or_default(),
+                    url: source
+                        .url
+                        .clone()
+                        .or_else(|| known.map(|s| s.url.clone()))
+                        .unwrap_or_default(),
+                    detail: source.detail.clone(),
+                }
+            })
+            .collect(),
         status: requirement.status,
         verdict: Verdict::Skipped,
         reason: None,
@@ -125,6 +144,7 @@ fn judge(
         checks: Vec::new(),
         failures: Vec::new(),
         notes: Vec::new(),
+        exchanges: Vec::new(),
     };
     if !requirement.applies_to(profile) {
         let profiles: Vec<&str> = requirement.profiles.iter().map(|p| p.as_str()).collect();
@@ -198,6 +218,16 @@ fn judge(
                 source: check.check.clone(),
                 failure: failure.clone(),
             });
+        }
+    }
+    let evidence = mine.iter().flat_map(|s| s.exchanges.iter()).chain(
+        my_checks
+            .iter()
+            .flat_map(|c| c.failures.iter().filter_map(|f| f.exchange.as_ref())),
+    );
+    for exchange in evidence {
+        if !result.exchanges.contains(exchange) {
+            result.exchanges.push(exchange.clone());
         }
     }
     let outcomes = mine
@@ -346,6 +376,8 @@ mod tests {
             level,
             title: String::new(),
             area: String::new(),
+            statement: String::new(),
+            sources: vec![],
             status: Status::Automated,
             verdict,
             reason: None,
@@ -354,6 +386,7 @@ mod tests {
             checks: vec![],
             failures: vec![],
             notes: vec![],
+            exchanges: vec![],
         }
     }
 

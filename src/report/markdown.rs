@@ -1,0 +1,118 @@
+//! `summary.md`: a short Markdown summary for a CI job summary or a pull-request comment.
+
+use std::fmt::Write as _;
+
+use super::model::{Report, RequirementResult, Verdict};
+use crate::catalogue::Strength;
+
+/// Failures listed before the rest are counted, not shown (a job summary has to stay short).
+const LISTED_FAILURES: usize = 25;
+
+/// Markdown-safe inline text: one line, no table or emphasis syntax from the supplier.
+fn inline(text: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out = String::with_capacity(flat.len());
+    for c in flat.chars() {
+        if matches!(
+            c,
+            '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '\\'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn render(report: &Report) -> String {
+    let mut md = String::new();
+    let verdict = report.verdict.as_str().to_uppercase();
+    let _ = writeln!(
+        md,
+        "## mts: {verdict} ({} profile)\n\n{}\n",
+        report.profile,
+        inline(&report.verdict_reason)
+    );
+    let _ = writeln!(
+        md,
+        "Target `{}` · catalogue {} · mts {} · {}\n",
+        report.target.replace('`', "'"),
+        report.catalogue.version,
+        report.harness.version,
+        report.started
+    );
+    let _ = writeln!(
+        md,
+        "| pass | fail | error | skipped | not applicable | attestation |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    let count = |v: &str| report.counts.get(v).copied().unwrap_or(0);
+    let _ = writeln!(
+        md,
+        "| {} | {} | {} | {} | {} | {} |\n",
+        count("pass"),
+        count("fail"),
+        count("error"),
+        count("skipped"),
+        count("not-applicable"),
+        count("attestation")
+    );
+    let mut failed: Vec<&RequirementResult> = report
+        .requirements
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error))
+        .collect();
+    // MUST failures first, then errors, then SHOULD and MAY.
+    failed.sort_by_key(|r| {
+        (
+            r.verdict != Verdict::Fail,
+            r.level.strength() != Strength::Must,
+        )
+    });
+    if !failed.is_empty() {
+        let _ = writeln!(
+            md,
+            "| requirement | level | verdict | why |\n| --- | --- | --- | --- |"
+        );
+        for requirement in failed.iter().take(LISTED_FAILURES) {
+            let _ = writeln!(
+                md,
+                "| {} {} | {} | {} | {} |",
+                requirement.id,
+                inline(&requirement.title),
+                requirement.level,
+                requirement.verdict.as_str(),
+                inline(requirement.reason.as_deref().unwrap_or(""))
+            );
+        }
+        if failed.len() > LISTED_FAILURES {
+            let _ = writeln!(
+                md,
+                "\n…and {} more (see report.html)",
+                failed.len() - LISTED_FAILURES
+            );
+        }
+        md.push('\n');
+    }
+    if !report.harness_errors.is_empty() {
+        let _ = writeln!(md, "Harness errors:\n");
+        for error in &report.harness_errors {
+            let _ = writeln!(md, "- {}", inline(error));
+        }
+        md.push('\n');
+    }
+    md.push_str("Full report: `report.html`; evidence: `evidence.har`; verify with `mts verify <folder>`.\n");
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supplier_text_cannot_break_the_table() {
+        assert_eq!(inline("a|b\n*c*"), "a\\|b \\*c\\*");
+    }
+}

@@ -1,0 +1,23 @@
+//! The JSON Schema of `report.json`, generated from the report types. The committed copy
+//! (`reports/report.schema.json`) is compared with it by a test, so the two cannot drift.
+
+use super::model::Report;
+
+/// Where the committed copy lives, relative to the repository.
+pub const COMMITTED_PATH: &str = "reports/report.schema.json";
+
+pub fn report_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default();
+    schema["$id"] = serde_json::json!(format!(
+        "https://mts.invalid/schema/report-v{}.schema.json",
+        super::model::REPORT_SCHEMA_VERSION
+    ));
+    schema
+}
+
+/// The schema as committed: pretty JSON with a final newline.
+pub fn report_schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&report_schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}

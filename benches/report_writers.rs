@@ -153,6 +153,8 @@ fn synthetic(exchanges: usize) -> Report {
             allow_writes: false,
             requirements: None,
             tags: None,
+            levels: Vec::new(),
+            areas: Vec::new(),
             sandbox_faults: Vec::new(),
         },
         tls: None,

@@ -33,6 +33,8 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Explain(args) => explain(&args),
         Command::Verify(args) => verify(&args),
         Command::Keygen(args) => keygen(&args),
+        Command::Diff(args) => diff_runs(&args),
+        Command::Lint(args) => lint_suite(&args),
         Command::Run(_) | Command::Sandbox(_) => ExitCode::Internal,
     }
 }
@@ -41,9 +43,99 @@ pub async fn run_async(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(*args).await,
         Command::Sandbox(args) => serve_sandbox(args).await,
-        Command::List(_) | Command::Explain(_) | Command::Verify(_) | Command::Keygen(_) => {
-            ExitCode::Internal
+        Command::List(_)
+        | Command::Explain(_)
+        | Command::Verify(_)
+        | Command::Keygen(_)
+        | Command::Diff(_)
+        | Command::Lint(_) => ExitCode::Internal,
+    }
+}
+
+/// `mts lint`: exit 3 with every problem, or 0.
+fn lint_suite(args: &crate::cli::LintArgs) -> ExitCode {
+    let catalogue = match &args.catalogue_dir {
+        Some(dir) => catalogue::load_dir(dir),
+        None => catalogue::load_embedded(),
+    };
+    let catalogue = match catalogue {
+        Ok(catalogue) => catalogue,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
         }
+    };
+    let suite = match &args.features_dir {
+        Some(dir) => crate::features::Suite::load_dir(dir),
+        None => crate::features::Suite::load_embedded(),
+    };
+    let suite = match suite {
+        Ok(suite) => suite,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
+        }
+    };
+    let problems = crate::lint::lint(&catalogue, &suite, &crate::steps::StepLibrary::new());
+    if problems.is_empty() {
+        println!(
+            "lint: {} requirements, {} scenarios, {} sandbox faults: no problems",
+            catalogue.requirements.len(),
+            suite.scenarios().len(),
+            Fault::ALL.len()
+        );
+        return ExitCode::Conformant;
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    eprintln!("lint: {} problem(s)", problems.len());
+    ExitCode::InvalidInput
+}
+
+/// Requirement ids that failed or errored in an earlier run (`--rerun-failed`).
+fn failed_in(folder: &Path) -> Result<Vec<String>, ExitCode> {
+    let report = crate::report::diff::read_report(folder).map_err(|error| {
+        print_error(&error);
+        ExitCode::InvalidInput
+    })?;
+    Ok(report["requirements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| matches!(r["verdict"].as_str(), Some("fail" | "error")))
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// `mts diff`: exit 1 on a regression, so CI can gate on it.
+fn diff_runs(args: &crate::cli::DiffArgs) -> ExitCode {
+    use crate::report::diff;
+    let read = |folder: &Path| {
+        diff::read_report(folder).map_err(|error| {
+            print_error(&error);
+            ExitCode::InvalidInput
+        })
+    };
+    let (before, after) = match (read(&args.before), read(&args.after)) {
+        (Ok(before), Ok(after)) => (before, after),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let result = diff::diff(&args.before, &before, &args.after, &after);
+    match args.format {
+        ListFormat::Json => match serde_json::to_string_pretty(&result) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::Internal;
+            }
+        },
+        ListFormat::Table => print!("{}", diff::render_text(&result)),
+    }
+    if result.regressions() > 0 {
+        ExitCode::NonConformant
+    } else {
+        ExitCode::Conformant
     }
 }
 
@@ -113,6 +205,20 @@ async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::InvalidInput;
         }
     };
+    let requirements = match &args.rerun_failed {
+        None => args.requirements.clone(),
+        Some(folder) => match failed_in(folder) {
+            Ok(ids) if ids.is_empty() => {
+                println!(
+                    "nothing to rerun: no requirement failed or errored in {}",
+                    folder.display()
+                );
+                return ExitCode::Conformant;
+            }
+            Ok(ids) => Some(ids.join(",")),
+            Err(code) => return code,
+        },
+    };
     let out = match prepare_out_dir(args.out.as_deref()) {
         Ok(out) => out,
         Err(message) => {
@@ -124,8 +230,10 @@ async fn run(args: RunArgs) -> ExitCode {
         target,
         profile,
         selection: Selection {
-            requirements: args.requirements.clone(),
+            requirements,
             tags: args.tags.clone(),
+            levels: args.levels.clone(),
+            areas: args.areas.clone(),
         },
         concurrency: args
             .concurrency
@@ -644,6 +752,9 @@ fn explain(args: &ExplainArgs) -> ExitCode {
 }
 
 async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
+    if let Some(case) = &args.hostile {
+        return serve_hostile(case, &args).await;
+    }
     if args.faults.iter().any(|f| f == "list") {
         for fault in Fault::ALL {
             println!(
@@ -704,8 +815,17 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     // Machine-readable lines (KEY=value, ending with MTS_READY=1), so scripts and tests can
     // `export` what they need. Files are named after the port so parallel sandboxes do not clash.
     let port = running.address().port();
+    // Keys and certificates go in one private folder, removed again when the sandbox stops.
+    let state_dir = match private_state_dir(port) {
+        Ok(dir) => dir,
+        Err(error) => {
+            eprintln!("error: cannot create the sandbox's key folder: {error}");
+            return ExitCode::Internal;
+        }
+    };
+    let state = StateDirGuard(state_dir.clone());
     let write = |name: &str, contents: &str| -> Result<String, String> {
-        let path = std::env::temp_dir().join(format!("mts-sandbox-{name}-{port}.pem"));
+        let path = state_dir.join(format!("{name}.pem"));
         write_private(&path, contents)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(path.display().to_string())
@@ -808,8 +928,65 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     );
     tokio::select! {
         _ = running_wait(running) => {}
-        _ = tokio::signal::ctrl_c() => {}
+        _ = next_signal() => {}
     }
+    drop(state);
+    ExitCode::Conformant
+}
+
+/// `$TMPDIR/mts-sandbox-<port>-<random>/`, readable by its owner only.
+fn private_state_dir(port: u16) -> std::io::Result<PathBuf> {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("mts-sandbox-{port}-{}", &random[..8]));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir)?;
+    Ok(dir)
+}
+
+/// Removes the sandbox's key folder however the sandbox stops (signal, error return).
+struct StateDirGuard(PathBuf);
+
+impl Drop for StateDirGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `mts sandbox --hostile CASE`: a broken or malicious server, for robustness tests.
+async fn serve_hostile(case: &str, args: &SandboxArgs) -> ExitCode {
+    if case == "list" {
+        for case in sandbox::Hostile::ALL {
+            println!("{:<22} {}", case.name(), case.description());
+        }
+        return ExitCode::Conformant;
+    }
+    let case = match case.parse::<sandbox::Hostile>() {
+        Ok(case) => case,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::Usage;
+        }
+    };
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
+    let (address, task) = match sandbox::start_hostile(listen, case, args.redirect_to.clone()).await
+    {
+        Ok(started) => started,
+        Err(error) => {
+            eprintln!("error: cannot listen on {listen}: {error}");
+            return ExitCode::Usage;
+        }
+    };
+    println!("MTS_SANDBOX_URL=http://{address}{}", sandbox::BASE_PATH);
+    println!("MTS_READY=1");
+    eprintln!(
+        "mts sandbox serving hostile case `{}` ({}) on http://{address}; Ctrl-C stops it",
+        case.name(),
+        case.description()
+    );
+    next_signal().await;
+    task.abort();
     ExitCode::Conformant
 }
 

@@ -31,6 +31,32 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Make an Ed25519 key pair for signing run folders (`mts run --sign-key`).
     Keygen(KeygenArgs),
+    /// Compare two run folders: new failures, fixed, still failing, changed evidence. Exits 1
+    /// when the second run has a failure the first did not.
+    Diff(DiffArgs),
+    /// Check the suite itself: steps defined, tags known, every automated requirement verified
+    /// and proven able to fail, every MUST not automated explained, no orphaned faults.
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Lint these features instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub features_dir: Option<PathBuf>,
+    /// Lint against this catalogue instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub catalogue_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run folder (holding report.json).
+    pub before: PathBuf,
+    /// The later run folder.
+    pub after: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +92,15 @@ pub struct RunArgs {
     /// Only these requirements: comma-separated ids or prefixes (e.g. IOP-FHIR,API-HDR-001).
     #[arg(long, value_name = "IDS")]
     pub requirements: Option<String>,
+    /// Only requirements at these levels under the profile: MUST, SHOULD, MAY (comma-separated).
+    #[arg(long = "level", value_name = "LEVELS", value_delimiter = ',')]
+    pub levels: Vec<String>,
+    /// Only these areas: a prefix (SEC-TLS) or words of an area's title (comma-separated).
+    #[arg(long = "area", value_name = "AREAS", value_delimiter = ',')]
+    pub areas: Vec<String>,
+    /// Only the requirements that failed or errored in that earlier run folder.
+    #[arg(long, value_name = "DIR", conflicts_with = "requirements")]
+    pub rerun_failed: Option<PathBuf>,
     /// Only scenarios matching this tag expression (e.g. "@REQ-IOP-FHIR-001 or @serial").
     #[arg(long, value_name = "EXPR")]
     pub tags: Option<String>,
@@ -206,6 +241,18 @@ pub struct SandboxArgs {
     /// Lifetime in seconds of the access tokens the token endpoint issues.
     #[arg(long, default_value_t = 599)]
     pub token_lifetime: u64,
+    /// Instead of the FHIR API, answer every request with one kind of broken or malicious HTTP
+    /// (plain HTTP only). `--hostile list` shows the cases.
+    #[arg(long, value_name = "CASE", conflicts_with_all = ["tls", "faults"])]
+    pub hostile: Option<String>,
+    /// Where `--hostile redirect-other-host` sends clients.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:9",
+        requires = "hostile"
+    )]
+    pub redirect_to: String,
 }
 
 fn parse_format(text: &str) -> Result<crate::report::Format, String> {

@@ -108,7 +108,10 @@ impl Suite {
         Self::parse_all(files)
     }
 
-    fn parse_all(files: impl IntoIterator<Item = (String, String)>) -> Result<Self, SuiteError> {
+    /// Parses feature files given as (path, text) pairs.
+    pub fn parse_all(
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SuiteError> {
         let mut features = Vec::new();
         for (path, text) in files {
             let mut feature =

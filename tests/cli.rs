@@ -211,7 +211,7 @@ fn a_body_that_trickles_forever_is_cut_by_the_overall_deadline() {
         .unwrap()
         .to_owned();
     assert!(
-        reason.contains("the body stalled after"),
+        reason.contains("the body was still incomplete after"),
         "the timeout names its cause: {reason}"
     );
 }
@@ -382,4 +382,65 @@ fn an_interrupted_run_still_writes_a_verifiable_incomplete_report() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+#[test]
+fn sandbox_keeps_its_keys_in_a_private_folder_and_removes_it_when_stopped() {
+    let sandbox = Sandbox::start(&["--tls", "--mtls"]);
+    let ca = std::path::PathBuf::from(
+        sandbox
+            .ca_cert
+            .clone()
+            .expect("a --tls sandbox prints its CA"),
+    );
+    let folder = ca.parent().expect("the CA lives in a folder").to_owned();
+    for key in [
+        "MTS_CLIENT_KEY",
+        "MTS_TLS_CLIENT_KEY",
+        "MTS_TLS_CLIENT_CA_KEY",
+    ] {
+        let path = std::path::PathBuf::from(sandbox.value(key).expect("printed"));
+        assert_eq!(path.parent(), Some(folder.as_path()), "{key}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&folder).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "the key folder is private");
+    }
+    drop(sandbox);
+    assert!(!folder.exists(), "{} left behind", folder.display());
+}
+
+#[test]
+fn lint_passes_the_built_in_suite_and_names_each_problem_in_a_broken_one() {
+    let clean = mts().arg("lint").output().unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("no problems"));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.feature"),
+        "Feature: broken\n  @REQ-IOP-FHIR-9999 @nightly\n  Scenario: x\n    Given a GET request to \"metadata\"\n    When the moon is full\n",
+    )
+    .unwrap();
+    let broken = mts()
+        .args(["lint", "--features-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(broken.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    for expected in [
+        "@REQ-IOP-FHIR-9999 names no requirement",
+        "unknown tag @nightly",
+        "no step definition matches When \"the moon is full\"",
+        // With only this feature, the built-in requirements lose their scenarios.
+        "IOP-FHIR-001: automated, but no scenario or passive check verifies it",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in:\n{stderr}"
+        );
+    }
 }

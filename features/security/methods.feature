@@ -14,7 +14,8 @@ Feature: HTTP methods
       | PATCH  |
       | PUT    |
 
-  @REQ-SEC-HTTP-001
+  # A DELETE that a server honours destroys the test patient: only with --allow-writes.
+  @REQ-SEC-HTTP-001 @writes
   Scenario: DELETE of a patient is refused when not declared
     Given a DELETE request to "Patient/{patient:existing}"
     When the request is sent

@@ -57,6 +57,13 @@ pub fn load_embedded() -> Result<Catalogue, CatalogueError> {
         .iter()
         .map(|(path, text)| ((*path).to_owned(), (*text).to_owned()))
         .collect();
+    load_with_requirement_files(files)
+}
+
+/// The embedded catalogue index with `files` as its requirement files (fuzzing, tests).
+pub fn load_with_requirement_files(
+    files: Vec<(String, String)>,
+) -> Result<Catalogue, CatalogueError> {
     build(
         (
             "standards/catalogue.toml".to_owned(),

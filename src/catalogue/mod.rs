@@ -6,7 +6,7 @@
 mod load;
 mod model;
 
-pub use load::{CatalogueError, load_dir, load_embedded};
+pub use load::{CatalogueError, load_dir, load_embedded, load_with_requirement_files};
 pub use model::{
     Area, Catalogue, Level, Need, Profile, Requirement, RequirementId, Source, SourceRef, Status,
     Strength,

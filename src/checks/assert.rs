@@ -155,6 +155,23 @@ pub fn header_echoed(
         )));
     };
     let response = response(exchange)?;
+    let received: Vec<&str> = response.header_values(response_header).collect();
+    if received.len() > 1 {
+        return Err(Failure::new(format!(
+            "{response_header} appears {} times in the response; an echo is one value",
+            received.len()
+        ))
+        .expected(format!("{response_header}: {sent}"))
+        .actual(
+            received
+                .iter()
+                .map(|value| format!("{response_header}: {value}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .exchange(&exchange.id)
+        .into());
+    }
     match response.header(response_header) {
         Some(received) if received == sent => Ok(()),
         Some(received) => Err(Failure::new(format!(
@@ -364,6 +381,23 @@ pub(crate) mod tests {
         );
         assert!(fhir_resource(&exchange(200, &[], "<html>"), None).is_err());
         assert!(fhir_resource(&exchange(200, &[], "{}"), None).is_err());
+    }
+
+    #[test]
+    fn an_echo_repeated_with_another_value_fails() {
+        let id = "0b7ab2a6-5d84-4bd2-a1f8-3b4bd1b3d5a9";
+        let twice = exchange(
+            200,
+            &[
+                ("x-request-id", id),
+                ("x-request-id", "00000000-0000-4000-8000-000000000002"),
+            ],
+            "",
+        );
+        assert!(matches!(
+            header_echoed(&twice, "X-Request-ID", "X-Request-ID"),
+            Err(Halt::Fail(f)) if f.message.contains("appears 2 times")
+        ));
     }
 
     #[test]

@@ -146,6 +146,16 @@ pub fn content_type(response: &RecordedResponse) -> Option<Result<Option<String>
     let Some(header) = response.header("content-type") else {
         return Some(Err("a body without a Content-Type".into()));
     };
+    let mut labels: Vec<&str> = response.header_values("content-type").collect();
+    labels.dedup();
+    if labels.len() > 1 {
+        // RFC 9110 §8.3: Content-Type is a singleton; two labels leave the body ambiguous.
+        return Some(Err(format!(
+            "{} conflicting Content-Type headers: {}",
+            labels.len(),
+            labels.join(" | ")
+        )));
+    }
     let media = response.media_type().unwrap_or_default();
     let json_media = media == "application/json" || media.ends_with("+json");
     let parses = response.body.json().is_some();
@@ -286,6 +296,14 @@ mod tests {
         ));
         assert!(matches!(content_type(&response(&[], "x")), Some(Err(_))));
         assert_eq!(content_type(&response(&[], "")), None);
+        let twice = response(
+            &[
+                ("content-type", "application/fhir+json; charset=utf-8"),
+                ("content-type", "text/html"),
+            ],
+            r#"{"resourceType":"Patient"}"#,
+        );
+        assert!(matches!(content_type(&twice), Some(Err(m)) if m.contains("conflicting")));
     }
 
     #[test]

@@ -258,6 +258,13 @@ impl TypeIndex {
     pub fn property(&self, definition: &str, property: &str) -> Option<&PropertyInfo> {
         self.definitions.get(definition)?.get(property)
     }
+
+    /// Every definition with its properties.
+    pub fn definitions(&self) -> impl Iterator<Item = (&str, &HashMap<String, PropertyInfo>)> {
+        self.definitions
+            .iter()
+            .map(|(name, properties)| (name.as_str(), properties))
+    }
 }
 
 #[cfg(test)]

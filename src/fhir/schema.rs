@@ -6,15 +6,17 @@
 //! linear, and every error is reported where it is, as a FHIRPath-like location.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use jsonschema::{Draft, Validator, error::ValidationErrorKind};
+use jsonschema::{Draft, Registry, Validator, error::ValidationErrorKind};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::path::{JsonPath, TypeIndex};
 
 const SCHEMA_TEXT: &str = include_str!("../../standards/fhir-r4/fhir.schema.json");
+/// Where the schema sits in the validator's registry.
+const SCHEMA_URI: &str = "urn:mts:fhir-r4";
 /// Longest message kept for one schema error (values in messages can be enormous).
 const MESSAGE_LIMIT: usize = 300;
 
@@ -37,13 +39,14 @@ pub struct SchemaIssue {
 }
 
 pub struct FhirSchema {
-    document: Value,
+    /// The whole schema, indexed once; each per-type validator is a `$ref` into it.
+    registry: Registry<'static>,
     types: TypeIndex,
     resource_types: BTreeSet<String>,
-    /// Validates any resource (root `oneOf`, dispatched on `resourceType`): the fast yes/no.
-    any_resource: Validator,
-    /// One validator per resource type, compiled on first need, for precise errors.
-    per_type: Mutex<HashMap<String, Arc<Validator>>>,
+    /// Where nested resources can sit.
+    routes: ResourceRoutes,
+    /// One validator per resource type, compiled on first need (about 3 ms each).
+    per_type: RwLock<HashMap<String, Arc<Validator>>>,
 }
 
 impl std::fmt::Debug for FhirSchema {
@@ -90,13 +93,17 @@ impl FhirSchema {
         {
             definitions.insert("ResourceList".into(), json!({"type": "object"}));
         }
-        let any_resource = compile(&document)?;
+        let registry = Registry::new()
+            .draft(Draft::Draft6)
+            .add(SCHEMA_URI, document)
+            .and_then(|builder| builder.prepare())
+            .map_err(|e| SchemaError::Compile(e.to_string()))?;
         Ok(Self {
-            document,
+            registry,
+            routes: ResourceRoutes::from_types(&types),
             types,
             resource_types,
-            any_resource,
-            per_type: Mutex::default(),
+            per_type: RwLock::default(),
         })
     }
 
@@ -111,16 +118,20 @@ impl FhirSchema {
     fn validator_for(&self, resource_type: &str) -> Result<Arc<Validator>, SchemaError> {
         if let Some(found) = self
             .per_type
-            .lock()
+            .read()
             .ok()
             .and_then(|m| m.get(resource_type).cloned())
         {
             return Ok(found);
         }
-        let mut document = json!({ "$ref": format!("#/definitions/{resource_type}") });
-        document["definitions"] = self.document["definitions"].clone();
-        let validator = Arc::new(compile(&document)?);
-        if let Ok(mut map) = self.per_type.lock() {
+        let reference = json!({ "$ref": format!("{SCHEMA_URI}#/definitions/{resource_type}") });
+        let validator = jsonschema::options()
+            .with_draft(Draft::Draft6)
+            .with_registry(&self.registry)
+            .build(&reference)
+            .map_err(|e| SchemaError::Compile(e.to_string()))?;
+        let validator = Arc::new(validator);
+        if let Ok(mut map) = self.per_type.write() {
             map.insert(resource_type.to_owned(), validator.clone());
         }
         Ok(validator)
@@ -141,7 +152,9 @@ impl FhirSchema {
                 .get("resourceType")
                 .and_then(Value::as_str)
                 .is_some_and(|t| self.is_resource_type(t))
-                && self.any_resource.is_valid(resource);
+                && self
+                    .validator_for(resource["resourceType"].as_str().unwrap_or_default())
+                    .is_ok_and(|validator| validator.is_valid(resource));
             valid
         });
         valid
@@ -167,7 +180,9 @@ impl FhirSchema {
                 return;
             }
             let mut nested = Vec::new();
-            collect_nested(resource, &path, true, &mut nested);
+            if let Some(kind) = resource.get("resourceType").and_then(Value::as_str) {
+                self.routes.find(resource, kind, &path, &mut nested);
+            }
             // Reverse keeps document order when popping.
             stack.extend(nested.into_iter().rev());
         }
@@ -209,9 +224,6 @@ impl FhirSchema {
             )));
             return;
         }
-        if self.any_resource.is_valid(resource) {
-            return;
-        }
         let validator = match self.validator_for(resource_type) {
             Ok(validator) => validator,
             Err(error) => {
@@ -223,7 +235,6 @@ impl FhirSchema {
         };
         for error in validator.iter_errors(resource) {
             let at = path.follow(resource, error.instance_path().as_str());
-            let message = shorten(&error.to_string());
             match error.kind() {
                 ValidationErrorKind::Required { property } => {
                     let name = property.as_str().unwrap_or_default();
@@ -247,48 +258,112 @@ impl FhirSchema {
                 _ => issues.push(SchemaIssue {
                     location: at.fhirpath_with(&self.types),
                     pointer: at.pointer(),
-                    message,
+                    message: shorten(&error.to_string()),
                 }),
             }
         }
     }
 }
 
-/// Finds the resources nested directly inside `value` (not inside those nested resources).
-fn collect_nested<'a>(
-    value: &'a Value,
-    path: &JsonPath,
-    is_root: bool,
-    out: &mut Vec<(&'a Value, JsonPath)>,
-) {
-    match value {
-        Value::Object(map) => {
-            if !is_root && map.contains_key("resourceType") {
-                out.push((value, path.clone()));
-                return;
-            }
-            for (key, child) in map {
-                if child.is_object() || child.is_array() {
-                    collect_nested(child, &path.child(key, child), false, out);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (index, child) in items.iter().enumerate() {
-                if child.is_object() || child.is_array() {
-                    collect_nested(child, &path.index_of(index, child), false, out);
-                }
-            }
-        }
-        _ => {}
-    }
+/// Where the schema lets a resource sit inside another: per definition, the properties holding
+/// a resource (`ResourceList`: `contained`, `Bundle_Entry.resource`,
+/// `Parameters_Parameter.resource`…) or leading to one (`Bundle.entry`). Following only these
+/// routes finds every nested resource without walking the whole body; a resource anywhere else
+/// is already an error of its parent (`resourceType` is not an element there).
+#[derive(Debug, Default)]
+struct ResourceRoutes(HashMap<String, Vec<(String, Route)>>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    /// The property holds a resource (or an array of them).
+    Resource,
+    /// The property holds this definition, which leads further to a resource.
+    Through(String),
 }
 
-fn compile(document: &Value) -> Result<Validator, SchemaError> {
-    jsonschema::options()
-        .with_draft(Draft::Draft6)
-        .build(document)
-        .map_err(|e| SchemaError::Compile(e.to_string()))
+impl ResourceRoutes {
+    fn from_types(types: &TypeIndex) -> Self {
+        const RESOURCE: &str = "ResourceList";
+        // Definitions that lead to a resource, to a fixpoint (Parameters_Parameter.part recurses).
+        let mut leading: BTreeSet<&str> = BTreeSet::new();
+        loop {
+            let before = leading.len();
+            for (name, properties) in types.definitions() {
+                let leads = properties.values().any(|p| {
+                    p.target
+                        .as_deref()
+                        .is_some_and(|t| t == RESOURCE || leading.contains(t))
+                });
+                if leads {
+                    leading.insert(name);
+                }
+            }
+            if leading.len() == before {
+                break;
+            }
+        }
+        let mut routes = HashMap::new();
+        for (name, properties) in types.definitions() {
+            let mut from_here: Vec<(String, Route)> = properties
+                .iter()
+                .filter_map(|(property, info)| {
+                    let target = info.target.as_deref()?;
+                    let route = if target == RESOURCE {
+                        Route::Resource
+                    } else if leading.contains(target) {
+                        Route::Through(target.to_owned())
+                    } else {
+                        return None;
+                    };
+                    Some((property.clone(), route))
+                })
+                .collect();
+            if !from_here.is_empty() {
+                // A stable order keeps the order of issues stable.
+                from_here.sort_by(|a, b| a.0.cmp(&b.0));
+                routes.insert(name.to_owned(), from_here);
+            }
+        }
+        Self(routes)
+    }
+
+    /// The resources nested in `value` (of schema definition `definition`) along the routes,
+    /// not looking inside the resources found.
+    fn find<'a>(
+        &self,
+        value: &'a Value,
+        definition: &str,
+        path: &JsonPath,
+        out: &mut Vec<(&'a Value, JsonPath)>,
+    ) {
+        let (Some(routes), Some(object)) = (self.0.get(definition), value.as_object()) else {
+            return;
+        };
+        for (property, route) in routes {
+            let Some(child) = object.get(property) else {
+                continue;
+            };
+            let items: Vec<(&Value, JsonPath)> = match child {
+                Value::Array(items) => {
+                    let list = path.child(property, child);
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(index, item)| (item, list.index_of(index, item)))
+                        .collect()
+                }
+                item => vec![(item, path.child(property, item))],
+            };
+            for (item, at) in items {
+                match route {
+                    // Only objects: anything else is the parent's own type error.
+                    Route::Resource if item.is_object() => out.push((item, at)),
+                    Route::Resource => {}
+                    Route::Through(next) => self.find(item, next, &at, out),
+                }
+            }
+        }
+    }
 }
 
 fn kind_of(value: &Value) -> &'static str {
@@ -367,6 +442,36 @@ mod tests {
         assert_eq!(
             issues[1].location,
             "Bundle.entry[2].resource.ofType(Nonsense)"
+        );
+    }
+
+    #[test]
+    fn resources_are_found_wherever_the_schema_lets_them_sit() {
+        let parameters = json!({"resourceType": "Parameters", "parameter": [
+            {"name": "a", "part": [{"name": "b", "resource": {"resourceType": "Patient", "gender": 1}}]}
+        ]});
+        let issues = schema().validate(&parameters);
+        assert_eq!(issues.len(), 1, "{issues:#?}");
+        assert_eq!(
+            issues[0].location,
+            "Parameters.parameter[0].part[0].resource.ofType(Patient).gender"
+        );
+
+        let patient = json!({"resourceType": "Patient",
+            "contained": [{"resourceType": "Practitioner", "active": "yes"}],
+            "contact": [{"resourceType": "Patient"}]});
+        let issues = schema().validate(&patient);
+        let locations: Vec<&str> = issues.iter().map(|i| i.location.as_str()).collect();
+        assert!(
+            locations.contains(&"Patient.contained[0].ofType(Practitioner).active"),
+            "{issues:#?}"
+        );
+        // A resource where none may sit is its parent's error.
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.pointer == "/contact/0/resourceType"),
+            "{issues:#?}"
         );
     }
 

@@ -4,42 +4,63 @@ use serde_json::Value;
 
 use super::path::JsonPath;
 
-/// The root resource and every resource nested in it, with where they are.
+/// The root resource and every resource nested in it, wherever it sits, with where it is.
 pub fn resources(body: &Value) -> Vec<(JsonPath, &Value)> {
     let mut out = Vec::new();
+    let root = JsonPath::resource_root(body);
     if body.get("resourceType").and_then(Value::as_str).is_some() {
-        out.push((JsonPath::resource_root(body), body));
+        out.push((root.clone(), body));
     }
-    nested(body, &JsonPath::resource_root(body), true, &mut out);
+    nested(body, &root, true, &mut Vec::new(), &mut out);
     out
+}
+
+/// One step down a JSON tree, borrowed: a path is only built for what is found, so walking a
+/// large body allocates nothing per node.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str, &'a Value),
+    Index(usize, &'a Value),
 }
 
 fn nested<'a>(
     value: &'a Value,
-    path: &JsonPath,
+    start: &JsonPath,
     is_root: bool,
+    steps: &mut Vec<Step<'a>>,
     out: &mut Vec<(JsonPath, &'a Value)>,
 ) {
     match value {
         Value::Object(map) => {
             if !is_root && map.get("resourceType").and_then(Value::as_str).is_some() {
-                out.push((path.clone(), value));
+                out.push((path_along(start, steps), value));
             }
             for (key, child) in map {
                 if child.is_object() || child.is_array() {
-                    nested(child, &path.child(key, child), false, out);
+                    steps.push(Step::Key(key, child));
+                    nested(child, start, false, steps, out);
+                    steps.pop();
                 }
             }
         }
         Value::Array(items) => {
             for (index, child) in items.iter().enumerate() {
                 if child.is_object() || child.is_array() {
-                    nested(child, &path.index_of(index, child), false, out);
+                    steps.push(Step::Index(index, child));
+                    nested(child, start, false, steps, out);
+                    steps.pop();
                 }
             }
         }
         _ => {}
     }
+}
+
+fn path_along(start: &JsonPath, steps: &[Step<'_>]) -> JsonPath {
+    steps.iter().fold(start.clone(), |path, step| match *step {
+        Step::Key(key, value) => path.child(key, value),
+        Step::Index(index, value) => path.index_of(index, value),
+    })
 }
 
 /// A `Coding` found in a body.

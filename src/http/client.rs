@@ -336,7 +336,7 @@ impl HttpClient {
                 Err(TransportError {
                     kind: TransportErrorKind::Timeout,
                     message: format!(
-                        "no complete response within {} s ({})",
+                        "no complete response within the {} s deadline ({})",
                         self.options.timeout.as_secs_f64(),
                         stage.lock().map(|s| s.clone()).unwrap_or_default()
                     ),
@@ -407,7 +407,7 @@ impl HttpClient {
         let mut response = request
             .send()
             .await
-            .map_err(|e| classify(e, &current_stage()))?;
+            .map_err(|e| classify(e, &current_stage(), self.options.timeout))?;
         let set_stage = |text: String| {
             if let Ok(mut current) = stage.lock() {
                 *current = text;
@@ -437,7 +437,7 @@ impl HttpClient {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     set_stage(format!(
-                        "the head arrived; the body stalled after {} bytes",
+                        "the head arrived; the body was still incomplete after {} bytes",
                         raw.len() + chunk.len()
                     ));
                     let room = limit.saturating_sub(raw.len());
@@ -449,7 +449,7 @@ impl HttpClient {
                     raw.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(error) => return Err(classify(error, &current_stage())),
+                Err(error) => return Err(classify(error, &current_stage(), self.options.timeout)),
             }
         }
         let wire_size = raw.len();
@@ -478,7 +478,8 @@ impl HttpClient {
 /// Decodes a gzip body, stopping at `limit` decoded bytes (a gzip bomb is cut off, not inflated).
 fn decode_gzip(raw: &[u8], limit: usize) -> Result<(Vec<u8>, bool), String> {
     let mut decoded = Vec::new();
-    let mut decoder = flate2::read::GzDecoder::new(raw).take(limit as u64 + 1);
+    // Multi-member: RFC 1952 allows a gzip file of several members, decoded back to back.
+    let mut decoder = flate2::read::MultiGzDecoder::new(raw).take(limit as u64 + 1);
     decoder
         .read_to_end(&mut decoded)
         .map_err(|e| format!("the body claims gzip content-coding but does not decode: {e}"))?;
@@ -531,12 +532,14 @@ fn is_stale_connection(error: &TransportError) -> bool {
 
 /// Turns a reqwest error into a transport error a supplier can act on; `stage` says what the
 /// exchange was waiting for, so a timeout tells a silent server from a trickling body.
-fn classify(error: reqwest::Error, stage: &str) -> TransportError {
+fn classify(error: reqwest::Error, stage: &str, deadline: Duration) -> TransportError {
     let chain = error_chain(&error);
     let lower = chain.to_ascii_lowercase();
     let kind = if error.is_timeout() || lower.contains("timed out") {
         TransportErrorKind::Timeout
     } else if lower.contains("certificate")
+        // rustls's words for a peer that does not speak TLS at all.
+        || lower.contains("corrupt message")
         || lower.contains("tls")
         || lower.contains("handshake")
         || lower.contains("fatal alert")
@@ -549,7 +552,10 @@ fn classify(error: reqwest::Error, stage: &str) -> TransportError {
         TransportErrorKind::Protocol
     };
     let message = match kind {
-        TransportErrorKind::Timeout => format!("no complete response in time ({stage}): {chain}"),
+        TransportErrorKind::Timeout => format!(
+            "no complete response within the {} s deadline ({stage}): {chain}",
+            deadline.as_secs_f64()
+        ),
         TransportErrorKind::Connect => format!("could not connect: {chain}"),
         TransportErrorKind::Tls => format!("TLS failure: {chain}"),
         _ => format!("HTTP protocol failure: {chain}"),

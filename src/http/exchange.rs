@@ -92,9 +92,26 @@ impl Body {
                 "the body was larger than the configured limit and was not read in full".into(),
             );
         }
-        serde_json::from_slice::<Value>(&self.bytes)
-            .err()
-            .map(|e| e.to_string())
+        let error = serde_json::from_slice::<Value>(&self.bytes)
+            .err()?
+            .to_string();
+        let bytes = self.bytes();
+        let cause = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            "it starts with a byte order mark, which RFC 8259 forbids in JSON sent over a network"
+                .to_owned()
+        } else if let Err(invalid) = std::str::from_utf8(bytes) {
+            format!(
+                "it is not UTF-8: invalid bytes at offset {}",
+                invalid.valid_up_to()
+            )
+        } else if bytes.trim_ascii_start().starts_with(b"<") {
+            "it looks like HTML or XML".to_owned()
+        } else if bytes.trim_ascii().is_empty() {
+            "it is empty".to_owned()
+        } else {
+            return Some(error);
+        };
+        Some(format!("{cause}; {error}"))
     }
 }
 
@@ -335,6 +352,17 @@ mod tests {
         assert!(body.json_error().unwrap().contains("limit"));
         let body = Body::new(br#"{"resourceType":"Patient"}"#.to_vec(), false, 10);
         assert_eq!(body.json().unwrap()["resourceType"], "Patient");
+    }
+
+    #[test]
+    fn why_a_body_is_not_json_names_the_cause() {
+        let why = |bytes: &[u8]| Body::new(bytes.to_vec(), false, bytes.len()).json_error();
+        assert!(why(b"\xEF\xBB\xBF{}").unwrap().contains("byte order mark"));
+        assert!(why(b"{\"a\":\"\xFF\"}").unwrap().contains("not UTF-8"));
+        assert!(why(b"  <html></html>").unwrap().contains("HTML"));
+        assert!(why(b"").unwrap().contains("empty"));
+        assert!(why(b"{\"a\":").unwrap().contains("EOF"));
+        assert_eq!(why(b"{}"), None);
     }
 
     #[test]

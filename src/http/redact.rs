@@ -76,9 +76,7 @@ impl Redactor {
     /// Scrubs a body (a server may echo a token back: TRACE, a debug page, a token response).
     /// `None` when there is nothing to scrub, so the common case copies nothing.
     pub fn scrub(&self, body: &[u8]) -> Option<Vec<u8>> {
-        let find = |haystack: &[u8], needle: &[u8]| {
-            haystack.windows(needle.len()).position(|w| w == needle)
-        };
+        let find = |haystack: &[u8], needle: &[u8]| memchr::memmem::find(haystack, needle);
         let secrets = self.known();
         let by_value = secrets.iter().any(|s| find(body, s.as_bytes()).is_some());
         let by_name = SECRET_FIELDS.as_ref().is_some_and(|r| r.is_match(body));

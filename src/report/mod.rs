@@ -1,6 +1,7 @@
 //! Reports: the model, and one writer per format. Every format is rendered from the same
 //! `Report`; each file is written atomically, and the manifest (hashes, optional signature) last.
 
+pub mod diff;
 mod har;
 mod html;
 mod json;
@@ -101,7 +102,7 @@ pub fn render(report: &Report, format: Format) -> std::io::Result<Vec<u8>> {
         Format::Html => html::render(report).into_bytes(),
         Format::Markdown => markdown::render(report).into_bytes(),
         Format::TestReport => pretty(&testreport::render(report, &report.run_id))?,
-        Format::Har => pretty(&har::render(report))?,
+        Format::Har => har::render(report)?,
     })
 }
 

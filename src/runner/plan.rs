@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
 
-use crate::catalogue::{Catalogue, Profile, RequirementId, Status};
+use crate::catalogue::{Catalogue, Profile, Requirement, RequirementId, Status, Strength};
 use crate::features::{ScenarioInfo, Suite};
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +14,10 @@ pub enum SelectionError {
     UnknownRequirement(String, String),
     #[error("--tags `{0}` is not a tag expression: {1}")]
     BadTags(String, String),
+    #[error("--level `{0}` is not a level: use MUST, SHOULD or MAY")]
+    UnknownLevel(String),
+    #[error("--area `{0}` matches no area of the catalogue (areas: {1})")]
+    UnknownArea(String, String),
 }
 
 /// What the user allows the run to do to the target.
@@ -32,6 +36,20 @@ pub struct Selection {
     pub requirements: Option<String>,
     /// Cucumber tag expression over scenario tags (`@REQ-API-HDR-001 and not @serial`).
     pub tags: Option<String>,
+    /// Levels to keep (`MUST`, `SHOULD`, `MAY`; `MUST NOT` counts as `MUST`), as they apply
+    /// under the profile. Empty keeps every level.
+    pub levels: Vec<String>,
+    /// Areas to keep, by prefix (`SEC-TLS`) or words of the title (`transport`). Empty keeps all.
+    pub areas: Vec<String>,
+}
+
+fn parse_strength(text: &str) -> Option<Strength> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "MUST" | "MUST NOT" => Some(Strength::Must),
+        "SHOULD" | "SHOULD NOT" => Some(Strength::Should),
+        "MAY" => Some(Strength::May),
+        _ => None,
+    }
 }
 
 /// The run to do.
@@ -88,6 +106,42 @@ impl Plan {
                 }
             }
         }
+        let levels = selection
+            .levels
+            .iter()
+            .map(|text| {
+                parse_strength(text).ok_or_else(|| SelectionError::UnknownLevel(text.clone()))
+            })
+            .collect::<Result<Vec<Strength>, _>>()?;
+        let area_matches = |pattern: &str, prefix: &str, title: &str| {
+            let pattern = pattern.trim().to_ascii_lowercase();
+            prefix.eq_ignore_ascii_case(&pattern) || title.to_ascii_lowercase().contains(&pattern)
+        };
+        for pattern in &selection.areas {
+            if !catalogue
+                .areas
+                .iter()
+                .any(|a| area_matches(pattern, &a.prefix, &a.title))
+            {
+                let names: Vec<&str> = catalogue.areas.iter().map(|a| a.prefix.as_str()).collect();
+                return Err(SelectionError::UnknownArea(
+                    pattern.clone(),
+                    names.join(", "),
+                ));
+            }
+        }
+        let in_selected_area = |requirement: &Requirement| {
+            selection.areas.is_empty()
+                || catalogue.area_of(&requirement.id).is_some_and(|area| {
+                    selection
+                        .areas
+                        .iter()
+                        .any(|pattern| area_matches(pattern, &area.prefix, &area.title))
+                })
+        };
+        let at_selected_level = |requirement: &Requirement| {
+            levels.is_empty() || levels.contains(&requirement.level_for(profile).strength())
+        };
         let tags: Option<TagOperation> = match &selection.tags {
             None => None,
             Some(text) => Some(
@@ -102,7 +156,10 @@ impl Plan {
             if !requirement.applies_to(profile) || requirement.status != Status::Automated {
                 continue;
             }
-            if wanted(&requirement.id) {
+            if wanted(&requirement.id)
+                && in_selected_area(requirement)
+                && at_selected_level(requirement)
+            {
                 requirements.insert(requirement.id.clone());
             } else {
                 excluded.insert(requirement.id.clone());

@@ -80,6 +80,8 @@ pub fn assemble(
             allow_writes: meta.allow_writes,
             requirements: meta.selection.requirements,
             tags: meta.selection.tags,
+            levels: meta.selection.levels,
+            areas: meta.selection.areas,
             sandbox_faults: meta.sandbox_faults,
         },
         tls: meta.tls.map(|facts| match facts {

@@ -5,6 +5,7 @@
 mod auth;
 mod data;
 mod faults;
+mod hostile;
 mod openapi;
 mod server;
 mod tls;
@@ -16,6 +17,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::Fault;
+pub use hostile::{Hostile, start as start_hostile};
 pub use server::PROVIDER_ASID;
 pub use tls::{CONSUMER_NAME, ClientPki};
 

@@ -17,6 +17,14 @@ fn ok(schema: &str, media: &str) -> Value {
         "content": {media: {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
+/// The CapabilityStatement: served to requests without X-Request-ID too, so the echo is
+/// conditional there.
+fn ok_metadata(media: &str) -> Value {
+    json!({"description": "Success",
+        "headers": {"X-Request-ID": {"$ref": "#/components/headers/XRequestIDIfSent"}},
+        "content": {media: {"schema": {"$ref": "#/components/schemas/CapabilityStatement"}}}})
+}
+
 fn with_errors(mut responses: Value) -> Value {
     if let (Some(map), Some(errors)) = (responses.as_object_mut(), outcome_responses().as_object())
     {
@@ -38,9 +46,14 @@ pub fn document(drift: bool) -> Value {
     let patient_media = if drift { "application/json" } else { fhir };
     let id_param =
         json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
-    let search = |kind: &str| json!({"get": {"summary": format!("Search {kind}"), "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}});
+    // Data endpoints refuse requests without a UUID X-Request-ID (API-HDR-002).
+    let request_id = json!({"$ref": "#/components/parameters/XRequestID"});
+    let search = |kind: &str| {
+        json!({"get": {"summary": format!("Search {kind}"), "parameters": [request_id.clone()],
+        "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}})
+    };
     let read = |kind: &str, media: &str| {
-        json!({"get": {"summary": format!("Read {kind}"), "parameters": [id_param.clone()],
+        json!({"get": {"summary": format!("Read {kind}"), "parameters": [id_param.clone(), request_id.clone()],
         "responses": with_errors(json!({"200": ok(kind, media)}))}})
     };
     json!({
@@ -49,7 +62,7 @@ pub fn document(drift: bool) -> Value {
             "description": "NHS API-platform style FHIR R4 server used to prove mts's checks."},
         "servers": [{"url": "/FHIR/R4"}],
         "paths": {
-            "/metadata": {"get": {"summary": "CapabilityStatement", "responses": with_errors(json!({"200": ok("CapabilityStatement", fhir)}))}},
+            "/metadata": {"get": {"summary": "CapabilityStatement", "responses": with_errors(json!({"200": ok_metadata(fhir)}))}},
             "/Patient/{id}": read("Patient", patient_media),
             "/Patient": search("Patient"),
             "/AllergyIntolerance/{id}": read("AllergyIntolerance", fhir),
@@ -57,13 +70,14 @@ pub fn document(drift: bool) -> Value {
             "/MedicationStatement/{id}": read("MedicationStatement", fhir),
             "/MedicationStatement": search("MedicationStatement"),
             "/Observation": {
+                "parameters": [request_id.clone()],
                 "get": {"summary": "Search Observation", "responses": with_errors(json!({"200": ok("Bundle", fhir)}))},
                 "post": {"summary": "Create Observation", "responses": with_errors(json!({"201": {"description": "Created",
                     "headers": {"Location": {"schema": {"type": "string"}}},
                     "content": {fhir: {"schema": {"type": "object"}}}}}))}
             },
             "/Observation/{id}": {
-                "parameters": [id_param],
+                "parameters": [id_param, request_id],
                 "get": {"summary": "Read Observation", "responses": with_errors(json!({"200": ok("Observation", fhir)}))},
                 "put": {"summary": "Update Observation", "responses": with_errors(json!({"200": {"description": "Updated",
                     "content": {fhir: {"schema": {"type": "object"}}}}}))}
@@ -72,7 +86,12 @@ pub fn document(drift: bool) -> Value {
                 "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}}
         },
         "components": {
-            "headers": {"XRequestID": {"required": true, "description": "Mirrors the request's X-Request-ID", "schema": {"type": "string", "format": "uuid"}}},
+            "headers": {
+                "XRequestID": {"required": true, "description": "Mirrors the request's X-Request-ID", "schema": {"type": "string", "format": "uuid"}},
+                "XRequestIDIfSent": {"required": false, "description": "Mirrors the request's X-Request-ID when it had one", "schema": {"type": "string", "format": "uuid"}}
+            },
+            "parameters": {"XRequestID": {"name": "X-Request-ID", "in": "header", "required": true,
+                "description": "A UUID identifying the request, echoed back", "schema": {"type": "string", "format": "uuid"}}},
             "schemas": {
                 "CapabilityStatement": resource_schema("CapabilityStatement"),
                 "Patient": resource_schema("Patient"),

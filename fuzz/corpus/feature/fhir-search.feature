@@ -1,0 +1,67 @@
+Feature: Search
+  Searches answer with a searchset Bundle (also when nothing matches), well-formed entries and a
+  self link recording the parameters used; NHS number searches are precise; malformed tokens are
+  rejected; unknown parameters are rejected or transparently ignored; paging is consistent.
+
+  @REQ-IOP-SRCH-001
+  Scenario: A search matching nothing is an empty searchset, not a 404
+    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:absent}"
+    When the request is sent
+    Then the status is 200
+    And the body is a searchset Bundle
+    And the searchset has no matches
+
+  @REQ-IOP-SRCH-002
+  Scenario: Search entries are well formed and the self link records the query
+    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
+    When the request is sent
+    Then the body is a searchset Bundle
+    And every search entry has an absolute fullUrl and a search mode
+    And the self link lists every search parameter sent
+
+  @REQ-IOP-SRCH-003
+  Scenario: A search by NHS number returns exactly that patient
+    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
+    When the request is sent
+    Then the body is a searchset Bundle
+    And the searchset holds only patients with NHS number "{nhs-number:existing}", at least one
+
+  @REQ-IOP-SRCH-004
+  Scenario Outline: A malformed identifier token is rejected (<case>)
+    Given a search for "Patient" with "<query>"
+    When the request is sent
+    Then the status is one of 400, 422
+    And the body is an OperationOutcome
+
+    Examples:
+      | case            | query                                                      |
+      | no system       | identifier=\|{nhs-number:existing}                          |
+      | no value        | identifier=https://fhir.nhs.uk/Id/nhs-number\|              |
+      | wrong-case name | Identifier=https://fhir.nhs.uk/Id/nhs-number\|{nhs-number:existing} |
+
+  @REQ-IOP-SRCH-005
+  Scenario: An unknown search parameter is rejected or transparently ignored
+    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
+    When the request is sent
+    Then the body is a searchset Bundle
+    And the same search with the unknown parameter "_mtsUnknownParameter=1" is rejected, or the parameter is ignored transparently
+
+  @REQ-IOP-SRCH-010
+  Scenario: With strict handling an unknown search parameter is rejected
+    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
+    When the request is sent
+    Then the body is a searchset Bundle
+    And the same search with the unknown parameter "_mtsUnknownParameter=1" and strict handling is rejected
+
+  @REQ-IOP-SRCH-006
+  Scenario: Paging with _count gives distinct entries and a steady total
+    Given a search for "Patient" with "family={search:family}"
+    Then paging through the search with _count=1 yields distinct entries and a steady total
+
+  @REQ-IOP-SRCH-009
+  Scenario: References in a searchset resolve and entries are not repeated
+    Given a search for "AllergyIntolerance" with "patient=Patient/{patient:with-records}"
+    When the request is sent
+    Then the body is a searchset Bundle
+    And the searchset has no duplicate entries
+    And every reference in the searchset resolves

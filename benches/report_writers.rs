@@ -155,6 +155,8 @@ fn synthetic(exchanges: usize) -> Report {
             tags: None,
             levels: Vec::new(),
             areas: Vec::new(),
+            strict: false,
+            waivers: Vec::new(),
             sandbox_faults: Vec::new(),
         },
         tls: None,

@@ -268,6 +268,11 @@ async fn run(args: RunArgs) -> ExitCode {
         gpc: config.gpc.clone(),
         mtls,
         interrupt: interrupt_on_signals(),
+        gate: runner::Gate {
+            strict: args.strict || config.gate.strict.unwrap_or(false),
+            waivers: config.waivers.clone(),
+            today: chrono::Utc::now().date_naive(),
+        },
     };
     let report = match runner::execute(options).await {
         Ok(report) => report,

@@ -172,6 +172,9 @@ pub struct RunArgs {
     /// Allow scenarios that create or change data on the target.
     #[arg(long)]
     pub allow_writes: bool,
+    /// SHOULD failures make the run non-conformant too, not only MUST failures.
+    #[arg(long)]
+    pub strict: bool,
     /// Allow the rate-limit probe: a burst of three times the declared limit within a second
     /// (at most 300 requests). Only against loopback or a consenting target.
     #[arg(long)]

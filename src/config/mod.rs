@@ -45,6 +45,19 @@ pub struct ConfigFile {
     pub gpc: GpcSettings,
     #[serde(default)]
     pub auth: AuthSection,
+    #[serde(default)]
+    pub gate: GateSection,
+    /// `[[waiver]]`: accepted failures, each with a justification and an expiry date.
+    #[serde(default, rename = "waiver")]
+    pub waivers: Vec<crate::runner::Waiver>,
+}
+
+/// Which levels block a run (`[gate]`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateSection {
+    /// SHOULD failures block as well as MUST ones (like `--strict`).
+    pub strict: Option<bool>,
 }
 
 /// How the run authenticates. Secrets themselves never live in the file: the private key is

@@ -152,9 +152,10 @@ fn meta(html: &mut String, report: &Report) {
     html.push_str("</dl>\n");
 }
 
-const VERDICTS: [Verdict; 6] = [
+const VERDICTS: [Verdict; 7] = [
     Verdict::Pass,
     Verdict::Fail,
+    Verdict::Waived,
     Verdict::Error,
     Verdict::Skipped,
     Verdict::NotApplicable,

@@ -78,7 +78,7 @@ pub fn render(report: &Report) -> String {
 fn is_skipped(verdict: Verdict) -> bool {
     matches!(
         verdict,
-        Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation
+        Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation | Verdict::Waived
     )
 }
 
@@ -155,7 +155,7 @@ fn testcase(xml: &mut String, requirement: &RequirementResult, ms: u64) {
                 escape(reason),
             );
         }
-        Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation => {
+        Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation | Verdict::Waived => {
             let message = format!("{}: {reason}", requirement.verdict.as_str());
             let _ = writeln!(
                 xml,

@@ -62,11 +62,12 @@ pub fn render(report: &Report) -> String {
     let mut failed: Vec<&RequirementResult> = report
         .requirements
         .iter()
-        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error))
+        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error | Verdict::Waived))
         .collect();
-    // MUST failures first, then errors, then SHOULD and MAY.
+    // MUST failures first, then errors, then SHOULD and MAY, then waived failures.
     failed.sort_by_key(|r| {
         (
+            r.verdict == Verdict::Waived,
             r.verdict != Verdict::Fail,
             r.level.strength() != Strength::Must,
         )

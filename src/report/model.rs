@@ -28,6 +28,8 @@ pub enum Verdict {
     NotApplicable,
     /// No black-box test can show it: the supplier attests.
     Attestation,
+    /// Failed, but a waiver in force (with its justification and expiry) accepts the failure.
+    Waived,
 }
 
 impl Verdict {
@@ -39,13 +41,14 @@ impl Verdict {
             Verdict::Skipped => "skipped",
             Verdict::NotApplicable => "not-applicable",
             Verdict::Attestation => "attestation",
+            Verdict::Waived => "waived",
         }
     }
 
     /// Combines the outcomes behind one requirement: any failure fails it; otherwise any error
     /// makes it an error; otherwise one pass is enough; otherwise not-applicable beats skipped.
     pub fn combine(outcomes: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
-        let mut seen = [false; 6];
+        let mut seen = [false; 7];
         let mut any = false;
         for outcome in outcomes {
             any = true;
@@ -56,6 +59,7 @@ impl Verdict {
         }
         let order = [
             Verdict::Fail,
+            Verdict::Waived,
             Verdict::Error,
             Verdict::Pass,
             Verdict::NotApplicable,
@@ -292,6 +296,12 @@ pub struct RunSettingsRecord {
     /// `--area` filters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub areas: Vec<String>,
+    /// SHOULD failures block as well as MUST ones (`--strict` or `[gate] strict`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+    /// Waivers that applied to this run, in force or expired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<crate::runner::Waiver>,
     /// Faults switched on in the embedded sandbox, when the run tested it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sandbox_faults: Vec<String>,

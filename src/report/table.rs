@@ -36,6 +36,7 @@ fn paint(text: &str, verdict: Verdict, colour: bool) -> String {
         Verdict::Error => "35",
         Verdict::Skipped | Verdict::NotApplicable => "2",
         Verdict::Attestation => "36",
+        Verdict::Waived => "33",
     };
     format!("\u{1b}[{code}m{text}\u{1b}[0m")
 }

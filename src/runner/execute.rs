@@ -61,6 +61,8 @@ pub struct RunOptions {
     pub mtls: MutualTls,
     /// Stops the run early (Ctrl-C, SIGTERM); the report still covers what finished.
     pub interrupt: super::Interrupt,
+    /// Which levels block, and waivers.
+    pub gate: super::Gate,
 }
 
 /// Problems with the run's inputs, found before any request is sent.
@@ -82,6 +84,8 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    #[error("invalid gating policy: {0}")]
+    Gate(String),
     #[error("failed to read the OpenAPI document {path}")]
     OpenApiFile {
         path: String,
@@ -200,6 +204,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
     let started = Utc::now();
     let clock = Instant::now();
     let (catalogue, suite, steps) = load_inputs(&options)?;
+    options.gate.check(&catalogue).map_err(RunError::Gate)?;
     let plan = Plan::new(
         &catalogue,
         &suite,
@@ -514,6 +519,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         },
         harness_errors,
         tls: tls_facts,
+        gate: options.gate.clone(),
     };
     Ok(assemble(
         &catalogue,

@@ -3,12 +3,14 @@
 
 mod context;
 mod execute;
+mod gate;
 mod interrupt;
 mod plan;
 mod verdict;
 
 pub use context::{LoadSettings, MutualTls, RunContext};
 pub use execute::{RunError, RunOptions, execute};
+pub use gate::{Gate, Waiver};
 pub use interrupt::Interrupt;
 pub use plan::{Permissions, Plan, Selection, SelectionError};
 pub use verdict::{assemble, exit_code_for};

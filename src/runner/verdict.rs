@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::plan::{Plan, Selection};
-use crate::catalogue::{Catalogue, Requirement, Status, Strength};
+use crate::catalogue::{Catalogue, Requirement, Status};
 use crate::exit::ExitCode;
 use crate::http::Exchange;
 use crate::report::{
@@ -30,6 +30,8 @@ pub struct RunMeta {
     pub sandbox_faults: Vec<String>,
     pub harness_errors: Vec<String>,
     pub tls: Option<Result<crate::tls::TlsFacts, String>>,
+    /// Which levels block, and the waivers.
+    pub gate: super::Gate,
 }
 
 pub fn assemble(
@@ -41,11 +43,12 @@ pub fn assemble(
     meta: RunMeta,
 ) -> Report {
     scenarios.sort_by(|a, b| a.feature.cmp(&b.feature).then(a.line.cmp(&b.line)));
-    let requirements: Vec<RequirementResult> = catalogue
+    let mut requirements: Vec<RequirementResult> = catalogue
         .requirements
         .iter()
         .map(|requirement| judge(catalogue, plan, requirement, &scenarios, &checks))
         .collect();
+    meta.gate.apply(&mut requirements);
 
     let mut counts = BTreeMap::new();
     for result in &requirements {
@@ -53,7 +56,7 @@ pub fn assemble(
             .entry(result.verdict.as_str().to_owned())
             .or_insert(0) += 1;
     }
-    let (verdict, verdict_reason) = run_verdict(&requirements, &meta.harness_errors);
+    let (verdict, verdict_reason) = run_verdict(&requirements, &meta.harness_errors, &meta.gate);
 
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -82,6 +85,8 @@ pub fn assemble(
             tags: meta.selection.tags,
             levels: meta.selection.levels,
             areas: meta.selection.areas,
+            strict: meta.gate.strict,
+            waivers: meta.gate.waivers,
             sandbox_faults: meta.sandbox_faults,
         },
         tls: meta.tls.map(|facts| match facts {
@@ -280,18 +285,23 @@ fn judge(
 fn run_verdict(
     requirements: &[RequirementResult],
     harness_errors: &[String],
+    gate: &super::Gate,
 ) -> (RunVerdict, String) {
-    let count = |verdict: Verdict, strength: Option<Strength>| {
+    let count = |verdict: Verdict, blocking: Option<bool>| {
         requirements
             .iter()
-            .filter(|r| r.verdict == verdict && strength.is_none_or(|s| r.level.strength() == s))
+            .filter(|r| {
+                r.verdict == verdict
+                    && blocking.is_none_or(|b| gate.blocks(r.level.strength()) == b)
+            })
             .count()
     };
     let errors = count(Verdict::Error, None);
-    let must_failures = count(Verdict::Fail, Some(Strength::Must));
-    let should_failures =
-        count(Verdict::Fail, Some(Strength::Should)) + count(Verdict::Fail, Some(Strength::May));
+    let must_failures = count(Verdict::Fail, Some(true));
+    let should_failures = count(Verdict::Fail, Some(false));
+    let waived = count(Verdict::Waived, None);
     let passed = count(Verdict::Pass, None);
+    let blocking = if gate.strict { "MUST/SHOULD" } else { "MUST" };
     if !harness_errors.is_empty() || errors > 0 {
         let mut parts = Vec::new();
         if errors > 0 {
@@ -303,7 +313,7 @@ fn run_verdict(
             parts.push(format!("{} harness error(s)", harness_errors.len()));
         }
         if must_failures > 0 {
-            parts.push(format!("{must_failures} MUST requirement(s) failed"));
+            parts.push(format!("{must_failures} {blocking} requirement(s) failed"));
         }
         return (
             RunVerdict::Incomplete,
@@ -313,13 +323,19 @@ fn run_verdict(
     if must_failures > 0 {
         return (
             RunVerdict::NonConformant,
-            format!("{must_failures} MUST requirement(s) failed"),
+            format!("{must_failures} {blocking} requirement(s) failed"),
         );
     }
-    let mut reason = format!("all {passed} judged requirement(s) met every MUST");
+    let mut reason = format!("all {passed} judged requirement(s) met every {blocking}");
     if should_failures > 0 {
+        let which = if gate.strict { "MAY" } else { "SHOULD/MAY" };
         reason.push_str(&format!(
-            "; {should_failures} SHOULD/MAY requirement(s) failed (warnings)"
+            "; {should_failures} {which} requirement(s) failed (warnings)"
+        ));
+    }
+    if waived > 0 {
+        reason.push_str(&format!(
+            "; {waived} failure(s) waived (see each waiver's justification and expiry)"
         ));
     }
     (RunVerdict::Conformant, reason)
@@ -399,24 +415,43 @@ mod tests {
         let should_fail = result("API-HDR-007", Level::Should, Verdict::Fail);
         let error = result("API-HDR-003", Level::Must, Verdict::Error);
         assert_eq!(
-            run_verdict(&[pass.clone(), should_fail.clone()], &[]).0,
+            run_verdict(
+                &[pass.clone(), should_fail.clone()],
+                &[],
+                &crate::runner::Gate::default()
+            )
+            .0,
             RunVerdict::Conformant
         );
         assert!(
-            run_verdict(&[pass.clone(), should_fail.clone()], &[])
-                .1
-                .contains("warnings")
+            run_verdict(
+                &[pass.clone(), should_fail.clone()],
+                &[],
+                &crate::runner::Gate::default()
+            )
+            .1
+            .contains("warnings")
         );
         assert_eq!(
-            run_verdict(&[pass.clone(), must_fail.clone()], &[]).0,
+            run_verdict(
+                &[pass.clone(), must_fail.clone()],
+                &[],
+                &crate::runner::Gate::default()
+            )
+            .0,
             RunVerdict::NonConformant
         );
         assert_eq!(
-            run_verdict(&[must_fail.clone(), error], &[]).0,
+            run_verdict(
+                &[must_fail.clone(), error],
+                &[],
+                &crate::runner::Gate::default()
+            )
+            .0,
             RunVerdict::Incomplete
         );
         assert_eq!(
-            run_verdict(&[pass], &["boom".into()]).0,
+            run_verdict(&[pass], &["boom".into()], &crate::runner::Gate::default()).0,
             RunVerdict::Incomplete
         );
     }

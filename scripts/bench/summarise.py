@@ -74,6 +74,11 @@ def main(results_path, writers_path):
             print(f"| {count} | {wall:.2f} s | {marginal} |")
         print()
 
+    try:
+        print("5. Report writing (cargo bench --bench report_writers):\n\n```\n" + open(writers_path).read().strip() + "\n```")
+    except OSError:
+        pass
+    print()
     peer = by("peer")
     if peer:
         print("6. A peer harness on the same checks (every response judged against the sandbox's OpenAPI document: status, content type, headers, body schema; median of runs)\n")
@@ -86,10 +91,6 @@ def main(results_path, writers_path):
             print(f"| {tool} | {wall:.2f} s | {calls:.0f} | {per} |")
         print()
 
-    try:
-        print("5. Report writing (cargo bench --bench report_writers):\n\n```\n" + open(writers_path).read().strip() + "\n```")
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":

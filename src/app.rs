@@ -35,6 +35,7 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Keygen(args) => keygen(&args),
         Command::Diff(args) => diff_runs(&args),
         Command::Lint(args) => lint_suite(&args),
+        Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
         Command::Run(_) | Command::Sandbox(_) => ExitCode::Internal,
     }
 }
@@ -48,8 +49,104 @@ pub async fn run_async(cli: Cli) -> ExitCode {
         | Command::Verify(_)
         | Command::Keygen(_)
         | Command::Diff(_)
-        | Command::Lint(_) => ExitCode::Internal,
+        | Command::Lint(_)
+        | Command::Config(_) => ExitCode::Internal,
     }
+}
+
+/// The file (default `./mts.toml` when present) with the chosen profile laid over it.
+fn load_config(path: Option<&Path>, profile: Option<&str>) -> Result<ConfigFile, ExitCode> {
+    let loaded = match (path, profile) {
+        (Some(path), profile) => ConfigFile::load_with_profile(path, profile),
+        (None, Some(name)) => {
+            eprintln!(
+                "error: --config-profile {name} needs a configuration file (--config or ./mts.toml)"
+            );
+            return Err(ExitCode::InvalidInput);
+        }
+        (None, None) => Ok(ConfigFile::default()),
+    };
+    loaded.map_err(|error| {
+        print_error(&error);
+        ExitCode::InvalidInput
+    })
+}
+
+/// Environment variables `mts run` reads, and whether their values are secret.
+const ENVIRONMENT: &[(&str, bool)] = &[
+    ("MTS_TARGET", false),
+    ("MTS_PROFILE", false),
+    ("MTS_CONFIG_PROFILE", false),
+    ("MTS_CONCURRENCY", false),
+    ("MTS_TIMEOUT", false),
+    ("MTS_OPENAPI", false),
+    ("MTS_STRICT", false),
+    ("MTS_TOKEN", true),
+    ("MTS_TOKEN_URL", false),
+    ("MTS_CLIENT_ID", false),
+    ("MTS_KID", false),
+    ("MTS_CLIENT_KEY", false),
+    ("MTS_LOW_PRIVILEGE_TOKEN", true),
+    ("MTS_LOAD_TOKEN", true),
+    ("MTS_RATE_LIMIT", false),
+    ("MTS_TLS_CLIENT_CERT", false),
+    ("MTS_TLS_CLIENT_KEY", false),
+    ("MTS_TLS_CLIENT_CA_CERT", false),
+    ("MTS_TLS_CLIENT_CA_KEY", false),
+    ("MTS_TLS_REVOKED_CERT", false),
+    ("MTS_TLS_REVOKED_KEY", false),
+];
+
+/// `mts config show`: the file and profile as one TOML document, then the environment layer.
+fn show_config(args: &crate::cli::ConfigShowArgs) -> ExitCode {
+    let path = args
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
+    let config = match load_config(path.as_deref(), args.config_profile.as_deref()) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let mut shown = config.clone();
+    shown.profile.clear();
+    let text = match toml::to_string_pretty(&shown) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::Internal;
+        }
+    };
+    println!(
+        "# file: {}{}",
+        path.as_deref()
+            .map_or("none (defaults)".to_owned(), |p| p.display().to_string()),
+        args.config_profile
+            .as_deref()
+            .map(|p| format!(", profile: {p}"))
+            .unwrap_or_default()
+    );
+    if !config.profile.is_empty() {
+        let names: Vec<&str> = config.profile.keys().map(String::as_str).collect();
+        println!("# profiles in the file: {}", names.join(", "));
+    }
+    println!("{text}");
+    println!("# environment (overrides the file; flags override both)");
+    let mut any = false;
+    for (name, secret) in ENVIRONMENT {
+        if let Some(value) = env_secret(name) {
+            any = true;
+            let shown = if *secret {
+                crate::http::REDACTED.to_owned()
+            } else {
+                value
+            };
+            println!("{name}={shown}");
+        }
+    }
+    if !any {
+        println!("# (no MTS_* variables set)");
+    }
+    ExitCode::Conformant
 }
 
 /// `mts lint`: exit 3 with every problem, or 0.
@@ -161,15 +258,9 @@ async fn run(args: RunArgs) -> ExitCode {
         .config
         .clone()
         .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
-    let config = match &config_path {
-        Some(path) => match ConfigFile::load(path) {
-            Ok(config) => config,
-            Err(error) => {
-                print_error(&error);
-                return ExitCode::InvalidInput;
-            }
-        },
-        None => ConfigFile::default(),
+    let config = match load_config(config_path.as_deref(), args.config_profile.as_deref()) {
+        Ok(config) => config,
+        Err(code) => return code,
     };
     let target = args.target.clone().or(config.target.url.clone());
     if target.is_some() && !args.faults.is_empty() {

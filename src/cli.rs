@@ -34,9 +34,29 @@ pub enum Command {
     /// Compare two run folders: new failures, fixed, still failing, changed evidence. Exits 1
     /// when the second run has a failure the first did not.
     Diff(DiffArgs),
+    /// The configuration: `mts config show` prints the effective settings, secrets masked.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Check the suite itself: steps defined, tags known, every automated requirement verified
     /// and proven able to fail, every MUST not automated explained, no orphaned faults.
     Lint(LintArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration: defaults, the file, the chosen profile, then the
+    /// MTS_* environment (flags come last, per run).
+    Show(ConfigShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// Configuration file. Default: ./mts.toml when present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A named profile of the file (`[profile.NAME]`).
+    #[arg(long, value_name = "NAME", env = "MTS_CONFIG_PROFILE")]
+    pub config_profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -78,10 +98,10 @@ pub struct KeygenArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// FHIR base URL of the API under test. Without it, the embedded sandbox is started and tested.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "MTS_TARGET")]
     pub target: Option<String>,
     /// Rule-set to judge against: apim (NHS API platform), ukca (UK Core Access), gpc (GP Connect) or all (generic).
-    #[arg(long, value_parser = parse_profile)]
+    #[arg(long, value_parser = parse_profile, env = "MTS_PROFILE")]
     pub profile: Option<Profile>,
     /// Folder for this run's report (must not exist or be empty). Default: reports/<timestamp>-<id>/.
     #[arg(long, value_name = "DIR")]
@@ -89,6 +109,9 @@ pub struct RunArgs {
     /// Configuration file. Default: ./mts.toml when present.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A named profile of the configuration file (`[profile.NAME]`) laid over the rest of it.
+    #[arg(long, value_name = "NAME", env = "MTS_CONFIG_PROFILE")]
+    pub config_profile: Option<String>,
     /// Only these requirements: comma-separated ids or prefixes (e.g. IOP-FHIR,API-HDR-001).
     #[arg(long, value_name = "IDS")]
     pub requirements: Option<String>,
@@ -105,10 +128,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "EXPR")]
     pub tags: Option<String>,
     /// Scenarios run at once (and requests in flight at once against the target).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256), env = "MTS_CONCURRENCY")]
     pub concurrency: Option<u16>,
     /// Deadline per request in seconds, covering connect, headers and body. Default 30.
-    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout, env = "MTS_TIMEOUT")]
     pub timeout: Option<f64>,
     /// PEM file of a private CA to trust for the target's certificate.
     #[arg(long, value_name = "FILE")]
@@ -173,7 +196,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_writes: bool,
     /// SHOULD failures make the run non-conformant too, not only MUST failures.
-    #[arg(long)]
+    #[arg(long, env = "MTS_STRICT")]
     pub strict: bool,
     /// Allow the rate-limit probe: a burst of three times the declared limit within a second
     /// (at most 300 requests). Only against loopback or a consenting target.
@@ -187,7 +210,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub insecure: bool,
     /// The supplier's OpenAPI 3 document (file or http(s) URL): every response is checked against it.
-    #[arg(long, value_name = "FILE|URL")]
+    #[arg(long, value_name = "FILE|URL", env = "MTS_OPENAPI")]
     pub openapi: Option<String>,
     /// Switch on a sandbox fault (embedded sandbox only; repeatable).
     #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]

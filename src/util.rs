@@ -30,17 +30,28 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-/// The closest candidate within a small edit distance, if any.
+/// The closest candidate within a small edit distance, if any; failing that, the one candidate
+/// the word is a clear prefix of (`timeout` → `timeout_seconds`).
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(word, c), c))
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let close = candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
         .filter(|(d, c)| *d <= 3.max(c.len() / 4))
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    close.or_else(|| {
+        let mut prefixed = candidates
+            .iter()
+            .filter(|c| word.len() >= 4 && c.starts_with(word));
+        match (prefixed.next(), prefixed.next()) {
+            (Some(only), None) => Some(*only),
+            _ => None,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -61,5 +72,14 @@ mod tests {
             Some("concurrency")
         );
         assert_eq!(did_you_mean("zzz", ["concurrency", "profile"]), None);
+        assert_eq!(
+            did_you_mean("timeout", ["timeout_seconds", "profile"]),
+            Some("timeout_seconds")
+        );
+        assert_eq!(
+            did_you_mean("time", ["timeout_a", "timeout_b"]),
+            None,
+            "ambiguous"
+        );
     }
 }

@@ -32,7 +32,7 @@ pub enum ConfigError {
 }
 
 /// `mts.toml` as written by a user.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     #[serde(default)]
@@ -50,10 +50,37 @@ pub struct ConfigFile {
     /// `[[waiver]]`: accepted failures, each with a justification and an expiry date.
     #[serde(default, rename = "waiver")]
     pub waivers: Vec<crate::runner::Waiver>,
+    /// Named profiles (`[profile.ci]`): each has the shape of the whole file and overrides it
+    /// key by key when chosen with `--config-profile NAME` (or `MTS_CONFIG_PROFILE`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, ConfigProfile>")]
+    pub profile: BTreeMap<String, toml::Table>,
+}
+
+/// One `[profile.NAME]`: any part of the file, overriding it.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct ConfigProfile {
+    target: Option<TargetSection>,
+    run: Option<RunSection>,
+    data: Option<DataSection>,
+    gpc: Option<GpcSettings>,
+    auth: Option<AuthSection>,
+    gate: Option<GateSection>,
+    waiver: Option<Vec<crate::runner::Waiver>>,
+}
+
+/// Where the committed JSON Schema of `mts.toml` lives (editors use it for completion).
+pub const SCHEMA_PATH: &str = "standards/schema/mts-config.schema.json";
+
+/// The JSON Schema of `mts.toml`, generated from the types.
+pub fn config_schema_text() -> String {
+    let schema = schemars::schema_for!(ConfigFile);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
 
 /// Which levels block a run (`[gate]`).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GateSection {
     /// SHOULD failures block as well as MUST ones (like `--strict`).
@@ -62,7 +89,7 @@ pub struct GateSection {
 
 /// How the run authenticates. Secrets themselves never live in the file: the private key is
 /// a path, and a static token comes from `MTS_TOKEN`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSection {
     pub kind: Option<AuthKind>,
@@ -76,7 +103,7 @@ pub struct AuthSection {
     pub private_key: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthKind {
     /// No credentials at all.
@@ -91,7 +118,7 @@ pub enum AuthKind {
 
 /// GP Connect / Spine Secure Proxy settings, used under the gpc profile. Defaults are the GP
 /// Connect provider test pack's ASIDs.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GpcSettings {
     /// `Ssp-From`: the consumer system's ASID.
@@ -146,7 +173,7 @@ impl Default for GpcSettings {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSection {
     /// FHIR base URL of the API under test.
@@ -163,7 +190,7 @@ pub struct TargetSection {
     pub ca_cert: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunSection {
     pub profile: Option<Profile>,
@@ -176,7 +203,7 @@ pub struct RunSection {
 }
 
 /// Test data by role. The defaults are the public PDS sandbox numbers.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataSection {
     #[serde(default)]
@@ -186,7 +213,7 @@ pub struct DataSection {
 }
 
 /// Values searches use.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchData {
     /// A family name several test patients share (paging and date-prefix searches).
@@ -207,7 +234,19 @@ impl Default for SearchData {
 }
 
 /// The roles scenarios refer to (`{patient:existing}` in a feature file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum PatientRole {
     /// Exists on the target and can be read.
@@ -256,7 +295,7 @@ impl PatientRole {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatientData {
     pub nhs_number: String,
@@ -318,6 +357,49 @@ impl ConfigFile {
         Self::parse(path, &text)
     }
 
+    /// Loads the file with the named profile (if any) laid over it.
+    pub fn load_with_profile(path: &Path, profile: Option<&str>) -> Result<Self, ConfigError> {
+        let config = Self::load(path)?;
+        match profile {
+            None => Ok(config),
+            Some(name) => config.with_profile(path, name),
+        }
+    }
+
+    /// This configuration with `[profile.NAME]` laid over it, key by key.
+    pub fn with_profile(&self, path: &Path, name: &str) -> Result<Self, ConfigError> {
+        let Some(overlay) = self.profile.get(name) else {
+            let known: Vec<&str> = self.profile.keys().map(String::as_str).collect();
+            let hint = crate::util::did_you_mean(name, known.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                message: format!(
+                    "no [profile.{name}]{hint}; profiles: {}",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            });
+        };
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let mut base = toml::Table::try_from(self)
+            .map_err(|e| invalid(format!("cannot apply [profile.{name}]: {e}")))?;
+        base.remove("profile");
+        merge(&mut base, overlay);
+        let merged: ConfigFile = base.try_into().map_err(|e: toml::de::Error| {
+            invalid(format!("[profile.{name}]: {}", e.message().trim()))
+        })?;
+        merged.check(path)?;
+        Ok(merged)
+    }
+
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
         let config: ConfigFile = toml::from_str(text).map_err(|error| {
             let (line, column) = error.span().map_or((0, 0), |span| {
@@ -327,9 +409,34 @@ impl ConfigFile {
                 path: path.to_owned(),
                 line,
                 column,
-                message: error.message().trim().to_owned(),
+                message: with_suggestion(error.message().trim()),
             }
         })?;
+        // Profiles are checked as a whole file would be, so a typo there is caught now.
+        for (name, overlay) in &config.profile {
+            let check: Result<ConfigProfileCheck, _> = overlay.clone().try_into();
+            if let Err(error) = check {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(&format!("[profile.{name}")))
+                    .map_or(0, |i| i + 1);
+                return Err(ConfigError::Syntax {
+                    path: path.to_owned(),
+                    line,
+                    column: 1,
+                    message: format!(
+                        "in [profile.{name}]: {}",
+                        with_suggestion(error.message().trim())
+                    ),
+                });
+            }
+        }
+        config.check(path)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let config = self;
         if config.run.concurrency == Some(0) {
             return Err(ConfigError::Invalid {
                 path: path.to_owned(),
@@ -344,7 +451,48 @@ impl ConfigFile {
                 message: "run.timeout_seconds must be between 0 and 3600".into(),
             });
         }
-        Ok(config)
+        Ok(())
+    }
+}
+
+/// A profile's keys, checked like the file's (no nested profiles).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ConfigProfileCheck {
+    target: Option<TargetSection>,
+    run: Option<RunSection>,
+    data: Option<DataSection>,
+    gpc: Option<GpcSettings>,
+    auth: Option<AuthSection>,
+    gate: Option<GateSection>,
+    waiver: Option<Vec<crate::runner::Waiver>>,
+}
+
+/// Lays `overlay` over `base`: tables merge key by key, anything else replaces.
+fn merge(base: &mut toml::Table, overlay: &toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(over)) => merge(inner, over),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// Adds "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`" messages.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_owned();
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match crate::util::did_you_mean(unknown, candidates.iter().copied()) {
+        Some(suggestion) => format!("{message} (did you mean `{suggestion}`?)"),
+        None => message.to_owned(),
     }
 }
 

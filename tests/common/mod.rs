@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 /// What a client reads from its environment: the sandbox prints these, and a developer's own
 /// must never leak into a test run.
-const CLIENT_VARIABLES: [&str; 14] = [
+const CLIENT_VARIABLES: [&str; 21] = [
     "MTS_TOKEN",
     "MTS_TOKEN_URL",
     "MTS_CLIENT_ID",
@@ -22,6 +22,13 @@ const CLIENT_VARIABLES: [&str; 14] = [
     "MTS_TLS_CLIENT_CA_KEY",
     "MTS_TLS_REVOKED_CERT",
     "MTS_TLS_REVOKED_KEY",
+    "MTS_TARGET",
+    "MTS_PROFILE",
+    "MTS_CONFIG_PROFILE",
+    "MTS_CONCURRENCY",
+    "MTS_TIMEOUT",
+    "MTS_OPENAPI",
+    "MTS_STRICT",
 ];
 
 pub fn mts() -> Command {

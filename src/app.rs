@@ -23,7 +23,10 @@ use crate::sandbox::{self, Fault, SandboxOptions};
 pub const TOKEN_VARIABLE: &str = "MTS_TOKEN";
 
 pub fn needs_runtime(cli: &Cli) -> bool {
-    matches!(cli.command, Command::Run(_) | Command::Sandbox(_))
+    matches!(
+        cli.command,
+        Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_)
+    )
 }
 
 /// Commands that need no async runtime (`list`, `explain`): cheap to start.
@@ -36,7 +39,7 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Diff(args) => diff_runs(&args),
         Command::Lint(args) => lint_suite(&args),
         Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
-        Command::Run(_) | Command::Sandbox(_) => ExitCode::Internal,
+        Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) => ExitCode::Internal,
     }
 }
 
@@ -44,6 +47,7 @@ pub async fn run_async(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(*args).await,
         Command::Sandbox(args) => serve_sandbox(args).await,
+        Command::Doctor(args) => doctor(*args).await,
         Command::List(_)
         | Command::Explain(_)
         | Command::Verify(_)
@@ -253,71 +257,23 @@ fn load_catalogue() -> Result<Catalogue, ExitCode> {
     })
 }
 
-async fn run(args: RunArgs) -> ExitCode {
-    let config_path = args
-        .config
-        .clone()
-        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
-    let config = match load_config(config_path.as_deref(), args.config_profile.as_deref()) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
+/// The run's settings from its flags, the environment (through clap) and the configuration.
+fn run_options(
+    args: &RunArgs,
+    config: &ConfigFile,
+    requirements: Option<String>,
+) -> Result<RunOptions, ExitCode> {
     let target = args.target.clone().or(config.target.url.clone());
-    if target.is_some() && !args.faults.is_empty() {
-        eprintln!(
-            "error: --fault switches the embedded sandbox's faults; with --target, start `mts sandbox --fault …` yourself"
-        );
-        return ExitCode::Usage;
-    }
     let profile = args.profile.or(config.run.profile).unwrap_or(Profile::Apim);
-    let credentials = match resolve_credentials(&config.auth, profile) {
-        Ok(credentials) => credentials,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::InvalidInput;
-        }
-    };
-    let sign_key = match args
-        .sign_key
-        .as_deref()
-        .map(report::SigningKey::load)
-        .transpose()
-    {
-        Ok(key) => key,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::InvalidInput;
-        }
-    };
-    let mtls = match resolve_mtls(&args, &config.target) {
-        Ok(mtls) => mtls,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::InvalidInput;
-        }
-    };
-    let requirements = match &args.rerun_failed {
-        None => args.requirements.clone(),
-        Some(folder) => match failed_in(folder) {
-            Ok(ids) if ids.is_empty() => {
-                println!(
-                    "nothing to rerun: no requirement failed or errored in {}",
-                    folder.display()
-                );
-                return ExitCode::Conformant;
-            }
-            Ok(ids) => Some(ids.join(",")),
-            Err(code) => return code,
-        },
-    };
-    let out = match prepare_out_dir(args.out.as_deref()) {
-        Ok(out) => out,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::Usage;
-        }
-    };
-    let options = RunOptions {
+    let credentials = resolve_credentials(&config.auth, profile).map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::InvalidInput
+    })?;
+    let mtls = resolve_mtls(args, &config.target).map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::InvalidInput
+    })?;
+    Ok(RunOptions {
         target,
         profile,
         selection: Selection {
@@ -364,6 +320,105 @@ async fn run(args: RunArgs) -> ExitCode {
             waivers: config.waivers.clone(),
             today: chrono::Utc::now().date_naive(),
         },
+    })
+}
+
+/// `mts doctor`: exit 0 when a run can go ahead, 1 when something must be fixed first.
+async fn doctor(args: RunArgs) -> ExitCode {
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
+    let config = match load_config(config_path.as_deref(), args.config_profile.as_deref()) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let options = match run_options(&args, &config, None) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
+    let checks = match runner::doctor(options).await {
+        Ok(checks) => checks,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
+        }
+    };
+    for check in &checks {
+        let mark = match check.health {
+            runner::Health::Ok => "ok  ",
+            runner::Health::Warn => "warn",
+            runner::Health::Fail => "FAIL",
+        };
+        println!("{mark} {:<15} {}", check.name, check.detail);
+        if let Some(fix) = &check.fix {
+            println!("     {:<15} fix: {fix}", "");
+        }
+    }
+    let failed = checks
+        .iter()
+        .filter(|c| c.health == runner::Health::Fail)
+        .count();
+    if failed == 0 {
+        println!("ready: nothing stops a run");
+        ExitCode::Conformant
+    } else {
+        println!("{failed} problem(s) to fix before a run");
+        ExitCode::NonConformant
+    }
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
+    let config = match load_config(config_path.as_deref(), args.config_profile.as_deref()) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    if (args.target.is_some() || config.target.url.is_some()) && !args.faults.is_empty() {
+        eprintln!(
+            "error: --fault switches the embedded sandbox's faults; with --target, start `mts sandbox --fault …` yourself"
+        );
+        return ExitCode::Usage;
+    }
+    let sign_key = match args
+        .sign_key
+        .as_deref()
+        .map(report::SigningKey::load)
+        .transpose()
+    {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    let requirements = match &args.rerun_failed {
+        None => args.requirements.clone(),
+        Some(folder) => match failed_in(folder) {
+            Ok(ids) if ids.is_empty() => {
+                println!(
+                    "nothing to rerun: no requirement failed or errored in {}",
+                    folder.display()
+                );
+                return ExitCode::Conformant;
+            }
+            Ok(ids) => Some(ids.join(",")),
+            Err(code) => return code,
+        },
+    };
+    let options = match run_options(&args, &config, requirements) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
+    let out = match prepare_out_dir(args.out.as_deref()) {
+        Ok(out) => out,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::Usage;
+        }
     };
     let report = match runner::execute(options).await {
         Ok(report) => report,

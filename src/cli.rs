@@ -21,6 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suite against a target (or the embedded sandbox) and write a report.
     Run(Box<RunArgs>),
+    /// Check, before a run, that the target answers, its certificate is trusted, the credentials
+    /// work and the test patients are there; says what to fix. Takes the options of `run`.
+    Doctor(Box<RunArgs>),
     /// List the requirement catalogue.
     List(ListArgs),
     /// Explain one requirement and what verifies it.

@@ -2,6 +2,7 @@
 //! checks (`execute`), and the verdict per requirement and per run (`verdict`).
 
 mod context;
+mod doctor;
 mod execute;
 mod gate;
 mod interrupt;
@@ -9,6 +10,7 @@ mod plan;
 mod verdict;
 
 pub use context::{LoadSettings, MutualTls, RunContext};
+pub use doctor::{DoctorCheck, Health, doctor};
 pub use execute::{RunError, RunOptions, execute};
 pub use gate::{Gate, Waiver};
 pub use interrupt::Interrupt;

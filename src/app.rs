@@ -315,6 +315,13 @@ fn run_options(
         gpc: config.gpc.clone(),
         mtls,
         interrupt: interrupt_on_signals(),
+        verbosity: if args.quiet {
+            runner::Verbosity::Quiet
+        } else if args.verbose {
+            runner::Verbosity::Verbose
+        } else {
+            runner::Verbosity::Normal
+        },
         gate: runner::Gate {
             strict: args.strict || config.gate.strict.unwrap_or(false),
             waivers: config.waivers.clone(),
@@ -444,17 +451,16 @@ async fn run(args: RunArgs) -> ExitCode {
     }
     let colour = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    print!(
-        "{}",
-        report::render_table(
-            &report,
-            TableStyle {
-                colour,
-                detail_width: 60
-            }
-        )
-    );
-    eprintln!("report: {}", out.display());
+    let style = TableStyle {
+        colour,
+        detail_width: 60,
+    };
+    if args.quiet {
+        print!("{}", report::render_verdict_line(&report, style));
+    } else {
+        print!("{}", report::render_table(&report, style));
+        eprintln!("report: {}", out.display());
+    }
     runner::exit_code_for(&report)
 }
 

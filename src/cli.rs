@@ -198,6 +198,12 @@ pub struct RunArgs {
     /// Allow scenarios that create or change data on the target.
     #[arg(long)]
     pub allow_writes: bool,
+    /// Print only the verdict line: no progress, no requirement table.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print each scenario as it finishes.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// SHOULD failures make the run non-conformant too, not only MUST failures.
     #[arg(long, env = "MTS_STRICT")]
     pub strict: bool,

@@ -444,3 +444,36 @@ fn lint_passes_the_built_in_suite_and_names_each_problem_in_a_broken_one() {
         );
     }
 }
+
+#[test]
+fn quiet_prints_the_verdict_alone_verbose_each_scenario_and_ci_gets_no_control_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = run(dir.path(), &["--quiet", "--requirements", "API-HDR"], None);
+    assert_eq!(quiet.code(), 0, "{}", quiet.stderr());
+    let stdout = quiet.stdout();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("CONFORMANT: "), "{lines:?}");
+    assert!(quiet.stderr().trim().is_empty(), "{}", quiet.stderr());
+
+    let verbose = run(
+        dir.path(),
+        &["--verbose", "--requirements", "API-HDR-001"],
+        None,
+    );
+    let stderr = verbose.stderr();
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("pass  features/api-platform/request-id.feature:")),
+        "{stderr}"
+    );
+
+    let plain = run(dir.path(), &["--requirements", "API-HDR"], None);
+    for output in [plain.stderr(), plain.stdout()] {
+        assert!(
+            !output.contains('\u{1b}') && !output.contains('\r'),
+            "{output:?}"
+        );
+    }
+}

@@ -21,7 +21,7 @@ pub use json::{write_atomically, write_json};
 pub use manifest::{SigningError, SigningKey, Verification, load_public_key, verify};
 pub use model::*;
 pub use normalize::{normalize_text, normalized_json};
-pub use table::{TableStyle, render_table};
+pub use table::{TableStyle, render_table, render_verdict_line};
 
 /// A report file a run can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

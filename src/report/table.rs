@@ -59,6 +59,13 @@ fn clip(text: &str, width: usize) -> String {
 }
 
 /// The requirement table (requirements that were judged, or deliberately not), then the verdict.
+/// The last line of the table output alone (`--quiet`).
+pub fn render_verdict_line(report: &Report, style: TableStyle) -> String {
+    let full = render_table(report, style);
+    let last = full.trim_end().rsplit('\n').next().unwrap_or_default();
+    format!("{last}\n")
+}
+
 pub fn render_table(report: &Report, style: TableStyle) -> String {
     let rows: Vec<Row> = report
         .requirements

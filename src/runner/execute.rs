@@ -63,6 +63,8 @@ pub struct RunOptions {
     pub interrupt: super::Interrupt,
     /// Which levels block, and waivers.
     pub gate: super::Gate,
+    /// How much progress to show while scenarios run.
+    pub verbosity: super::Verbosity,
 }
 
 /// Problems with the run's inputs, found before any request is sent.
@@ -397,10 +399,16 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
 
     let features = plan.filtered_features(&suite);
     if !features.is_empty() && interrupted.is_none() {
+        let progress = super::progress::Progress::start(
+            context.clone(),
+            plan.scenarios.len(),
+            options.verbosity,
+        );
         let cucumber = run_cucumber(context.clone(), steps, features, options.concurrency);
         if let Err(reason) = interrupt.guard(cucumber).await {
             interrupted = Some(reason);
         }
+        progress.finish().await;
     }
     let mut scenario_results = context.take_results();
     for (scenario, reason) in &plan.not_run {

@@ -7,6 +7,7 @@ mod execute;
 mod gate;
 mod interrupt;
 mod plan;
+mod progress;
 mod verdict;
 
 pub use context::{LoadSettings, MutualTls, RunContext};
@@ -15,4 +16,5 @@ pub use execute::{RunError, RunOptions, execute};
 pub use gate::{Gate, Waiver};
 pub use interrupt::Interrupt;
 pub use plan::{Permissions, Plan, Selection, SelectionError};
+pub use progress::Verbosity;
 pub use verdict::{assemble, exit_code_for};

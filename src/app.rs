@@ -58,6 +58,12 @@ pub async fn run_async(cli: Cli) -> ExitCode {
     }
 }
 
+/// `--config FILE`, or `./mts.toml` when it exists.
+fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
+    flag.map(Path::to_owned)
+        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()))
+}
+
 /// The file (default `./mts.toml` when present) with the chosen profile laid over it.
 fn load_config(path: Option<&Path>, profile: Option<&str>) -> Result<ConfigFile, ExitCode> {
     let loaded = match (path, profile) {
@@ -103,10 +109,7 @@ const ENVIRONMENT: &[(&str, bool)] = &[
 
 /// `mts config show`: the file and profile as one TOML document, then the environment layer.
 fn show_config(args: &crate::cli::ConfigShowArgs) -> ExitCode {
-    let path = args
-        .config
-        .clone()
-        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
+    let path = config_path(args.config.as_deref());
     let config = match load_config(path.as_deref(), args.config_profile.as_deref()) {
         Ok(config) => config,
         Err(code) => return code,
@@ -332,11 +335,10 @@ fn run_options(
 
 /// `mts doctor`: exit 0 when a run can go ahead, 1 when something must be fixed first.
 async fn doctor(args: RunArgs) -> ExitCode {
-    let config_path = args
-        .config
-        .clone()
-        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
-    let config = match load_config(config_path.as_deref(), args.config_profile.as_deref()) {
+    let config = match load_config(
+        config_path(args.config.as_deref()).as_deref(),
+        args.config_profile.as_deref(),
+    ) {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -376,11 +378,10 @@ async fn doctor(args: RunArgs) -> ExitCode {
 }
 
 async fn run(args: RunArgs) -> ExitCode {
-    let config_path = args
-        .config
-        .clone()
-        .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()));
-    let config = match load_config(config_path.as_deref(), args.config_profile.as_deref()) {
+    let config = match load_config(
+        config_path(args.config.as_deref()).as_deref(),
+        args.config_profile.as_deref(),
+    ) {
         Ok(config) => config,
         Err(code) => return code,
     };

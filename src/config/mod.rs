@@ -57,8 +57,9 @@ pub struct ConfigFile {
     pub profile: BTreeMap<String, toml::Table>,
 }
 
-/// One `[profile.NAME]`: any part of the file, overriding it.
-#[derive(schemars::JsonSchema)]
+/// One `[profile.NAME]`: any part of the file, overriding it (no nested profiles).
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ConfigProfile {
     target: Option<TargetSection>,
@@ -414,7 +415,7 @@ impl ConfigFile {
         })?;
         // Profiles are checked as a whole file would be, so a typo there is caught now.
         for (name, overlay) in &config.profile {
-            let check: Result<ConfigProfileCheck, _> = overlay.clone().try_into();
+            let check: Result<ConfigProfile, _> = overlay.clone().try_into();
             if let Err(error) = check {
                 let line = text
                     .lines()
@@ -453,20 +454,6 @@ impl ConfigFile {
         }
         Ok(())
     }
-}
-
-/// A profile's keys, checked like the file's (no nested profiles).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct ConfigProfileCheck {
-    target: Option<TargetSection>,
-    run: Option<RunSection>,
-    data: Option<DataSection>,
-    gpc: Option<GpcSettings>,
-    auth: Option<AuthSection>,
-    gate: Option<GateSection>,
-    waiver: Option<Vec<crate::runner::Waiver>>,
 }
 
 /// Lays `overlay` over `base`: tables merge key by key, anything else replaces.

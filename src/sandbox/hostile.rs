@@ -80,6 +80,8 @@ impl std::str::FromStr for Hostile {
 pub async fn serve(listener: TcpListener, case: Hostile, elsewhere: String) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: back off rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             continue;
         };
         let elsewhere = elsewhere.clone();

@@ -70,39 +70,38 @@ impl JsonPath {
     }
 
     /// Extends this path (which must point at `instance`) along a JSON pointer into `instance`.
+    /// Builds the path in place: it runs once per schema error.
     pub fn follow(&self, instance: &Value, pointer: &str) -> Self {
         let mut path = self.clone();
         let mut here = Some(instance);
         for raw in pointer.split('/').skip(1) {
-            let token = raw.replace("~1", "/").replace("~0", "~");
-            match here {
-                Some(Value::Array(items)) => match token.parse::<usize>() {
-                    Ok(index) => {
-                        here = items.get(index);
-                        path = match here {
-                            Some(value) => path.index_of(index, value),
-                            None => path.index(index),
-                        };
-                    }
-                    Err(_) => {
-                        path.segments.push(Segment::Key(token));
-                        here = None;
-                    }
-                },
-                Some(Value::Object(map)) => {
-                    here = map.get(&token);
-                    path = match here {
-                        Some(value) => path.child(&token, value),
-                        None => {
-                            path.segments.push(Segment::Key(token));
-                            path
-                        }
-                    };
+            let token = if raw.contains('~') {
+                std::borrow::Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+            } else {
+                std::borrow::Cow::Borrowed(raw)
+            };
+            let index = token.parse::<usize>().ok();
+            here = match (here, index) {
+                (Some(Value::Array(items)), Some(index)) => {
+                    path.segments.push(Segment::Index(index));
+                    items.get(index)
                 }
-                _ => path.segments.push(match token.parse::<usize>() {
-                    Ok(index) => Segment::Index(index),
-                    Err(_) => Segment::Key(token),
-                }),
+                (Some(Value::Object(map)), _) => {
+                    let next = map.get(token.as_ref());
+                    path.segments.push(Segment::Key(token.into_owned()));
+                    next
+                }
+                (_, Some(index)) => {
+                    path.segments.push(Segment::Index(index));
+                    None
+                }
+                (_, None) => {
+                    path.segments.push(Segment::Key(token.into_owned()));
+                    None
+                }
+            };
+            if let Some(value) = here {
+                path.enter_resource(value);
             }
         }
         path
@@ -144,23 +143,27 @@ impl JsonPath {
     }
 
     fn render(&self, types: Option<&TypeIndex>) -> String {
+        use std::fmt::Write as _;
         let mut out = self.root.clone();
-        let mut definition = Some(self.root.clone());
+        let mut definition: Option<&str> = Some(&self.root);
         for segment in &self.segments {
             match segment {
                 Segment::Key(key) => {
                     let plain = key.strip_prefix('_').unwrap_or(key);
-                    let property = types
-                        .and_then(|t| definition.as_deref().and_then(|d| t.property(d, plain)));
+                    let property =
+                        types.and_then(|t| definition.and_then(|d| t.property(d, plain)));
                     match property {
                         Some(info) => {
                             match &info.choice {
                                 Some((base, kind)) => {
-                                    out.push_str(&format!(".{base}.ofType({kind})"))
+                                    let _ = write!(out, ".{base}.ofType({kind})");
                                 }
-                                None => out.push_str(&format!(".{plain}")),
+                                None => {
+                                    out.push('.');
+                                    out.push_str(plain);
+                                }
                             }
-                            definition = info.target.clone();
+                            definition = info.target.as_deref();
                         }
                         None => {
                             out.push('.');
@@ -169,10 +172,12 @@ impl JsonPath {
                         }
                     }
                 }
-                Segment::Index(index) => out.push_str(&format!("[{index}]")),
+                Segment::Index(index) => {
+                    let _ = write!(out, "[{index}]");
+                }
                 Segment::OfType(kind) => {
-                    out.push_str(&format!(".ofType({kind})"));
-                    definition = Some(kind.clone());
+                    let _ = write!(out, ".ofType({kind})");
+                    definition = Some(kind);
                 }
             }
         }

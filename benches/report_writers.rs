@@ -155,6 +155,7 @@ fn synthetic(exchanges: usize) -> Report {
             tags: None,
             levels: Vec::new(),
             areas: Vec::new(),
+            shard: None,
             strict: false,
             waivers: Vec::new(),
             sandbox_faults: Vec::new(),

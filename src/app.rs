@@ -38,6 +38,7 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Keygen(args) => keygen(&args),
         Command::Diff(args) => diff_runs(&args),
         Command::Lint(args) => lint_suite(&args),
+        Command::Merge(args) => merge_runs(&args),
         Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
         Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) => ExitCode::Internal,
     }
@@ -54,6 +55,7 @@ pub async fn run_async(cli: Cli) -> ExitCode {
         | Command::Keygen(_)
         | Command::Diff(_)
         | Command::Lint(_)
+        | Command::Merge(_)
         | Command::Config(_) => ExitCode::Internal,
     }
 }
@@ -91,6 +93,7 @@ const ENVIRONMENT: &[(&str, bool)] = &[
     ("MTS_TIMEOUT", false),
     ("MTS_OPENAPI", false),
     ("MTS_STRICT", false),
+    ("MTS_SHARD", false),
     ("MTS_TOKEN", true),
     ("MTS_TOKEN_URL", false),
     ("MTS_CLIENT_ID", false),
@@ -284,6 +287,7 @@ fn run_options(
             tags: args.tags.clone(),
             levels: args.levels.clone(),
             areas: args.areas.clone(),
+            shard: args.shard,
         },
         concurrency: args
             .concurrency
@@ -428,8 +432,8 @@ async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::Usage;
         }
     };
-    let report = match runner::execute(options).await {
-        Ok(report) => report,
+    let executed = match runner::execute(options).await {
+        Ok(executed) => executed,
         Err(error) => {
             print_error(&error);
             return match error {
@@ -438,12 +442,74 @@ async fn run(args: RunArgs) -> ExitCode {
             };
         }
     };
-    let formats = if args.format.is_empty() {
+    if let Some(shard) = &executed.shard {
+        // Before the report files, so the manifest covers it.
+        let written = serde_json::to_vec_pretty(shard)
+            .map_err(std::io::Error::other)
+            .and_then(|text| report::write_atomically(&out.join(SHARD_FILE), &text));
+        if let Err(error) = written {
+            eprintln!("error: failed to write {SHARD_FILE}: {error}");
+            return ExitCode::Internal;
+        }
+    }
+    write_and_print(
+        &executed.report,
+        &out,
+        &args.format,
+        sign_key.as_ref(),
+        args.quiet,
+    )
+}
+
+/// `mts merge`: the shards' folders into one report, written and judged like a run's.
+fn merge_runs(args: &crate::cli::MergeArgs) -> ExitCode {
+    let sign_key = match args
+        .sign_key
+        .as_deref()
+        .map(report::SigningKey::load)
+        .transpose()
+    {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    let report = match runner::merge(&args.folders, chrono::Utc::now().date_naive()) {
+        Ok(report) => report,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
+        }
+    };
+    let out = match prepare_out_dir(args.out.as_deref()) {
+        Ok(out) => out,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::Usage;
+        }
+    };
+    write_and_print(&report, &out, &args.format, sign_key.as_ref(), args.quiet)
+}
+
+/// What a shard keeps besides its report, for `mts merge`.
+const SHARD_FILE: &str = "shard.json";
+
+/// Writes the chosen formats (all by default), prints the table (or the verdict line alone) and
+/// gives the exit code the verdict calls for.
+fn write_and_print(
+    report: &report::Report,
+    out: &Path,
+    formats: &[report::Format],
+    sign_key: Option<&report::SigningKey>,
+    quiet: bool,
+) -> ExitCode {
+    let formats = if formats.is_empty() {
         report::Format::ALL.to_vec()
     } else {
-        args.format.clone()
+        formats.to_vec()
     };
-    if let Err(error) = report::write_all(&report, &out, &formats, sign_key.as_ref()) {
+    if let Err(error) = report::write_all(report, out, &formats, sign_key) {
         eprintln!(
             "error: failed to write the report into {}: {error}",
             out.display()
@@ -456,13 +522,13 @@ async fn run(args: RunArgs) -> ExitCode {
         colour,
         detail_width: 60,
     };
-    if args.quiet {
-        print!("{}", report::render_verdict_line(&report, style));
+    if quiet {
+        print!("{}", report::render_verdict_line(report, style));
     } else {
-        print!("{}", report::render_table(&report, style));
+        print!("{}", report::render_table(report, style));
         eprintln!("report: {}", out.display());
     }
-    runner::exit_code_for(&report)
+    runner::exit_code_for(report)
 }
 
 /// `mts verify`: 0 when every file matches its manifest (and the signature, if any, holds);

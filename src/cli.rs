@@ -40,6 +40,8 @@ pub enum Command {
     /// The configuration: `mts config show` prints the effective settings, secrets masked.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Put the run folders of `--shard 1/N` … `N/N` back together into the report of one run.
+    Merge(MergeArgs),
     /// Check the suite itself: steps defined, tags known, every automated requirement verified
     /// and proven able to fail, every MUST not automated explained, no orphaned faults.
     Lint(LintArgs),
@@ -60,6 +62,25 @@ pub struct ConfigShowArgs {
     /// A named profile of the file (`[profile.NAME]`).
     #[arg(long, value_name = "NAME", env = "MTS_CONFIG_PROFILE")]
     pub config_profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard run folders, in any order.
+    #[arg(required = true, num_args = 1..)]
+    pub folders: Vec<PathBuf>,
+    /// Folder for the merged report (must not exist or be empty). Default: reports/<timestamp>-<id>/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Which report files to write (comma-separated; default all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_format)]
+    pub format: Vec<crate::report::Format>,
+    /// Sign the merged folder's manifest with this Ed25519 private key (PKCS#8 PEM).
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+    /// Print only the verdict line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +145,10 @@ pub struct RunArgs {
     /// Only these areas: a prefix (SEC-TLS) or words of an area's title (comma-separated).
     #[arg(long = "area", value_name = "AREAS", value_delimiter = ',')]
     pub areas: Vec<String>,
+    /// Run only the K-th of N deterministic shares of the scenarios (e.g. 2/4); put the run
+    /// folders back together with `mts merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, env = "MTS_SHARD")]
+    pub shard: Option<crate::runner::Shard>,
     /// Only the requirements that failed or errored in that earlier run folder.
     #[arg(long, value_name = "DIR", conflicts_with = "requirements")]
     pub rerun_failed: Option<PathBuf>,
@@ -295,6 +320,10 @@ fn parse_format(text: &str) -> Result<crate::report::Format, String> {
 }
 
 fn parse_profile(text: &str) -> Result<Profile, String> {
+    text.parse()
+}
+
+fn parse_shard(text: &str) -> Result<crate::runner::Shard, String> {
     text.parse()
 }
 

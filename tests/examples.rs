@@ -26,6 +26,10 @@ fn the_github_actions_workflow_is_a_workflow() {
         }
     }
     assert!(jobs[&serde_yaml_ng::Value::from("regression")]["needs"].is_string());
+    // Sharded runs are merged before anything is judged.
+    let shards = &jobs[&serde_yaml_ng::Value::from("shard")];
+    assert!(shards["strategy"]["matrix"]["shard"].is_sequence());
+    assert_eq!(jobs[&serde_yaml_ng::Value::from("merge")]["needs"], "shard");
 }
 
 #[test]
@@ -36,13 +40,17 @@ fn the_kubernetes_job_is_a_job() {
     let container = &job["spec"]["template"]["spec"]["containers"][0];
     assert!(container["image"].is_string());
     assert_eq!(job["spec"]["template"]["spec"]["restartPolicy"], "Never");
-    let args: Vec<&str> = container["args"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .filter_map(|a| a.as_str())
-        .collect();
-    assert_eq!(args[0], "run");
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    let script = container["args"][0].as_str().unwrap();
+    assert!(script.starts_with("exec mts run"), "{script}");
+    // The shard comes from the pod's index, 1-based, out of the completions.
+    let completions = job["spec"]["completions"].as_u64().unwrap();
+    assert!(
+        script.contains(&format!(
+            "--shard=$((JOB_COMPLETION_INDEX + 1))/{completions}"
+        )),
+        "{script}"
+    );
 }
 
 #[test]

@@ -60,8 +60,15 @@ impl TokenManager {
                 {
                     return Ok(Some(token.clone()));
                 }
+                let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
                 let (exchange, raw_body) = self
-                    .request(http, client, AssertionDefect::None, None)
+                    .request(
+                        http,
+                        client,
+                        AssertionDefect::None,
+                        None,
+                        ExchangeId(format!("auth#{n}")),
+                    )
                     .await?;
                 let (token, lifetime) = issued_token(&exchange, &raw_body)?;
                 http.redactor().add(token.clone());
@@ -72,13 +79,16 @@ impl TokenManager {
     }
 
     /// Sends a client-credentials request with a (possibly defective) assertion. `jti` reuses
-    /// a given id (the replay probe); otherwise a fresh one is used.
+    /// a given id (the replay probe); otherwise a fresh one is used. `id` names the exchange:
+    /// `auth#n` for the run's own tokens, the scenario's next id for a probe, so ids do not
+    /// depend on which other scenarios ran (shards merge by id).
     pub async fn request(
         &self,
         http: &HttpClient,
         client: &ClientCredentials,
         defect: AssertionDefect,
         jti: Option<&str>,
+        id: ExchangeId,
     ) -> Result<(Arc<Exchange>, Vec<u8>), String> {
         let jti = jti.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
         let assertion = jwt::client_assertion(
@@ -102,13 +112,8 @@ impl TokenManager {
         spec.set_header("Content-Type", "application/x-www-form-urlencoded");
         spec.set_header("Accept", "application/json");
         spec.body = Some(body.into_bytes());
-        let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(http
-            .send_keeping_secrets(
-                ExchangeId(format!("auth#{n}")),
-                "request an access token",
-                &spec,
-            )
+            .send_keeping_secrets(id, "request an access token", &spec)
             .await)
     }
 }

@@ -11,4 +11,7 @@ pub mod search;
 pub mod security;
 
 pub use assert::Halt;
-pub use passive::{PASSIVE_CHECKS, PassiveCheck, PassiveContext, run_passive_checks};
+pub use passive::{
+    CheckJudgement, PASSIVE_CHECKS, PassiveCheck, PassiveContext, aggregate, judge_exchanges,
+    run_passive_checks,
+};

@@ -13,7 +13,7 @@ use crate::catalogue::Profile;
 use crate::fhir::path::JsonPath;
 use crate::fhir::schema::FhirSchema;
 use crate::fhir::{nhs_number, outcome};
-use crate::http::Exchange;
+use crate::http::{Exchange, ExchangeId};
 use crate::report::{CheckResult, Failure, Verdict};
 
 /// Most failures listed per check; the rest are counted.
@@ -305,6 +305,51 @@ pub fn run_passive_checks(
     context: &PassiveContext,
     selected: impl Fn(&str) -> bool,
 ) -> Vec<CheckResult> {
+    let judgements = judge_exchanges(exchanges, context, &selected);
+    aggregate(&judgements, context.openapi.is_some(), &selected)
+}
+
+/// One check's judgement of one exchange: what a shard keeps, so that shards merge into
+/// exactly the check results of one unsharded run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CheckJudgement {
+    pub check: String,
+    pub exchange: ExchangeId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Every selected check over every exchange with a response, in exchange order.
+pub fn judge_exchanges(
+    exchanges: &[Arc<Exchange>],
+    context: &PassiveContext,
+    selected: impl Fn(&str) -> bool,
+) -> Vec<CheckJudgement> {
+    let mut judgements = Vec::new();
+    for check in PASSIVE_CHECKS.iter().filter(|c| selected(c.requirement)) {
+        for exchange in exchanges.iter().filter(|e| e.response.is_some()) {
+            let Some(judged) = (check.judge)(exchange, context) else {
+                continue;
+            };
+            judgements.push(CheckJudgement {
+                check: check.id.to_owned(),
+                exchange: exchange.id.clone(),
+                failure: judged.result.err().map(|f| f.exchange(&exchange.id)),
+                note: judged.note,
+            });
+        }
+    }
+    judgements
+}
+
+/// The check results from the judgements (each check's judgements in exchange order).
+pub fn aggregate(
+    judgements: &[CheckJudgement],
+    openapi_given: bool,
+    selected: impl Fn(&str) -> bool,
+) -> Vec<CheckResult> {
     let mut results = Vec::new();
     for check in PASSIVE_CHECKS.iter().filter(|c| selected(c.requirement)) {
         let Ok(requirement) = check.requirement.parse() else {
@@ -314,18 +359,15 @@ pub fn run_passive_checks(
         let mut failures = Vec::new();
         let mut failed = 0usize;
         let mut notes = BTreeSet::new();
-        for exchange in exchanges.iter().filter(|e| e.response.is_some()) {
-            let Some(judged) = (check.judge)(exchange, context) else {
-                continue;
-            };
+        for judgement in judgements.iter().filter(|j| j.check == check.id) {
             examined += 1;
-            if let Some(note) = judged.note {
-                notes.insert(note);
+            if let Some(note) = &judgement.note {
+                notes.insert(note.clone());
             }
-            if let Err(failure) = judged.result {
+            if let Some(failure) = &judgement.failure {
                 failed += 1;
                 if failures.len() < FAILURE_LIMIT {
-                    failures.push(failure.exchange(&exchange.id));
+                    failures.push(failure.clone());
                 }
             }
         }
@@ -336,7 +378,7 @@ pub fn run_passive_checks(
             )));
         }
         let (verdict, reason) = match (examined, failed) {
-            (0, _) => (Verdict::Skipped, Some(skip_reason(check, context))),
+            (0, _) => (Verdict::Skipped, Some(skip_reason(check, openapi_given))),
             (_, 0) => (Verdict::Pass, None),
             _ => (
                 Verdict::Fail,
@@ -356,8 +398,8 @@ pub fn run_passive_checks(
     results
 }
 
-fn skip_reason(check: &PassiveCheck, context: &PassiveContext) -> String {
-    if check.id.starts_with("openapi.") && context.openapi.is_none() {
+fn skip_reason(check: &PassiveCheck, openapi_given: bool) -> String {
+    if check.id.starts_with("openapi.") && !openapi_given {
         return "no OpenAPI document was given (--openapi FILE|URL)".into();
     }
     "no exchange of this run was one the check applies to".into()

@@ -7,7 +7,18 @@ use serde_json::Value;
 
 /// Stable id of an exchange: `<scenario or check>#<n>`, independent of scheduling order, so two
 /// runs of the same suite name their evidence the same way.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct ExchangeId(pub String);
 
@@ -17,7 +28,7 @@ impl fmt::Display for ExchangeId {
     }
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RecordedRequest {
     pub method: String,
     pub url: String,
@@ -173,7 +184,9 @@ impl RecordedResponse {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TransportErrorKind {
     Timeout,
@@ -184,7 +197,7 @@ pub enum TransportErrorKind {
     InvalidRequest,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TransportError {
     pub kind: TransportErrorKind,
     pub message: String,

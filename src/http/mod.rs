@@ -10,7 +10,7 @@ pub mod tls;
 pub use client::{ClientOptions, HttpClient, HttpError, RequestIdMode, RequestSpec};
 pub use exchange::{
     Body, Exchange, ExchangeId, ExchangeKind, ExchangeLog, RecordedRequest, RecordedResponse,
-    TransportError, TransportErrorKind, path_of as exchange_path,
+    TransportError, TransportErrorKind, natural_cmp, path_of as exchange_path,
 };
 pub use redact::{REDACTED, Redactor};
 pub use tls::provider as tls_provider;

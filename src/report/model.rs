@@ -13,7 +13,17 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// The outcome of one scenario, one check, or a whole requirement.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -90,7 +100,7 @@ impl RunVerdict {
 }
 
 /// Why something failed, with the exchange that shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Failure {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,7 +137,7 @@ impl Failure {
     }
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ScenarioResult {
     pub feature: String,
     pub name: String,
@@ -158,7 +168,7 @@ impl ScenarioResult {
 }
 
 /// The outcome of one passive check (run over every exchange of the run) for one requirement.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CheckResult {
     pub check: String,
     pub requirement: RequirementId,
@@ -236,7 +246,7 @@ pub struct FailureRef {
     pub failure: Failure,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ExchangeRecord {
     pub id: ExchangeId,
     pub label: String,
@@ -251,7 +261,7 @@ pub struct ExchangeRecord {
     pub retried: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ResponseRecord {
     pub status: u16,
     pub http_version: String,
@@ -262,7 +272,7 @@ pub struct ResponseRecord {
     pub body_truncated: bool,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum TlsRecord {
     Negotiated(crate::tls::TlsFacts),
@@ -281,7 +291,7 @@ pub struct CatalogueInfo {
     pub digest: String,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RunSettingsRecord {
     pub concurrency: usize,
     pub timeout_seconds: f64,
@@ -296,6 +306,9 @@ pub struct RunSettingsRecord {
     /// `--area` filters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub areas: Vec<String>,
+    /// `--shard K/N`: this run covers only that share of the scenarios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// SHOULD failures block as well as MUST ones (`--strict` or `[gate] strict`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub strict: bool,

@@ -13,7 +13,7 @@ use super::verdict::{RunMeta, assemble};
 use crate::auth::{ClientCredentials, Credentials};
 use crate::catalogue::{self, Catalogue, CatalogueError, Profile};
 use crate::checks::openapi::OpenApi;
-use crate::checks::{Halt, PassiveContext, run_passive_checks};
+use crate::checks::{CheckJudgement, Halt, PassiveContext, aggregate, judge_exchanges};
 use crate::config::{GpcSettings, PatientRole, TestData};
 use crate::features::{Suite, SuiteError, scenario_info};
 use crate::fhir::schema::FhirSchema;
@@ -202,7 +202,7 @@ pub fn load_inputs(options: &RunOptions) -> Result<(Catalogue, Suite, StepLibrar
 
 /// Runs the suite and returns the report. A failing, slow or unreachable supplier is a normal
 /// report; only bad inputs (catalogue, features, selection, settings) are errors.
-pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
+pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     let started = Utc::now();
     let clock = Instant::now();
     let (catalogue, suite, steps) = load_inputs(&options)?;
@@ -466,7 +466,8 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
     }
 
     let exchanges = log.snapshot();
-    let check_results = match schema_task.await {
+    let openapi_given = matches!(openapi, Some(Ok(_)));
+    let judgements = match schema_task.await {
         Ok(Ok(schema)) => {
             let selected = plan.requirements.clone();
             let profile = options.profile;
@@ -480,7 +481,7 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
                     base_url,
                     openapi,
                 };
-                run_passive_checks(&checked, &context, |id| {
+                judge_exchanges(&checked, &context, |id| {
                     selected.iter().any(|r| r.as_str() == id)
                 })
             })
@@ -529,14 +530,45 @@ pub async fn execute(options: RunOptions) -> Result<Report, RunError> {
         tls: tls_facts,
         gate: options.gate.clone(),
     };
-    Ok(assemble(
+    let selected = |id: &str| plan.requirements.iter().any(|r| r.as_str() == id);
+    let check_results = aggregate(&judgements, openapi_given, selected);
+    let records = exchanges
+        .iter()
+        .map(|e| super::verdict::record(e))
+        .collect();
+    let report = assemble(
         &catalogue,
         &plan,
         scenario_results,
         check_results,
-        &exchanges,
+        records,
         meta,
-    ))
+    );
+    Ok(Executed {
+        report,
+        shard: options.selection.shard.map(|shard| ShardRecord {
+            shard: shard.to_string(),
+            openapi_given,
+            judgements,
+        }),
+    })
+}
+
+/// What a run produced: the report, and for a shard what merging needs besides.
+pub struct Executed {
+    pub report: Report,
+    pub shard: Option<ShardRecord>,
+}
+
+/// `shard.json` in a shard's run folder: every passive check's judgement of every exchange,
+/// so that `mts merge` re-aggregates them exactly as one unsharded run would have.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ShardRecord {
+    /// `K/N`.
+    pub shard: String,
+    /// Whether an OpenAPI document was given (it changes why openapi checks were skipped).
+    pub openapi_given: bool,
+    pub judgements: Vec<CheckJudgement>,
 }
 
 /// Drives cucumber-rs: our own parser output, our hooks, no argv parsing, bounded concurrency.

@@ -41,6 +41,37 @@ pub struct Selection {
     pub levels: Vec<String>,
     /// Areas to keep, by prefix (`SEC-TLS`) or words of the title (`transport`). Empty keeps all.
     pub areas: Vec<String>,
+    /// Only this share of the scenarios (`--shard K/N`); `mts merge` puts the shares together.
+    pub shard: Option<Shard>,
+}
+
+/// `K/N`: the K-th of N deterministic shares of the selected scenarios (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+        match parsed {
+            Some((index, count)) if index >= 1 && index <= count => Ok(Shard { index, count }),
+            _ => Err(format!(
+                "`{text}` is not a shard: use K/N with 1 <= K <= N, e.g. 2/4"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 fn parse_strength(text: &str) -> Option<Strength> {
@@ -194,6 +225,25 @@ impl Plan {
                 continue;
             }
             scenarios.push(scenario);
+        }
+        if let Some(shard) = selection.shard {
+            // Round-robin over the scenarios in location order: the same split on every machine,
+            // and shares of about equal size. Skipped scenarios are shared out too, so each is
+            // reported by exactly one shard.
+            let mut locations: Vec<String> = scenarios
+                .iter()
+                .chain(not_run.iter().map(|(s, _)| s))
+                .map(ScenarioInfo::location)
+                .collect();
+            locations.sort();
+            let mine: BTreeSet<String> = locations
+                .into_iter()
+                .enumerate()
+                .filter(|(position, _)| position % shard.count == shard.index - 1)
+                .map(|(_, location)| location)
+                .collect();
+            scenarios.retain(|s| mine.contains(&s.location()));
+            not_run.retain(|(s, _)| mine.contains(&s.location()));
         }
         Ok(Self {
             profile,

@@ -1,7 +1,6 @@
 //! Per-requirement verdicts from scenarios and checks, and the run verdict from those.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -39,7 +38,7 @@ pub fn assemble(
     plan: &Plan,
     mut scenarios: Vec<ScenarioResult>,
     checks: Vec<CheckResult>,
-    exchanges: &[Arc<Exchange>],
+    exchanges: Vec<ExchangeRecord>,
     meta: RunMeta,
 ) -> Report {
     scenarios.sort_by(|a, b| a.feature.cmp(&b.feature).then(a.line.cmp(&b.line)));
@@ -83,6 +82,7 @@ pub fn assemble(
             allow_writes: meta.allow_writes,
             requirements: meta.selection.requirements,
             tags: meta.selection.tags,
+            shard: meta.selection.shard.map(|s| s.to_string()),
             levels: meta.selection.levels,
             areas: meta.selection.areas,
             strict: meta.gate.strict,
@@ -98,7 +98,7 @@ pub fn assemble(
         scenarios,
         checks,
         harness_errors: meta.harness_errors,
-        exchanges: exchanges.iter().map(|e| record(e)).collect(),
+        exchanges,
     }
 }
 
@@ -349,7 +349,8 @@ pub fn exit_code_for(report: &Report) -> ExitCode {
     }
 }
 
-fn record(exchange: &Exchange) -> ExchangeRecord {
+/// An exchange as the report keeps it (bodies cut at the report's limit).
+pub(crate) fn record(exchange: &Exchange) -> ExchangeRecord {
     ExchangeRecord {
         id: exchange.id.clone(),
         label: exchange.label.clone(),

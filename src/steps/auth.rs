@@ -268,7 +268,7 @@ async fn send_assertion(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let run = world.run()?.clone();
     let (exchange, _) = run
         .tokens
-        .request(&run.http, &client, defect, None)
+        .request(&run.http, &client, defect, None, world.next_exchange_id())
         .await
         .map_err(Halt::Error)?;
     world.exchanges.push(exchange.id.clone());
@@ -282,7 +282,13 @@ async fn replay_assertion(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let jti = uuid::Uuid::new_v4().to_string();
     let (first, raw) = run
         .tokens
-        .request(&run.http, &client, AssertionDefect::None, Some(&jti))
+        .request(
+            &run.http,
+            &client,
+            AssertionDefect::None,
+            Some(&jti),
+            world.next_exchange_id(),
+        )
         .await
         .map_err(Halt::Error)?;
     world.exchanges.push(first.id.clone());
@@ -293,7 +299,13 @@ async fn replay_assertion(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     }
     let (second, _) = run
         .tokens
-        .request(&run.http, &client, AssertionDefect::None, Some(&jti))
+        .request(
+            &run.http,
+            &client,
+            AssertionDefect::None,
+            Some(&jti),
+            world.next_exchange_id(),
+        )
         .await
         .map_err(Halt::Error)?;
     world.exchanges.push(second.id.clone());

@@ -94,10 +94,15 @@ impl MtsWorld {
         })
     }
 
+    /// The id the scenario's next exchange gets.
+    pub(crate) fn next_exchange_id(&self) -> ExchangeId {
+        ExchangeId(format!("{}#{}", self.scenario, self.exchanges.len() + 1))
+    }
+
     /// Sends a request on behalf of this scenario and remembers the exchange.
     pub(crate) async fn send(&mut self, spec: &RequestSpec) -> Result<Arc<Exchange>, Halt> {
         let run = self.run()?.clone();
-        let id = ExchangeId(format!("{}#{}", self.scenario, self.exchanges.len() + 1));
+        let id = self.next_exchange_id();
         let exchange = run
             .send_as(id.clone(), &self.current_step, spec.clone())
             .await;

@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use super::hello::{self, ServerAnswer};
 use crate::http::tls::{ClientIdentity, with_identity};
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct CertificateFacts {
     pub subject: String,
     pub issuer: String,
@@ -31,7 +31,7 @@ pub struct CertificateFacts {
     pub signature_algorithm: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct TlsFacts {
     pub protocol: String,
     pub cipher_suite: String,

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 /// What a client reads from its environment: the sandbox prints these, and a developer's own
 /// must never leak into a test run.
-const CLIENT_VARIABLES: [&str; 21] = [
+const CLIENT_VARIABLES: [&str; 22] = [
     "MTS_TOKEN",
     "MTS_TOKEN_URL",
     "MTS_CLIENT_ID",
@@ -29,6 +29,7 @@ const CLIENT_VARIABLES: [&str; 21] = [
     "MTS_TIMEOUT",
     "MTS_OPENAPI",
     "MTS_STRICT",
+    "MTS_SHARD",
 ];
 
 pub fn mts() -> Command {

@@ -1,0 +1,233 @@
+//! `mts merge`: the run folders of `--shard 1/N` … `--shard N/N` back into the report one
+//! unsharded run would have written. Scenario results are taken as they are (each scenario ran
+//! in exactly one shard); exchanges every shard made alike (the token, the CapabilityStatement,
+//! the test-data preflight) are kept once; the passive checks are aggregated again from every
+//! shard's per-exchange judgements; and the requirements are judged again from all of it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::execute::ShardRecord;
+use super::verdict::{RunMeta, assemble};
+use super::{Gate, Permissions, Plan, Selection, Shard};
+use crate::catalogue::{self, Profile};
+use crate::checks::aggregate;
+use crate::features::Suite;
+use crate::http::natural_cmp;
+use crate::report::{ExchangeRecord, Report, RunSettingsRecord, ScenarioResult, TlsRecord};
+
+/// The parts of a shard's report.json that merging needs.
+#[derive(Debug, Deserialize)]
+struct ShardReport {
+    target: String,
+    profile: Profile,
+    started: String,
+    duration_ms: u64,
+    catalogue: CatalogueDigest,
+    settings: RunSettingsRecord,
+    #[serde(default)]
+    tls: Option<TlsRecord>,
+    scenarios: Vec<ScenarioResult>,
+    #[serde(default)]
+    harness_errors: Vec<String>,
+    exchanges: Vec<ExchangeRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CatalogueDigest {
+    digest: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+struct ShardFolder {
+    folder: PathBuf,
+    report: ShardReport,
+    record: ShardRecord,
+    shard: Shard,
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, MergeError> {
+    let text = std::fs::read(path).map_err(|source| MergeError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    serde_json::from_slice(&text).map_err(|e| MergeError::Invalid {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn read_shard(folder: &Path) -> Result<ShardFolder, MergeError> {
+    let report: ShardReport = read_json(&folder.join("report.json"))?;
+    let record: ShardRecord = read_json(&folder.join("shard.json"))?;
+    let shard = record
+        .shard
+        .parse()
+        .map_err(|message| MergeError::Invalid {
+            path: folder.join("shard.json").display().to_string(),
+            message,
+        })?;
+    Ok(ShardFolder {
+        folder: folder.to_owned(),
+        report,
+        record,
+        shard,
+    })
+}
+
+/// Merges the shard folders (in any order) into one report, judged with the built-in
+/// catalogue and features, which must be those the shards ran with.
+pub fn merge(folders: &[PathBuf], today: NaiveDate) -> Result<Report, MergeError> {
+    let mut shards = folders
+        .iter()
+        .map(|f| read_shard(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    shards.sort_by_key(|s| s.shard.index);
+    let Some(first) = shards.first() else {
+        return Err(MergeError::Mismatch("no run folders to merge".into()));
+    };
+    let count = first.shard.count;
+    let indices: Vec<usize> = shards.iter().map(|s| s.shard.index).collect();
+    if shards.iter().any(|s| s.shard.count != count) || indices != (1..=count).collect::<Vec<_>>() {
+        let found: Vec<String> = shards.iter().map(|s| s.shard.to_string()).collect();
+        return Err(MergeError::Mismatch(format!(
+            "the folders must be shards 1/{count} to {count}/{count}, each once; found {}",
+            found.join(", ")
+        )));
+    }
+    for shard in &shards[1..] {
+        let same = shard.report.target == first.report.target
+            && shard.report.profile == first.report.profile
+            && shard.report.catalogue.digest == first.report.catalogue.digest
+            && same_selection(&shard.report.settings, &first.report.settings);
+        if !same {
+            return Err(MergeError::Mismatch(format!(
+                "{} and {} are not shards of the same run (target, profile, catalogue and selection must match)",
+                first.folder.display(),
+                shard.folder.display()
+            )));
+        }
+    }
+    let catalogue = catalogue::load_embedded().map_err(|e| MergeError::Mismatch(e.to_string()))?;
+    if catalogue.digest != first.report.catalogue.digest {
+        return Err(MergeError::Mismatch(format!(
+            "the shards were judged with catalogue {}, this mts has {}",
+            first.report.catalogue.digest, catalogue.digest
+        )));
+    }
+    let suite = Suite::load_embedded().map_err(|e| MergeError::Mismatch(e.to_string()))?;
+    let settings = &first.report.settings;
+    let selection = Selection {
+        requirements: settings.requirements.clone(),
+        tags: settings.tags.clone(),
+        levels: settings.levels.clone(),
+        areas: settings.areas.clone(),
+        shard: None,
+    };
+    let plan = Plan::new(
+        &catalogue,
+        &suite,
+        first.report.profile,
+        &selection,
+        Permissions {
+            writes: settings.allow_writes,
+            load: true,
+        },
+    )
+    .map_err(|e| MergeError::Mismatch(e.to_string()))?;
+
+    // Exchanges made alike by every shard (same id) are kept once, from the first shard.
+    let mut exchanges: BTreeMap<String, ExchangeRecord> = BTreeMap::new();
+    let mut judged: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut judgements = Vec::new();
+    let mut scenarios = Vec::new();
+    let mut harness_errors: Vec<String> = Vec::new();
+    for shard in &shards {
+        for exchange in &shard.report.exchanges {
+            exchanges
+                .entry(exchange.id.0.clone())
+                .or_insert_with(|| exchange.clone());
+        }
+        for judgement in &shard.record.judgements {
+            if judged.insert((judgement.check.clone(), judgement.exchange.0.clone())) {
+                judgements.push(judgement.clone());
+            }
+        }
+        scenarios.extend(shard.report.scenarios.iter().cloned());
+        for error in &shard.report.harness_errors {
+            if !harness_errors.contains(error) {
+                harness_errors.push(error.clone());
+            }
+        }
+    }
+    let mut exchanges: Vec<ExchangeRecord> = exchanges.into_values().collect();
+    exchanges.sort_by(|a, b| natural_cmp(&a.id.0, &b.id.0));
+    // As one run judges them: each check's exchanges in id order.
+    judgements.sort_by(|a, b| natural_cmp(&a.exchange.0, &b.exchange.0));
+    let openapi_given = shards.iter().any(|s| s.record.openapi_given);
+    let checks = aggregate(&judgements, openapi_given, |id| {
+        plan.requirements.iter().any(|r| r.as_str() == id)
+    });
+
+    let started = shards
+        .iter()
+        .filter_map(|s| DateTime::parse_from_rfc3339(&s.report.started).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .min()
+        .unwrap_or_else(Utc::now);
+    let meta = RunMeta {
+        target: first.report.target.clone(),
+        started,
+        duration: Duration::from_millis(
+            shards
+                .iter()
+                .map(|s| s.report.duration_ms)
+                .max()
+                .unwrap_or(0),
+        ),
+        concurrency: settings.concurrency,
+        timeout: Duration::from_secs_f64(settings.timeout_seconds),
+        allow_writes: settings.allow_writes,
+        selection,
+        sandbox_faults: settings.sandbox_faults.clone(),
+        harness_errors,
+        tls: first.report.tls.clone().map(|tls| match tls {
+            TlsRecord::Negotiated(facts) => Ok(facts),
+            TlsRecord::Failed { error } => Err(error),
+        }),
+        gate: Gate {
+            strict: settings.strict,
+            waivers: settings.waivers.clone(),
+            today,
+        },
+    };
+    Ok(assemble(
+        &catalogue, &plan, scenarios, checks, exchanges, meta,
+    ))
+}
+
+fn same_selection(a: &RunSettingsRecord, b: &RunSettingsRecord) -> bool {
+    a.requirements == b.requirements
+        && a.tags == b.tags
+        && a.levels == b.levels
+        && a.areas == b.areas
+        && a.allow_writes == b.allow_writes
+        && a.strict == b.strict
+}

@@ -1,0 +1,142 @@
+//! `--shard K/N` and `mts merge`: two shards merged give the report of one unsharded run.
+
+mod common;
+
+use common::{Run, Sandbox, mts, run_with_env};
+use serde_json::Value;
+
+fn run_shard(dir: &std::path::Path, sandbox: &Sandbox, shard: Option<&str>) -> Run {
+    let mut args = sandbox.target_args();
+    if let Some(shard) = shard {
+        args.extend(["--shard".to_owned(), shard.to_owned()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_with_env(dir, &args, &sandbox.client_env())
+}
+
+/// The parts of a report that must not depend on how the run was split: everything but times.
+fn comparable(report: &Value) -> Value {
+    let mut scenarios = report["scenarios"].clone();
+    for scenario in scenarios.as_array_mut().unwrap() {
+        scenario["duration_ms"] = Value::Null;
+    }
+    let exchanges: Vec<&str> = report["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    let text = serde_json::json!({
+        "verdict": report["verdict"],
+        "verdict_reason": report["verdict_reason"],
+        "counts": report["counts"],
+        "requirements": report["requirements"],
+        "checks": report["checks"],
+        "scenarios": scenarios,
+        "exchanges": exchanges,
+        "harness_errors": report["harness_errors"],
+    })
+    .to_string();
+    serde_json::from_str(&mts::report::normalize_text(&text)).unwrap()
+}
+
+#[test]
+fn two_shards_merged_equal_one_unsharded_run() {
+    let sandbox = Sandbox::start(&[
+        "--tls",
+        "--fault",
+        "no-hsts",
+        "--fault",
+        "no-request-id-echo",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let whole = run_shard(dir.path(), &sandbox, None);
+    let first = run_shard(dir.path(), &sandbox, Some("1/2"));
+    let second = run_shard(dir.path(), &sandbox, Some("2/2"));
+    assert_eq!(whole.code(), 1, "{}", whole.stderr());
+    let ran = |run: &Run| run.report()["scenarios"].as_array().unwrap().len();
+    assert!(
+        ran(&first) > 10 && ran(&second) > 10,
+        "both shards do real work"
+    );
+    assert_eq!(
+        ran(&first) + ran(&second),
+        ran(&whole),
+        "each scenario in exactly one shard"
+    );
+    assert_eq!(first.report()["settings"]["shard"], "1/2");
+
+    let merged_dir = dir.path().join("merged");
+    let merged = mts()
+        .arg("merge")
+        .arg(&second.out)
+        .arg(&first.out)
+        .arg("--out")
+        .arg(&merged_dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        merged.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(merged_dir.join("report.json")).unwrap()).unwrap();
+    let (expected, actual) = (comparable(whole.report()), comparable(&report));
+    for key in [
+        "verdict",
+        "counts",
+        "requirements",
+        "checks",
+        "scenarios",
+        "exchanges",
+        "harness_errors",
+    ] {
+        if actual[key] != expected[key] {
+            let dump = |name: &str, value: &Value| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+                path.display().to_string()
+            };
+            let (a, b) = (
+                dump("merged.json", &actual[key]),
+                dump("whole.json", &expected[key]),
+            );
+            let diff = std::process::Command::new("diff")
+                .args([&b, &a])
+                .output()
+                .unwrap();
+            let shown: Vec<String> = String::from_utf8_lossy(&diff.stdout)
+                .lines()
+                .take(40)
+                .map(|l| l.chars().take(200).collect())
+                .collect();
+            panic!(
+                "{key} differs between the whole run and the merged one:\n{}",
+                shown.join("\n")
+            );
+        }
+    }
+    // The merged folder is a complete, verifiable run folder.
+    let verified = mts().arg("verify").arg(&merged_dir).output().unwrap();
+    assert_eq!(verified.status.code(), Some(0));
+}
+
+#[test]
+fn merge_refuses_incomplete_or_mismatched_shards() {
+    let sandbox = Sandbox::start(&["--tls"]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_shard(dir.path(), &sandbox, Some("1/2"));
+    let merged = mts()
+        .arg("merge")
+        .arg(&first.out)
+        .arg("--out")
+        .arg(dir.path().join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(merged.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&merged.stderr).contains("shards 1/2 to 2/2"));
+    let bad = mts().args(["run", "--shard", "3/2"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -63,6 +63,7 @@ fn synthetic(exchanges: usize) -> Report {
             }),
             error: None,
             retried: None,
+            kind: mts::http::ExchangeKind::Fhir,
         })
         .collect();
     let requirements: Vec<RequirementResult> = (0..90)

@@ -39,6 +39,7 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Diff(args) => diff_runs(&args),
         Command::Lint(args) => lint_suite(&args),
         Command::Merge(args) => merge_runs(&args),
+        Command::Rejudge(args) => rejudge_run(&args),
         Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
         Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) => ExitCode::Internal,
     }
@@ -56,6 +57,7 @@ pub async fn run_async(cli: Cli) -> ExitCode {
         | Command::Diff(_)
         | Command::Lint(_)
         | Command::Merge(_)
+        | Command::Rejudge(_)
         | Command::Config(_) => ExitCode::Internal,
     }
 }
@@ -490,6 +492,64 @@ fn merge_runs(args: &crate::cli::MergeArgs) -> ExitCode {
         }
     };
     write_and_print(&report, &out, &args.format, sign_key.as_ref(), args.quiet)
+}
+
+/// `mts rejudge`: a run folder's evidence judged again, offline, into a new folder.
+fn rejudge_run(args: &crate::cli::RejudgeArgs) -> ExitCode {
+    let openapi = match args
+        .openapi
+        .as_deref()
+        .map(std::fs::read_to_string)
+        .transpose()
+    {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("error: cannot read the OpenAPI document: {error}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    let today = chrono::Utc::now().date_naive();
+    let rejudged = match (&args.folder, &args.har) {
+        (Some(folder), _) => runner::rejudge(
+            folder,
+            args.catalogue_dir.as_deref(),
+            openapi.as_deref(),
+            today,
+        ),
+        (None, Some(har)) => runner::rejudge_har(
+            har,
+            args.target.as_deref().unwrap_or_default(),
+            args.profile.unwrap_or(Profile::Apim),
+            args.catalogue_dir.as_deref(),
+            openapi.as_deref(),
+            today,
+        ),
+        (None, None) => {
+            eprintln!("error: give a run folder or --har FILE");
+            return ExitCode::Usage;
+        }
+    };
+    let rejudged = match rejudged {
+        Ok(rejudged) => rejudged,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
+        }
+    };
+    if rejudged.cut_bodies > 0 {
+        eprintln!(
+            "note: {} recorded bod(y/ies) were cut at the report's limit; the checks judged them as cut",
+            rejudged.cut_bodies
+        );
+    }
+    let out = match prepare_out_dir(args.out.as_deref()) {
+        Ok(out) => out,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::Usage;
+        }
+    };
+    write_and_print(&rejudged.report, &out, &args.format, None, args.quiet)
 }
 
 /// What a shard keeps besides its report, for `mts merge`.

@@ -42,6 +42,9 @@ pub enum Command {
     Config(ConfigCommand),
     /// Put the run folders of `--shard 1/N` … `N/N` back together into the report of one run.
     Merge(MergeArgs),
+    /// Judge a run folder's recorded evidence again, offline: every passive check anew over the
+    /// recorded exchanges, scenario results as recorded, under the catalogue given.
+    Rejudge(RejudgeArgs),
     /// Check the suite itself: steps defined, tags known, every automated requirement verified
     /// and proven able to fail, every MUST not automated explained, no orphaned faults.
     Lint(LintArgs),
@@ -78,6 +81,37 @@ pub struct MergeArgs {
     /// Sign the merged folder's manifest with this Ed25519 private key (PKCS#8 PEM).
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
+    /// Print only the verdict line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RejudgeArgs {
+    /// The run folder whose evidence is judged again.
+    #[arg(required_unless_present = "har")]
+    pub folder: Option<PathBuf>,
+    /// Judge traffic captured by another tool instead (HAR 1.2): the passive checks only.
+    #[arg(long, value_name = "FILE", conflicts_with = "folder")]
+    pub har: Option<PathBuf>,
+    /// With --har: the FHIR base URL the traffic went to.
+    #[arg(long, value_name = "URL", requires = "har")]
+    pub target: Option<String>,
+    /// With --har: the rule-set to judge against (default apim).
+    #[arg(long, value_parser = parse_profile, requires = "har")]
+    pub profile: Option<Profile>,
+    /// Folder for the new report (must not exist or be empty). Default: reports/<timestamp>-<id>/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Judge under this catalogue (a folder like standards/) instead of the built-in one.
+    #[arg(long = "catalogue", value_name = "DIR")]
+    pub catalogue_dir: Option<PathBuf>,
+    /// The supplier's OpenAPI document (a file), for the response-conformance check.
+    #[arg(long, value_name = "FILE")]
+    pub openapi: Option<PathBuf>,
+    /// Which report files to write (comma-separated; default all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_format)]
+    pub format: Vec<crate::report::Format>,
     /// Print only the verdict line.
     #[arg(long, short = 'q')]
     pub quiet: bool,

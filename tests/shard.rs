@@ -14,32 +14,6 @@ fn run_shard(dir: &std::path::Path, sandbox: &Sandbox, shard: Option<&str>) -> R
     run_with_env(dir, &args, &sandbox.client_env())
 }
 
-/// The parts of a report that must not depend on how the run was split: everything but times.
-fn comparable(report: &Value) -> Value {
-    let mut scenarios = report["scenarios"].clone();
-    for scenario in scenarios.as_array_mut().unwrap() {
-        scenario["duration_ms"] = Value::Null;
-    }
-    let exchanges: Vec<&str> = report["exchanges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
-    let text = serde_json::json!({
-        "verdict": report["verdict"],
-        "verdict_reason": report["verdict_reason"],
-        "counts": report["counts"],
-        "requirements": report["requirements"],
-        "checks": report["checks"],
-        "scenarios": scenarios,
-        "exchanges": exchanges,
-        "harness_errors": report["harness_errors"],
-    })
-    .to_string();
-    serde_json::from_str(&mts::report::normalize_text(&text)).unwrap()
-}
-
 #[test]
 fn two_shards_merged_equal_one_unsharded_run() {
     let sandbox = Sandbox::start(&[
@@ -83,7 +57,10 @@ fn two_shards_merged_equal_one_unsharded_run() {
     );
     let report: Value =
         serde_json::from_slice(&std::fs::read(merged_dir.join("report.json")).unwrap()).unwrap();
-    let (expected, actual) = (comparable(whole.report()), comparable(&report));
+    let (expected, actual) = (
+        common::comparable(whole.report()),
+        common::comparable(&report),
+    );
     for key in [
         "verdict",
         "counts",

@@ -225,11 +225,14 @@ pub struct Exchange {
 
 /// What an exchange talked to: the FHIR API, or an OAuth2 token endpoint (whose errors are
 /// OAuth JSON by design, not OperationOutcomes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExchangeKind {
     #[default]
     Fhir,
+    #[serde(rename = "oauth")]
     OAuth,
 }
 

@@ -259,6 +259,13 @@ pub struct ExchangeRecord {
     pub error: Option<TransportError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retried: Option<String>,
+    /// `oauth` for token-endpoint exchanges (FHIR checks leave them alone); FHIR otherwise.
+    #[serde(default, skip_serializing_if = "is_fhir")]
+    pub kind: crate::http::ExchangeKind,
+}
+
+fn is_fhir(kind: &crate::http::ExchangeKind) -> bool {
+    *kind == crate::http::ExchangeKind::Fhir
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]

@@ -20,26 +20,69 @@ use crate::features::Suite;
 use crate::http::natural_cmp;
 use crate::report::{ExchangeRecord, Report, RunSettingsRecord, ScenarioResult, TlsRecord};
 
-/// The parts of a shard's report.json that merging needs.
+/// The parts of a run's report.json that merging and re-judging need.
 #[derive(Debug, Deserialize)]
-struct ShardReport {
-    target: String,
-    profile: Profile,
-    started: String,
-    duration_ms: u64,
-    catalogue: CatalogueDigest,
-    settings: RunSettingsRecord,
+pub(super) struct RecordedRun {
+    pub target: String,
+    pub profile: Profile,
+    pub started: String,
+    pub duration_ms: u64,
+    pub catalogue: CatalogueDigest,
+    pub settings: RunSettingsRecord,
     #[serde(default)]
-    tls: Option<TlsRecord>,
-    scenarios: Vec<ScenarioResult>,
+    pub tls: Option<TlsRecord>,
+    pub scenarios: Vec<ScenarioResult>,
     #[serde(default)]
-    harness_errors: Vec<String>,
-    exchanges: Vec<ExchangeRecord>,
+    pub harness_errors: Vec<String>,
+    pub exchanges: Vec<ExchangeRecord>,
 }
 
 #[derive(Debug, Deserialize)]
-struct CatalogueDigest {
-    digest: String,
+pub(super) struct CatalogueDigest {
+    pub digest: String,
+}
+
+impl RecordedRun {
+    pub fn read(folder: &Path) -> Result<Self, MergeError> {
+        read_json(&folder.join("report.json"))
+    }
+
+    /// The run's selection, without any shard.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            requirements: self.settings.requirements.clone(),
+            tags: self.settings.tags.clone(),
+            levels: self.settings.levels.clone(),
+            areas: self.settings.areas.clone(),
+            shard: None,
+        }
+    }
+
+    /// Run facts for judging the recorded results again.
+    pub fn meta(&self, harness_errors: Vec<String>, today: NaiveDate) -> RunMeta {
+        RunMeta {
+            target: self.target.clone(),
+            started: DateTime::parse_from_rfc3339(&self.started)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|_| Utc::now()),
+            duration: Duration::from_millis(self.duration_ms),
+            concurrency: self.settings.concurrency,
+            timeout: Duration::from_secs_f64(self.settings.timeout_seconds),
+            allow_writes: self.settings.allow_writes,
+            selection: self.selection(),
+            sandbox_faults: self.settings.sandbox_faults.clone(),
+            harness_errors,
+            tls: self.tls.clone().map(|tls| match tls {
+                TlsRecord::Negotiated(facts) => Ok(facts),
+                TlsRecord::Failed { error } => Err(error),
+            }),
+            gate: Gate {
+                strict: self.settings.strict,
+                waivers: self.settings.waivers.clone(),
+                today,
+            },
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +101,7 @@ pub enum MergeError {
 
 struct ShardFolder {
     folder: PathBuf,
-    report: ShardReport,
+    report: RecordedRun,
     record: ShardRecord,
     shard: Shard,
 }
@@ -75,7 +118,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, MergeError>
 }
 
 fn read_shard(folder: &Path) -> Result<ShardFolder, MergeError> {
-    let report: ShardReport = read_json(&folder.join("report.json"))?;
+    let report = RecordedRun::read(folder)?;
     let record: ShardRecord = read_json(&folder.join("shard.json"))?;
     let shard = record
         .shard
@@ -133,25 +176,7 @@ pub fn merge(folders: &[PathBuf], today: NaiveDate) -> Result<Report, MergeError
         )));
     }
     let suite = Suite::load_embedded().map_err(|e| MergeError::Mismatch(e.to_string()))?;
-    let settings = &first.report.settings;
-    let selection = Selection {
-        requirements: settings.requirements.clone(),
-        tags: settings.tags.clone(),
-        levels: settings.levels.clone(),
-        areas: settings.areas.clone(),
-        shard: None,
-    };
-    let plan = Plan::new(
-        &catalogue,
-        &suite,
-        first.report.profile,
-        &selection,
-        Permissions {
-            writes: settings.allow_writes,
-            load: true,
-        },
-    )
-    .map_err(|e| MergeError::Mismatch(e.to_string()))?;
+    let plan = plan_for(&first.report, &catalogue, &suite)?;
 
     // Exchanges made alike by every shard (same id) are kept once, from the first shard.
     let mut exchanges: BTreeMap<String, ExchangeRecord> = BTreeMap::new();
@@ -186,41 +211,42 @@ pub fn merge(folders: &[PathBuf], today: NaiveDate) -> Result<Report, MergeError
         plan.requirements.iter().any(|r| r.as_str() == id)
     });
 
-    let started = shards
+    let mut meta = first.report.meta(harness_errors, today);
+    meta.started = shards
         .iter()
         .filter_map(|s| DateTime::parse_from_rfc3339(&s.report.started).ok())
         .map(|t| t.with_timezone(&Utc))
         .min()
-        .unwrap_or_else(Utc::now);
-    let meta = RunMeta {
-        target: first.report.target.clone(),
-        started,
-        duration: Duration::from_millis(
-            shards
-                .iter()
-                .map(|s| s.report.duration_ms)
-                .max()
-                .unwrap_or(0),
-        ),
-        concurrency: settings.concurrency,
-        timeout: Duration::from_secs_f64(settings.timeout_seconds),
-        allow_writes: settings.allow_writes,
-        selection,
-        sandbox_faults: settings.sandbox_faults.clone(),
-        harness_errors,
-        tls: first.report.tls.clone().map(|tls| match tls {
-            TlsRecord::Negotiated(facts) => Ok(facts),
-            TlsRecord::Failed { error } => Err(error),
-        }),
-        gate: Gate {
-            strict: settings.strict,
-            waivers: settings.waivers.clone(),
-            today,
-        },
-    };
+        .unwrap_or(meta.started);
+    meta.duration = Duration::from_millis(
+        shards
+            .iter()
+            .map(|s| s.report.duration_ms)
+            .max()
+            .unwrap_or(0),
+    );
     Ok(assemble(
         &catalogue, &plan, scenarios, checks, exchanges, meta,
     ))
+}
+
+/// The plan of a recorded run: which requirements it judged, under its profile.
+pub(super) fn plan_for(
+    run: &RecordedRun,
+    catalogue: &crate::catalogue::Catalogue,
+    suite: &Suite,
+) -> Result<Plan, MergeError> {
+    Plan::new(
+        catalogue,
+        suite,
+        run.profile,
+        &run.selection(),
+        Permissions {
+            writes: run.settings.allow_writes,
+            load: true,
+        },
+    )
+    .map_err(|e| MergeError::Mismatch(e.to_string()))
 }
 
 fn same_selection(a: &RunSettingsRecord, b: &RunSettingsRecord) -> bool {

@@ -9,6 +9,7 @@ mod interrupt;
 mod merge;
 mod plan;
 mod progress;
+mod rejudge;
 mod verdict;
 
 pub use context::{LoadSettings, MutualTls, RunContext};
@@ -19,4 +20,5 @@ pub use interrupt::Interrupt;
 pub use merge::{MergeError, merge};
 pub use plan::{Permissions, Plan, Selection, SelectionError, Shard};
 pub use progress::Verbosity;
+pub use rejudge::{Rejudged, rejudge, rejudge_har};
 pub use verdict::{assemble, exit_code_for};

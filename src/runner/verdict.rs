@@ -381,6 +381,7 @@ pub(crate) fn record(exchange: &Exchange) -> ExchangeRecord {
         }),
         error: exchange.error.clone(),
         retried: exchange.retried.clone(),
+        kind: exchange.kind,
     }
 }
 

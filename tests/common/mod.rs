@@ -230,3 +230,30 @@ fn uuid_like() -> String {
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
 }
+
+/// The parts of a report that must not depend on how its verdicts were reached (split into
+/// shards, judged again offline): everything but times, ports and generated ids.
+pub fn comparable(report: &serde_json::Value) -> serde_json::Value {
+    let mut scenarios = report["scenarios"].clone();
+    for scenario in scenarios.as_array_mut().unwrap() {
+        scenario["duration_ms"] = serde_json::Value::Null;
+    }
+    let exchanges: Vec<&str> = report["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    let text = serde_json::json!({
+        "verdict": report["verdict"],
+        "verdict_reason": report["verdict_reason"],
+        "counts": report["counts"],
+        "requirements": report["requirements"],
+        "checks": report["checks"],
+        "scenarios": scenarios,
+        "exchanges": exchanges,
+        "harness_errors": report["harness_errors"],
+    })
+    .to_string();
+    serde_json::from_str(&mts::report::normalize_text(&text)).unwrap()
+}

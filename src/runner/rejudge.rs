@@ -1,0 +1,292 @@
+//! `mts rejudge`: judge a run's recorded evidence again without contacting the supplier, for
+//! an assurance team applying a fixed or newer catalogue (and checks) to submitted evidence.
+//!
+//! What can be judged again offline is what reads exchanges: every passive check runs anew over
+//! the recorded exchanges. Scenario results are kept as recorded (a scenario is a conversation
+//! with the live server), and the requirements are judged again from both under the catalogue
+//! given. Bodies the report cut at its size limit are judged as cut, and the report says so.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::merge::{MergeError, RecordedRun, plan_for};
+use super::verdict::assemble;
+use crate::catalogue::{self, Catalogue};
+use crate::checks::openapi::OpenApi;
+use crate::checks::{PassiveContext, aggregate, judge_exchanges};
+use crate::features::Suite;
+use crate::fhir::schema::FhirSchema;
+use crate::http::{Body, Exchange, RecordedResponse};
+use crate::report::{ExchangeRecord, Report};
+
+/// A run judged again, and how many recorded bodies were cut at the report's limit.
+pub struct Rejudged {
+    pub report: Report,
+    pub cut_bodies: usize,
+}
+
+/// Judges traffic captured by another tool (a HAR 1.2 file): the passive checks only, since
+/// there are no scenario results; requirements only scenarios verify say so.
+pub fn rejudge_har(
+    har: &Path,
+    target: &str,
+    profile: crate::catalogue::Profile,
+    catalogue_dir: Option<&Path>,
+    openapi: Option<&str>,
+    today: NaiveDate,
+) -> Result<Rejudged, MergeError> {
+    let text = std::fs::read(har).map_err(|source| MergeError::Read {
+        path: har.display().to_string(),
+        source,
+    })?;
+    let document: har_input::Har =
+        serde_json::from_slice(&text).map_err(|e| MergeError::Invalid {
+            path: har.display().to_string(),
+            message: format!("not a HAR 1.2 file: {e}"),
+        })?;
+    let run = RecordedRun {
+        target: target.to_owned(),
+        profile,
+        started: document
+            .log
+            .entries
+            .first()
+            .map(|e| e.started.clone())
+            .unwrap_or_default(),
+        duration_ms: 0,
+        catalogue: super::merge::CatalogueDigest {
+            digest: String::new(),
+        },
+        settings: crate::report::RunSettingsRecord {
+            concurrency: 1,
+            timeout_seconds: 30.0,
+            allow_writes: false,
+            requirements: None,
+            tags: None,
+            levels: Vec::new(),
+            areas: Vec::new(),
+            shard: None,
+            strict: false,
+            waivers: Vec::new(),
+            sandbox_faults: Vec::new(),
+        },
+        tls: None,
+        scenarios: Vec::new(),
+        harness_errors: Vec::new(),
+        exchanges: document
+            .log
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(n, entry)| entry.record(n + 1))
+            .collect(),
+    };
+    let mut rejudged = judge_again(run, catalogue_dir, openapi, today)?;
+    for requirement in &mut rejudged.report.requirements {
+        if requirement.verdict == crate::report::Verdict::Skipped && requirement.checks.is_empty() {
+            requirement.reason = Some(
+                "verified by scenarios, which need the live server: traffic from another tool can only be judged by the passive checks"
+                    .into(),
+            );
+        }
+    }
+    Ok(rejudged)
+}
+
+/// Re-judges the run in `folder`. `catalogue_dir` replaces the built-in catalogue; `openapi` is
+/// the supplier's OpenAPI document, for the response-conformance check.
+pub fn rejudge(
+    folder: &Path,
+    catalogue_dir: Option<&Path>,
+    openapi: Option<&str>,
+    today: NaiveDate,
+) -> Result<Rejudged, MergeError> {
+    judge_again(RecordedRun::read(folder)?, catalogue_dir, openapi, today)
+}
+
+fn judge_again(
+    run: RecordedRun,
+    catalogue_dir: Option<&Path>,
+    openapi: Option<&str>,
+    today: NaiveDate,
+) -> Result<Rejudged, MergeError> {
+    let catalogue: Catalogue = match catalogue_dir {
+        Some(dir) => catalogue::load_dir(dir),
+        None => catalogue::load_embedded(),
+    }
+    .map_err(|e| MergeError::Mismatch(format!("the catalogue: {e}")))?;
+    let suite = Suite::load_embedded().map_err(|e| MergeError::Mismatch(e.to_string()))?;
+    let plan = plan_for(&run, &catalogue, &suite)?;
+    let schema = FhirSchema::embedded().map_err(MergeError::Mismatch)?;
+    let openapi = openapi
+        .map(|text| OpenApi::parse(text).map(Arc::new))
+        .transpose()
+        .map_err(|e| MergeError::Mismatch(format!("the OpenAPI document: {e}")))?;
+    let exchanges: Vec<Arc<Exchange>> = run.exchanges.iter().map(|r| Arc::new(live(r))).collect();
+    let context = PassiveContext {
+        schema,
+        profile: run.profile,
+        base_url: run
+            .target
+            .trim_end_matches(" (embedded sandbox)")
+            .to_owned(),
+        openapi: openapi.clone(),
+    };
+    let selected = |id: &str| plan.requirements.iter().any(|r| r.as_str() == id);
+    let judgements = judge_exchanges(&exchanges, &context, selected);
+    let checks = aggregate(&judgements, openapi.is_some(), selected);
+    let meta = run.meta(run.harness_errors.clone(), today);
+    let cut_bodies = run
+        .exchanges
+        .iter()
+        .filter(|e| e.response.as_ref().is_some_and(|r| r.body_truncated))
+        .count();
+    let scenarios = run.scenarios.clone();
+    Ok(Rejudged {
+        report: assemble(&catalogue, &plan, scenarios, checks, run.exchanges, meta),
+        cut_bodies,
+    })
+}
+
+/// An exchange as the checks see it, rebuilt from its record.
+fn live(record: &ExchangeRecord) -> Exchange {
+    Exchange {
+        id: record.id.clone(),
+        label: record.label.clone(),
+        started: DateTime::parse_from_rfc3339(&record.started)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| Utc::now()),
+        elapsed_ms: record.elapsed_ms,
+        request: record.request.clone(),
+        response: record.response.as_ref().map(|response| RecordedResponse {
+            status: response.status,
+            http_version: response.http_version.clone(),
+            headers: response.headers.clone(),
+            body: Body::new(
+                response.body.clone().into_bytes(),
+                response.body_truncated,
+                response.body_size,
+            ),
+        }),
+        error: record.error.clone(),
+        retried: record.retried.clone(),
+        kind: record.kind,
+    }
+}
+
+/// The parts of a HAR 1.2 file the checks need; anything else is ignored.
+mod har_input {
+    use base64::Engine as _;
+    use serde::Deserialize;
+
+    use crate::http::{ExchangeId, ExchangeKind, RecordedRequest};
+    use crate::report::{ExchangeRecord, ResponseRecord};
+
+    #[derive(Deserialize)]
+    pub struct Har {
+        pub log: Log,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Log {
+        #[serde(default)]
+        pub entries: Vec<Entry>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Entry {
+        #[serde(rename = "startedDateTime", default)]
+        pub started: String,
+        #[serde(default)]
+        time: f64,
+        request: Request,
+        response: Response,
+    }
+
+    #[derive(Deserialize)]
+    struct Header {
+        name: String,
+        value: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Request {
+        method: String,
+        url: String,
+        #[serde(default)]
+        headers: Vec<Header>,
+        #[serde(rename = "postData")]
+        post_data: Option<PostData>,
+    }
+
+    #[derive(Deserialize)]
+    struct PostData {
+        #[serde(default)]
+        text: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Response {
+        status: i64,
+        #[serde(rename = "httpVersion", default)]
+        http_version: String,
+        #[serde(default)]
+        headers: Vec<Header>,
+        content: Content,
+    }
+
+    #[derive(Deserialize)]
+    struct Content {
+        #[serde(default)]
+        text: Option<String>,
+        #[serde(default)]
+        encoding: Option<String>,
+    }
+
+    fn pairs(headers: &[Header]) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect()
+    }
+
+    impl Entry {
+        pub fn record(&self, n: usize) -> ExchangeRecord {
+            let text = self.response.content.text.clone().unwrap_or_default();
+            let body = if self.response.content.encoding.as_deref() == Some("base64") {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .unwrap_or(text)
+            } else {
+                text
+            };
+            ExchangeRecord {
+                id: ExchangeId(format!("har#{n}")),
+                label: "captured by another tool".into(),
+                started: self.started.clone(),
+                elapsed_ms: self.time.max(0.0) as u64,
+                request: RecordedRequest {
+                    method: self.request.method.clone(),
+                    url: self.request.url.clone(),
+                    headers: pairs(&self.request.headers),
+                    body: self.request.post_data.as_ref().map(|p| p.text.clone()),
+                },
+                // A HAR status of 0 means no response (aborted, blocked).
+                response: (self.response.status > 0).then(|| ResponseRecord {
+                    status: u16::try_from(self.response.status).unwrap_or(0),
+                    http_version: self.response.http_version.clone(),
+                    headers: pairs(&self.response.headers),
+                    body_size: body.len(),
+                    body,
+                    body_truncated: false,
+                }),
+                error: None,
+                retried: None,
+                kind: ExchangeKind::Fhir,
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! `mts rejudge`: a run's evidence judged again offline gives the live verdicts; under a newer
+//! catalogue, the new rules apply to the same evidence.
+
+mod common;
+
+use common::{Sandbox, mts, run_with_env};
+
+#[test]
+fn rejudging_a_run_offline_gives_its_live_verdicts_and_applies_a_newer_catalogue() {
+    let sandbox = Sandbox::start(&[
+        "--tls",
+        "--fault",
+        "no-hsts",
+        "--fault",
+        "no-request-id-echo",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let args = sandbox.target_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let live = run_with_env(dir.path(), &args, &sandbox.client_env());
+    assert_eq!(live.code(), 1, "{}", live.stderr());
+    drop(sandbox); // offline: nothing is listening any more
+
+    let again = dir.path().join("again");
+    let output = mts()
+        .arg("rejudge")
+        .arg(&live.out)
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(again.join("report.json")).unwrap()).unwrap();
+    let (expected, actual) = (
+        common::comparable(live.report()),
+        common::comparable(&report),
+    );
+    for key in [
+        "verdict",
+        "counts",
+        "requirements",
+        "checks",
+        "scenarios",
+        "exchanges",
+    ] {
+        assert!(
+            actual[key] == expected[key],
+            "{key} differs after re-judging"
+        );
+    }
+
+    // A newer catalogue that makes HSTS a SHOULD: the same evidence, the new rule.
+    let catalogue = dir.path().join("standards");
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("standards"),
+        &catalogue,
+    );
+    let security = catalogue.join("requirements/security.toml");
+    let text = std::fs::read_to_string(&security).unwrap();
+    let at = text.find("id = \"SEC-HDR-001\"").unwrap();
+    let level = text[at..].find("level = \"MUST\"").unwrap() + at;
+    let newer = format!(
+        "{}level = \"SHOULD\"{}",
+        &text[..level],
+        &text[level + "level = \"MUST\"".len()..]
+    );
+    std::fs::write(&security, newer).unwrap();
+    let newer_out = dir.path().join("newer");
+    let output = mts()
+        .arg("rejudge")
+        .arg(&live.out)
+        .arg("--catalogue")
+        .arg(&catalogue)
+        .arg("--out")
+        .arg(&newer_out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(newer_out.join("report.json")).unwrap()).unwrap();
+    let hsts = report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "SEC-HDR-001")
+        .unwrap();
+    assert_eq!(hsts["level"], "SHOULD");
+    assert_eq!(hsts["verdict"], "fail");
+    assert_ne!(
+        report["catalogue"]["digest"],
+        live.report()["catalogue"]["digest"]
+    );
+
+    // Traffic captured by another tool, as HAR 1.2 (here the run's own evidence.har).
+    let from_har = dir.path().join("from-har");
+    let output = mts()
+        .arg("rejudge")
+        .arg("--har")
+        .arg(live.out.join("evidence.har"))
+        .arg("--target")
+        .arg(live.report()["target"].as_str().unwrap())
+        .arg("--out")
+        .arg(&from_har)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(from_har.join("report.json")).unwrap()).unwrap();
+    let requirement = |id: &str| {
+        report["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // The passive checks judge the captured exchanges...
+    assert_eq!(requirement("SEC-HDR-001")["verdict"], "fail");
+    assert_eq!(requirement("API-HDR-001")["verdict"], "fail");
+    assert_eq!(
+        requirement("IOP-FHIR-006")["verdict"],
+        "pass",
+        "every body valid FHIR"
+    );
+    // ...and what only a live scenario can show is left unjudged, saying why.
+    let read = requirement("IOP-FHIR-007");
+    assert_eq!(read["verdict"], "skipped");
+    assert!(
+        read["reason"]
+            .as_str()
+            .unwrap()
+            .contains("need the live server")
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -397,17 +397,9 @@ async fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::Usage;
     }
-    let sign_key = match args
-        .sign_key
-        .as_deref()
-        .map(report::SigningKey::load)
-        .transpose()
-    {
+    let sign_key = match load_sign_key(args.sign_key.as_deref()) {
         Ok(key) => key,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::InvalidInput;
-        }
+        Err(code) => return code,
     };
     let requirements = match &args.rerun_failed {
         None => args.requirements.clone(),
@@ -465,17 +457,9 @@ async fn run(args: RunArgs) -> ExitCode {
 
 /// `mts merge`: the shards' folders into one report, written and judged like a run's.
 fn merge_runs(args: &crate::cli::MergeArgs) -> ExitCode {
-    let sign_key = match args
-        .sign_key
-        .as_deref()
-        .map(report::SigningKey::load)
-        .transpose()
-    {
+    let sign_key = match load_sign_key(args.sign_key.as_deref()) {
         Ok(key) => key,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::InvalidInput;
-        }
+        Err(code) => return code,
     };
     let report = match runner::merge(&args.folders, chrono::Utc::now().date_naive()) {
         Ok(report) => report,
@@ -484,14 +468,13 @@ fn merge_runs(args: &crate::cli::MergeArgs) -> ExitCode {
             return ExitCode::InvalidInput;
         }
     };
-    let out = match prepare_out_dir(args.out.as_deref()) {
-        Ok(out) => out,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::Usage;
-        }
-    };
-    write_and_print(&report, &out, &args.format, sign_key.as_ref(), args.quiet)
+    write_to_new_folder(
+        &report,
+        args.out.as_deref(),
+        &args.format,
+        sign_key.as_ref(),
+        args.quiet,
+    )
 }
 
 /// `mts rejudge`: a run folder's evidence judged again, offline, into a new folder.
@@ -542,14 +525,40 @@ fn rejudge_run(args: &crate::cli::RejudgeArgs) -> ExitCode {
             rejudged.cut_bodies
         );
     }
-    let out = match prepare_out_dir(args.out.as_deref()) {
-        Ok(out) => out,
+    write_to_new_folder(
+        &rejudged.report,
+        args.out.as_deref(),
+        &args.format,
+        None,
+        args.quiet,
+    )
+}
+
+/// `--sign-key FILE`, loaded.
+fn load_sign_key(path: Option<&Path>) -> Result<Option<report::SigningKey>, ExitCode> {
+    path.map(report::SigningKey::load)
+        .transpose()
+        .map_err(|error| {
+            eprintln!("error: {error}");
+            ExitCode::InvalidInput
+        })
+}
+
+/// A report made without a live run (merge, rejudge) into a fresh folder, then shown.
+fn write_to_new_folder(
+    report: &report::Report,
+    out: Option<&Path>,
+    formats: &[report::Format],
+    sign_key: Option<&report::SigningKey>,
+    quiet: bool,
+) -> ExitCode {
+    match prepare_out_dir(out) {
+        Ok(out) => write_and_print(report, &out, formats, sign_key, quiet),
         Err(message) => {
             eprintln!("error: {message}");
-            return ExitCode::Usage;
+            ExitCode::Usage
         }
-    };
-    write_and_print(&rejudged.report, &out, &args.format, None, args.quiet)
+    }
 }
 
 /// What a shard keeps besides its report, for `mts merge`.

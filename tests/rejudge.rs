@@ -22,21 +22,7 @@ fn rejudging_a_run_offline_gives_its_live_verdicts_and_applies_a_newer_catalogue
     drop(sandbox); // offline: nothing is listening any more
 
     let again = dir.path().join("again");
-    let output = mts()
-        .arg("rejudge")
-        .arg(&live.out)
-        .arg("--out")
-        .arg(&again)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(again.join("report.json")).unwrap()).unwrap();
+    let report = rejudge(&[live.out.as_ref()], &again);
     let (expected, actual) = (
         common::comparable(live.report()),
         common::comparable(&report),
@@ -72,23 +58,14 @@ fn rejudging_a_run_offline_gives_its_live_verdicts_and_applies_a_newer_catalogue
     );
     std::fs::write(&security, newer).unwrap();
     let newer_out = dir.path().join("newer");
-    let output = mts()
-        .arg("rejudge")
-        .arg(&live.out)
-        .arg("--catalogue")
-        .arg(&catalogue)
-        .arg("--out")
-        .arg(&newer_out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let report = rejudge(
+        &[
+            live.out.as_ref(),
+            "--catalogue".as_ref(),
+            catalogue.as_ref(),
+        ],
+        &newer_out,
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(newer_out.join("report.json")).unwrap()).unwrap();
     let hsts = report["requirements"]
         .as_array()
         .unwrap()
@@ -104,24 +81,15 @@ fn rejudging_a_run_offline_gives_its_live_verdicts_and_applies_a_newer_catalogue
 
     // Traffic captured by another tool, as HAR 1.2 (here the run's own evidence.har).
     let from_har = dir.path().join("from-har");
-    let output = mts()
-        .arg("rejudge")
-        .arg("--har")
-        .arg(live.out.join("evidence.har"))
-        .arg("--target")
-        .arg(live.report()["target"].as_str().unwrap())
-        .arg("--out")
-        .arg(&from_har)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let report = rejudge(
+        &[
+            "--har".as_ref(),
+            live.out.join("evidence.har").as_ref(),
+            "--target".as_ref(),
+            live.report()["target"].as_str().unwrap().as_ref(),
+        ],
+        &from_har,
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(from_har.join("report.json")).unwrap()).unwrap();
     let requirement = |id: &str| {
         report["requirements"]
             .as_array()
@@ -161,4 +129,22 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// `mts rejudge ARGS --out OUT`, which must find a blocking failure; its report.json.
+fn rejudge(args: &[&std::ffi::OsStr], out: &std::path::Path) -> serde_json::Value {
+    let output = mts()
+        .arg("rejudge")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }

@@ -298,7 +298,7 @@ pub struct CatalogueInfo {
     pub digest: String,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema, Default)]
 pub struct RunSettingsRecord {
     pub concurrency: usize,
     pub timeout_seconds: f64,

@@ -62,15 +62,7 @@ pub fn rejudge_har(
         settings: crate::report::RunSettingsRecord {
             concurrency: 1,
             timeout_seconds: 30.0,
-            allow_writes: false,
-            requirements: None,
-            tags: None,
-            levels: Vec::new(),
-            areas: Vec::new(),
-            shard: None,
-            strict: false,
-            waivers: Vec::new(),
-            sandbox_faults: Vec::new(),
+            ..Default::default()
         },
         tls: None,
         scenarios: Vec::new(),

@@ -43,7 +43,7 @@ fn rejudging_a_run_offline_gives_its_live_verdicts_and_applies_a_newer_catalogue
 
     // A newer catalogue that makes HSTS a SHOULD: the same evidence, the new rule.
     let catalogue = dir.path().join("standards");
-    copy_dir(
+    common::copy_tree(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("standards"),
         &catalogue,
     );
@@ -118,17 +118,45 @@ fn rejudging_a_run_offline_gives_its_live_verdicts_and_applies_a_newer_catalogue
     );
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
+#[test]
+fn secrets_in_another_tools_capture_never_reach_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = serde_json::json!({"log": {"version": "1.2", "entries": [{
+        "startedDateTime": "2026-11-22T01:00:00.000Z",
+        "time": 12,
+        "request": {"method": "GET",
+            "url": "https://api.example/FHIR/R4/Patient/9000000009?access_token=query-secret-123",
+            "headers": [{"name": "Authorization", "value": "Bearer header-secret-456"}]},
+        "response": {"status": 200, "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "Content-Type", "value": "application/fhir+json"}],
+            "content": {"size": 80, "mimeType": "application/fhir+json",
+                "text": "{\"resourceType\":\"Patient\",\"id\":\"9000000009\",\"note\":\"header-secret-456\"}"}}
+    }]}});
+    let path = dir.path().join("capture.har");
+    std::fs::write(&path, har.to_string()).unwrap();
+    let out = dir.path().join("judged");
+    let output = mts()
+        .args(["rejudge", "--har"])
+        .arg(&path)
+        .args(["--target", "https://api.example/FHIR/R4", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        [0, 1].contains(&output.status.code().unwrap_or(-1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut files = 0;
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()).into_owned();
+        files += 1;
+        for secret in ["query-secret-123", "header-secret-456"] {
+            assert!(!text.contains(secret), "{secret} leaked");
         }
     }
+    assert!(files >= 7, "the report folder was written");
 }
 
 /// `mts rejudge ARGS --out OUT`, which must find a blocking failure; its report.json.

@@ -233,13 +233,6 @@ fn verify(folder: &Path, public_key: Option<&Path>) -> (i32, String) {
     )
 }
 
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
 #[test]
 fn the_manifest_verifies_and_any_change_to_any_file_is_caught() {
     let dir = tempfile::tempdir().unwrap();
@@ -260,7 +253,7 @@ fn the_manifest_verifies_and_any_change_to_any_file_is_caught() {
     // Every file of the folder, one byte changed at a time, is caught and named.
     for name in FILES {
         let copy = dir.path().join(format!("tampered-{name}"));
-        copy_folder(&run.out, &copy);
+        common::copy_tree(&run.out, &copy);
         let mut bytes = std::fs::read(copy.join(name)).unwrap();
         let middle = bytes.len() / 2;
         bytes[middle] ^= 0x01;
@@ -271,13 +264,13 @@ fn the_manifest_verifies_and_any_change_to_any_file_is_caught() {
     }
     // A file added afterwards, a file removed, another signer.
     let copy = dir.path().join("added");
-    copy_folder(&run.out, &copy);
+    common::copy_tree(&run.out, &copy);
     std::fs::write(copy.join("extra.txt"), "x").unwrap();
     let (code, text) = verify(&copy, Some(&public));
     assert_eq!(code, 1);
     assert!(text.contains("extra.txt"), "{text}");
     let copy = dir.path().join("removed");
-    copy_folder(&run.out, &copy);
+    common::copy_tree(&run.out, &copy);
     std::fs::remove_file(copy.join("junit.xml")).unwrap();
     assert_eq!(verify(&copy, Some(&public)).0, 1);
     let other = dir.path().join("other.pem");

@@ -1,10 +1,10 @@
 //! The JSON Schema of `report.json`, generated from the report types. The committed copy
-//! (`reports/report.schema.json`) is compared with it by a test, so the two cannot drift.
+//! (`standards/schema/report.schema.json`) is compared with it by a test, so the two cannot drift.
 
 use super::model::Report;
 
 /// Where the committed copy lives, relative to the repository.
-pub const COMMITTED_PATH: &str = "reports/report.schema.json";
+pub const COMMITTED_PATH: &str = "standards/schema/report.schema.json";
 
 pub fn report_schema() -> serde_json::Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default();

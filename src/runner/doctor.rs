@@ -127,18 +127,7 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
 
     // 2. TLS: the certificate is trusted and in date.
     if url.scheme() == "https" {
-        let facts = crate::tls::probe::facts(
-            &crate::tls::probe::Peer {
-                host: &host,
-                port,
-                verifier: http.verifier(),
-                identity: http.client_identity(),
-                timeout: options.timeout,
-            },
-            crate::http::tls_provider(),
-            rustls::DEFAULT_VERSIONS,
-        )
-        .await;
+        let facts = crate::tls::probe::target_facts(&http, &host, port, options.timeout).await;
         match facts {
             Ok(facts) if facts.verification_error.is_some() => checks.push(check(
                 "tls",

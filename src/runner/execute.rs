@@ -305,16 +305,11 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     let tls_facts = crate::tls::probe::endpoint(&target).filter(|_| target.starts_with("https://"));
     let tls_facts = match tls_facts {
         Some((host, port)) => interrupt
-            .guard(crate::tls::probe::facts(
-                &crate::tls::probe::Peer {
-                    host: &host,
-                    port,
-                    verifier: http.verifier(),
-                    identity: http.client_identity(),
-                    timeout: options.timeout,
-                },
-                crate::http::tls_provider(),
-                rustls::DEFAULT_VERSIONS,
+            .guard(crate::tls::probe::target_facts(
+                &http,
+                &host,
+                port,
+                options.timeout,
             ))
             .await
             .map_err(|reason| interrupted = Some(reason))

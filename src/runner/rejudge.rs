@@ -67,13 +67,19 @@ pub fn rejudge_har(
         tls: None,
         scenarios: Vec::new(),
         harness_errors: Vec::new(),
-        exchanges: document
-            .log
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(n, entry)| entry.record(n + 1))
-            .collect(),
+        exchanges: {
+            // Other tools keep secrets in their captures: redact them as a run would, by name
+            // and by the value of every credential the capture carries, before anything is
+            // judged or written.
+            let redactor = crate::http::Redactor::new(document.log.credentials());
+            document
+                .log
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(n, entry)| entry.record(n + 1, &redactor))
+                .collect()
+        },
     };
     let mut rejudged = judge_again(run, catalogue_dir, openapi, today)?;
     for requirement in &mut rejudged.report.requirements {
@@ -173,7 +179,7 @@ mod har_input {
     use base64::Engine as _;
     use serde::Deserialize;
 
-    use crate::http::{ExchangeId, ExchangeKind, RecordedRequest};
+    use crate::http::{ExchangeId, ExchangeKind, RecordedRequest, Redactor};
     use crate::report::{ExchangeRecord, ResponseRecord};
 
     #[derive(Deserialize)]
@@ -185,6 +191,19 @@ mod har_input {
     pub struct Log {
         #[serde(default)]
         pub entries: Vec<Entry>,
+    }
+
+    impl Log {
+        /// The credentials the captured requests sent (`Authorization: Bearer …` and the like).
+        pub fn credentials(&self) -> Vec<String> {
+            self.entries
+                .iter()
+                .flat_map(|e| e.request.headers.iter())
+                .filter(|h| h.name.eq_ignore_ascii_case("authorization"))
+                .filter_map(|h| h.value.split_once(' ').map(|(_, v)| v.trim().to_owned()))
+                .filter(|v| !v.is_empty())
+                .collect()
+        }
     }
 
     #[derive(Deserialize)]
@@ -237,15 +256,15 @@ mod har_input {
         encoding: Option<String>,
     }
 
-    fn pairs(headers: &[Header]) -> Vec<(String, String)> {
+    fn pairs(headers: &[Header], redactor: &Redactor) -> Vec<(String, String)> {
         headers
             .iter()
-            .map(|h| (h.name.clone(), h.value.clone()))
+            .map(|h| (h.name.clone(), redactor.header(&h.name, &h.value)))
             .collect()
     }
 
     impl Entry {
-        pub fn record(&self, n: usize) -> ExchangeRecord {
+        pub fn record(&self, n: usize, redactor: &Redactor) -> ExchangeRecord {
             let text = self.response.content.text.clone().unwrap_or_default();
             let body = if self.response.content.encoding.as_deref() == Some("base64") {
                 base64::engine::general_purpose::STANDARD
@@ -262,17 +281,21 @@ mod har_input {
                 elapsed_ms: self.time.max(0.0) as u64,
                 request: RecordedRequest {
                     method: self.request.method.clone(),
-                    url: self.request.url.clone(),
-                    headers: pairs(&self.request.headers),
-                    body: self.request.post_data.as_ref().map(|p| p.text.clone()),
+                    url: redactor.text(&self.request.url),
+                    headers: pairs(&self.request.headers, redactor),
+                    body: self
+                        .request
+                        .post_data
+                        .as_ref()
+                        .map(|p| redactor.text(&p.text)),
                 },
                 // A HAR status of 0 means no response (aborted, blocked).
                 response: (self.response.status > 0).then(|| ResponseRecord {
                     status: u16::try_from(self.response.status).unwrap_or(0),
                     http_version: self.response.http_version.clone(),
-                    headers: pairs(&self.response.headers),
+                    headers: pairs(&self.response.headers, redactor),
                     body_size: body.len(),
-                    body,
+                    body: redactor.text(&body),
                     body_truncated: false,
                 }),
                 error: None,

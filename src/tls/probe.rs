@@ -124,6 +124,24 @@ pub struct Peer<'a> {
     pub timeout: Duration,
 }
 
+/// What a handshake with the target shows, trusting and presenting what `http` does: the facts
+/// a run records and `mts doctor` reports.
+pub async fn target_facts(
+    http: &crate::http::HttpClient,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<TlsFacts, String> {
+    let peer = Peer {
+        host,
+        port,
+        verifier: http.verifier(),
+        identity: http.client_identity(),
+        timeout,
+    };
+    facts(&peer, crate::http::tls_provider(), rustls::DEFAULT_VERSIONS).await
+}
+
 /// Handshakes with `config` and reports what was negotiated. Certificate problems do not stop
 /// the handshake: they are recorded in `verification_error`.
 pub async fn facts(

@@ -257,3 +257,17 @@ pub fn comparable(report: &serde_json::Value) -> serde_json::Value {
     .to_string();
     serde_json::from_str(&mts::report::normalize_text(&text)).unwrap()
 }
+
+/// Copies a folder and everything below it.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

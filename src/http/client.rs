@@ -110,6 +110,9 @@ impl RequestSpec {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
+    /// A client that keeps no idle connection: requests that must not be sent twice go over a
+    /// connection of their own, so a server closing a pooled connection cannot break them.
+    fresh_client: reqwest::Client,
     base: String,
     options: Arc<ClientOptions>,
     log: Arc<ExchangeLog>,
@@ -132,23 +135,29 @@ impl HttpClient {
                 url: options.base_url.clone(),
             });
         }
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            .no_proxy()
-            .user_agent(concat!("mts/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(options.max_in_flight.max(1));
         let verifier = super::tls::verifier(options.ca_pem.as_deref(), options.insecure)?;
         let strict_verifier = super::tls::verifier(options.ca_pem.as_deref(), false)?;
         let identity = options.client_identity.as_ref();
         let tls = super::tls::client_config(verifier.clone(), true, identity)?;
         let raw_tls = super::tls::client_config(verifier.clone(), false, identity)?;
-        builder = builder.tls_backend_preconfigured((*tls).clone());
-        let client = builder.build().map_err(HttpError::Build)?;
+        let build = |idle_per_host: usize| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(options.timeout)
+                .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+                .no_proxy()
+                .user_agent(concat!("mts/", env!("CARGO_PKG_VERSION")))
+                .pool_max_idle_per_host(idle_per_host)
+                .tls_backend_preconfigured((*tls).clone())
+                .build()
+                .map_err(HttpError::Build)
+        };
+        let client = build(options.max_in_flight.max(1))?;
+        let fresh_client = build(0)?;
         let in_flight = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
         Ok(Self {
             client,
+            fresh_client,
             base,
             options: Arc::new(options),
             log,
@@ -250,19 +259,22 @@ impl HttpClient {
                 .map(|b| redactor.text(&String::from_utf8_lossy(&truncate(b, 64 * 1024)))),
         };
 
-        let mut outcome = self.attempt(spec, &url, &headers).await;
-        // A pooled connection the server had already closed fails before any answer; an
-        // idempotent request (RFC 9110 §9.2.2) is sent once more, and the exchange says so.
+        // Servers close idle keep-alive connections when they please, and a request written
+        // onto one the server has just closed fails before any answer. RFC 9110 §9.2.2 lets a
+        // client resend only idempotent requests: those are sent once more on a new connection
+        // (the exchange says so); the others never ride a pooled connection at all.
+        let idempotent = matches!(
+            spec.method.as_str(),
+            "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+        );
+        let mut outcome = self.attempt(spec, &url, &headers, !idempotent).await;
         let mut retried = None;
         if let Err(first) = &outcome
-            && matches!(
-                spec.method.as_str(),
-                "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
-            )
+            && idempotent
             && is_stale_connection(first)
         {
             retried = Some(redactor.text(&first.message));
-            outcome = self.attempt(spec, &url, &headers).await;
+            outcome = self.attempt(spec, &url, &headers, true).await;
         }
         let (response, error) = match outcome {
             Ok(response) => (Some(response), None),
@@ -308,6 +320,7 @@ impl HttpClient {
         spec: &RequestSpec,
         url: &str,
         headers: &[(String, String)],
+        new_connection: bool,
     ) -> Result<RecordedResponse, TransportError> {
         let deadline = self.options.timeout + Duration::from_millis(250);
         // What the exchange was waiting for, so a timeout can say (headers never came, or a
@@ -326,8 +339,20 @@ impl HttpClient {
                 )
                 .await
             } else {
-                self.perform(&spec.method, url, headers, spec.body.clone(), &stage)
-                    .await
+                let client = if new_connection {
+                    &self.fresh_client
+                } else {
+                    &self.client
+                };
+                self.perform(
+                    client,
+                    &spec.method,
+                    url,
+                    headers,
+                    spec.body.clone(),
+                    &stage,
+                )
+                .await
             }
         };
         tokio::time::timeout(deadline, work)
@@ -380,6 +405,7 @@ impl HttpClient {
 
     async fn perform(
         &self,
+        client: &reqwest::Client,
         method: &str,
         url: &str,
         headers: &[(String, String)],
@@ -392,7 +418,7 @@ impl HttpClient {
         };
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| invalid(format!("`{method}` is not an HTTP method")))?;
-        let mut request = self.client.request(method, url);
+        let mut request = client.request(method, url);
         for (name, value) in headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| invalid(format!("`{name}` is not a valid header name")))?;
@@ -604,5 +630,74 @@ mod tests {
         let (decoded, truncated) = decode_gzip(&compressed, 1_000).unwrap();
         assert_eq!((decoded.len(), truncated), (1_000, true));
         assert!(decode_gzip(b"not gzip", 100).is_err());
+    }
+
+    /// A server that answers the first request on each connection as if it would keep the
+    /// connection alive, then closes it when the next request arrives, without answering: the
+    /// race every client meets when a server's keep-alive timeout fires as a request is sent.
+    async fn one_answer_per_connection() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    // Wait for the next request on this connection, then hang up on it.
+                    let _ = stream.read(&mut buffer).await;
+                });
+            }
+        });
+        (base, connections)
+    }
+
+    #[tokio::test]
+    async fn a_server_closing_kept_alive_connections_breaks_no_request() {
+        let (base, connections) = one_answer_per_connection().await;
+        let options = ClientOptions {
+            base_url: base,
+            timeout: Duration::from_secs(5),
+            body_limit: 1024,
+            ca_pem: None,
+            insecure: false,
+            max_in_flight: 1,
+            redactor: Redactor::default(),
+            client_identity: None,
+        };
+        let client = HttpClient::new(options, Arc::default()).unwrap();
+        let send = |n: u32, method: &str| {
+            let mut spec = RequestSpec::get(format!("/{n}"));
+            spec.method = method.to_owned();
+            spec.body = (method != "GET").then(|| b"{}".to_vec());
+            let client = client.clone();
+            async move { client.send(ExchangeId(n.to_string()), "", &spec).await }
+        };
+        // GET leaves a pooled connection; the POST and PATCH would be written onto it and lost.
+        let first = send(1, "GET").await;
+        let post = send(2, "POST").await;
+        let patch = send(3, "PATCH").await;
+        // This GET is written onto the pooled connection, loses it, and is sent again.
+        let again = send(4, "GET").await;
+        for exchange in [&first, &post, &patch, &again] {
+            assert_eq!(exchange.status(), Some(200), "{exchange:?}");
+        }
+        assert!(post.retried.is_none() && patch.retried.is_none());
+        let retried = again.retried.as_deref().unwrap_or_default();
+        assert!(retried.contains("closed"), "{retried}");
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 4);
     }
 }

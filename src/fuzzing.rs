@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::catalogue::Profile;
 use crate::checks::{assert, capability, content, passive, search};
 use crate::fhir::path::JsonPath;
+use crate::fhir::primitive::Primitive;
 use crate::fhir::schema::FhirSchema;
 use crate::fhir::walk;
 use crate::http::{
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("catalogue", catalogue),
     ("config", config),
     ("openapi", openapi),
+    ("primitive", primitive),
 ];
 
 /// A supplier's answer, judged by everything that judges answers. The input is a status line
@@ -138,6 +140,26 @@ pub fn locator(data: &[u8]) {
     if let Some(schema) = schema() {
         let _ = path.fhirpath_with(schema.type_index());
         let _ = schema.validate(&document);
+    }
+}
+
+/// A string checked by every FHIR pattern matcher and by the regex engine: they must agree
+/// (a disagreement panics, so the fuzzer reports it as a finding).
+pub fn primitive(data: &[u8]) {
+    static REGEXES: OnceLock<Vec<(Primitive, jsonschema::Validator)>> = OnceLock::new();
+    let regexes = REGEXES.get_or_init(|| {
+        Primitive::patterns()
+            .filter_map(|(pattern, primitive)| {
+                jsonschema::validator_for(&serde_json::json!({ "pattern": pattern }))
+                    .ok()
+                    .map(|regex| (primitive, regex))
+            })
+            .collect()
+    });
+    let text = Value::String(String::from_utf8_lossy(data).into_owned());
+    for (primitive, regex) in regexes {
+        let native = text.as_str().is_some_and(|t| primitive.matches(t));
+        assert_eq!(native, regex.is_valid(&text), "{primitive:?} on {text}");
     }
 }
 

@@ -26,6 +26,7 @@ for arg in "$@"; do
     esac
 done
 rounds=$(( quick ? 1 : 3 ))
+warmup=$(( quick ? 1 : 5 ))  # untimed rounds before the timed ones, for every validator
 repeats=$(( quick ? 2 : 5 ))
 mkdir -p "$bench"
 results="$bench/results.jsonl"
@@ -42,7 +43,10 @@ fi
 echo "== building mts (release) and the benchmarks" >&2
 (cd "$repo" && cargo build --release --locked -q && cargo bench --no-run --locked -q 2>/dev/null)
 mts="$repo/target/release/mts"
-bench_bin() { find "$repo/target/release/deps" -maxdepth 1 -type f -executable -name "$1-*" | head -1; }
+bench_bin() {  # the newest build: older ones of other feature sets may linger in deps/
+    find "$repo/target/release/deps" -maxdepth 1 -type f -executable -name "$1-*" -printf '%T@ %p\n' \
+        | sort -rn | head -1 | cut -d' ' -f2-
+}
 
 echo "== peers and corpus" >&2
 "$here/setup_peers.sh" "$bench" >&2
@@ -50,8 +54,8 @@ corpus="$bench/corpus"
 schema="$repo/standards/fhir-r4/fhir.schema.json"
 
 echo "== 1. schema validation" >&2
-"$(bench_bin schema_validation)" "$corpus" "$rounds" | sed 's/^{/{"bench":"schema",/' >> "$results"
-node "$bench/ajv/validate.js" "$schema" "$corpus" "$rounds" | sed 's/^{/{"bench":"schema",/' >> "$results"
+"$(bench_bin schema_validation)" "$corpus" "$rounds" "$warmup" | sed 's/^{/{"bench":"schema",/' >> "$results"
+node "$bench/ajv/validate.js" "$schema" "$corpus" "$rounds" "$warmup" | sed 's/^{/{"bench":"schema",/' >> "$results"
 py_args=(--limit 1000 --bundle-limit 20); [ "$full" = 1 ] && py_args+=(--big-bundle)
 "$bench/venv/bin/python" "$here/py_validate.py" "$schema" "$corpus" 1 "${py_args[@]}" | sed 's/^{/{"bench":"schema",/' >> "$results"
 

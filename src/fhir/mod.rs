@@ -4,6 +4,7 @@
 pub mod nhs_number;
 pub mod outcome;
 pub mod path;
+pub mod primitive;
 pub mod schema;
 pub mod terminology;
 pub mod walk;

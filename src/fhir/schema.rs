@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::path::{JsonPath, TypeIndex};
+use super::primitive;
 
 const SCHEMA_TEXT: &str = include_str!("../../standards/fhir-r4/fhir.schema.json");
 /// Where the schema sits in the validator's registry.
@@ -73,6 +74,7 @@ impl FhirSchema {
 
     pub fn from_text(text: &str) -> Result<Self, SchemaError> {
         let mut document: Value = serde_json::from_str(text).map_err(SchemaError::Parse)?;
+        primitive::move_known_patterns(&mut document);
         let types = TypeIndex::from_schema(&document);
         let resource_types: BTreeSet<String> = document
             .pointer("/definitions/ResourceList/oneOf")
@@ -128,6 +130,13 @@ impl FhirSchema {
         let validator = jsonschema::options()
             .with_draft(Draft::Draft6)
             .with_registry(&self.registry)
+            .with_keyword(primitive::PATTERN_KEYWORD, |_, pattern, _| {
+                primitive::PatternKeyword::new(pattern)
+                    .map(|keyword| Box::new(keyword) as Box<dyn for<'i> jsonschema::Keyword<'i>>)
+                    .ok_or_else(|| {
+                        jsonschema::ValidationError::schema("not a FHIR pattern mts can check")
+                    })
+            })
             .build(&reference)
             .map_err(|e| SchemaError::Compile(e.to_string()))?;
         let validator = Arc::new(validator);

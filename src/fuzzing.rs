@@ -14,7 +14,7 @@ use crate::catalogue::Profile;
 use crate::checks::{assert, capability, content, passive, search};
 use crate::fhir::path::JsonPath;
 use crate::fhir::primitive::Primitive;
-use crate::fhir::schema::FhirSchema;
+use crate::fhir::schema::{FhirSchema, SchemaIssue};
 use crate::fhir::walk;
 use crate::http::{
     Body, Exchange, ExchangeId, ExchangeKind, RecordedRequest, RecordedResponse, Redactor,
@@ -126,7 +126,8 @@ pub fn response(data: &[u8]) {
 }
 
 /// The FHIRPath-like locator: the first line is a JSON pointer (as a validator reports one),
-/// the rest a JSON document.
+/// the rest a JSON document, which the compiled schema rules and the general validator must
+/// judge alike.
 pub fn locator(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (pointer, document) = text.split_once('\n').unwrap_or((&text, "{}"));
@@ -139,7 +140,15 @@ pub fn locator(data: &[u8]) {
     let _ = path.with_missing("x").fhirpath();
     if let Some(schema) = schema() {
         let _ = path.fhirpath_with(schema.type_index());
-        let _ = schema.validate(&document);
+        // The compiled rules and the general validator must find the same issues.
+        let order = |a: &SchemaIssue, b: &SchemaIssue| {
+            (&a.pointer, &a.message).cmp(&(&b.pointer, &b.message))
+        };
+        let mut compiled = schema.validate(&document);
+        let mut general = schema.validate_with_general_validator(&document);
+        compiled.sort_by(order);
+        general.sort_by(order);
+        assert_eq!(compiled, general, "on {document}");
     }
 }
 

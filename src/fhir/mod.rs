@@ -1,6 +1,7 @@
 //! FHIR knowledge the checks share: the R4 JSON schema, FHIRPath-like locations, NHS numbers,
 //! OperationOutcome and Bundle helpers. Pure functions, unit-tested without a network.
 
+pub mod compiled;
 pub mod nhs_number;
 pub mod outcome;
 pub mod path;

@@ -12,6 +12,7 @@ use jsonschema::{Draft, Registry, Validator, error::ValidationErrorKind};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::compiled::{self, CompiledSchema, Problem};
 use super::path::{JsonPath, TypeIndex};
 use super::primitive;
 
@@ -46,7 +47,10 @@ pub struct FhirSchema {
     resource_types: BTreeSet<String>,
     /// Where nested resources can sit.
     routes: ResourceRoutes,
-    /// One validator per resource type, compiled on first need (about 3 ms each).
+    /// The schema as a rule table (`compiled`), when it uses only the keywords that knows.
+    compiled: Option<CompiledSchema>,
+    /// Otherwise one general validator per resource type, compiled on first need (about 3 ms
+    /// each).
     per_type: RwLock<HashMap<String, Arc<Validator>>>,
 }
 
@@ -95,6 +99,7 @@ impl FhirSchema {
         {
             definitions.insert("ResourceList".into(), json!({"type": "object"}));
         }
+        let compiled = CompiledSchema::compile(&document).ok();
         let registry = Registry::new()
             .draft(Draft::Draft6)
             .add(SCHEMA_URI, document)
@@ -105,6 +110,7 @@ impl FhirSchema {
             routes: ResourceRoutes::from_types(&types),
             types,
             resource_types,
+            compiled,
             per_type: RwLock::default(),
         })
     }
@@ -149,8 +155,31 @@ impl FhirSchema {
     /// Validates a body that claims to be a FHIR resource, and every resource nested in it.
     pub fn validate(&self, body: &Value) -> Vec<SchemaIssue> {
         let mut issues = Vec::new();
-        self.validate_at(body, &JsonPath::resource_root(body), &mut issues);
+        self.validate_at(
+            body,
+            &JsonPath::resource_root(body),
+            Engine::Best,
+            &mut issues,
+        );
         issues
+    }
+
+    /// As `validate`, with the general JSON Schema validator only: the reference the compiled
+    /// rules are held to (tests and the `schema` fuzz target).
+    pub fn validate_with_general_validator(&self, body: &Value) -> Vec<SchemaIssue> {
+        let mut issues = Vec::new();
+        self.validate_at(
+            body,
+            &JsonPath::resource_root(body),
+            Engine::General,
+            &mut issues,
+        );
+        issues
+    }
+
+    /// Whether the schema compiled into rules (else every check uses the general validator).
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_some()
     }
 
     /// Fast yes/no over a resource and its nested resources.
@@ -161,17 +190,34 @@ impl FhirSchema {
                 .get("resourceType")
                 .and_then(Value::as_str)
                 .is_some_and(|t| self.is_resource_type(t))
-                && self
-                    .validator_for(resource["resourceType"].as_str().unwrap_or_default())
-                    .is_ok_and(|validator| validator.is_valid(resource));
+                && self.is_valid_one(resource);
             valid
         });
         valid
     }
 
-    fn validate_at(&self, resource: &Value, path: &JsonPath, issues: &mut Vec<SchemaIssue>) {
+    fn is_valid_one(&self, resource: &Value) -> bool {
+        let resource_type = resource["resourceType"].as_str().unwrap_or_default();
+        if let Some(valid) = self
+            .compiled
+            .as_ref()
+            .and_then(|c| c.is_valid(resource_type, resource))
+        {
+            return valid;
+        }
+        self.validator_for(resource_type)
+            .is_ok_and(|validator| validator.is_valid(resource))
+    }
+
+    fn validate_at(
+        &self,
+        resource: &Value,
+        path: &JsonPath,
+        engine: Engine,
+        issues: &mut Vec<SchemaIssue>,
+    ) {
         self.visit_resources(resource, path, &mut |resource, path| {
-            self.validate_one(resource, path, issues);
+            self.validate_one(resource, path, engine, issues);
             true
         });
     }
@@ -197,7 +243,13 @@ impl FhirSchema {
         }
     }
 
-    fn validate_one(&self, resource: &Value, path: &JsonPath, issues: &mut Vec<SchemaIssue>) {
+    fn validate_one(
+        &self,
+        resource: &Value,
+        path: &JsonPath,
+        engine: Engine,
+        issues: &mut Vec<SchemaIssue>,
+    ) {
         let issue = |message: String| SchemaIssue {
             location: path.fhirpath(),
             pointer: path.pointer(),
@@ -231,6 +283,33 @@ impl FhirSchema {
                 "`{}` is not a FHIR R4 resource type",
                 shorten(resource_type)
             )));
+            return;
+        }
+        if let Some(violations) = self
+            .compiled
+            .as_ref()
+            .filter(|_| engine == Engine::Best)
+            .and_then(|c| c.violations(resource_type, resource))
+        {
+            for violation in violations {
+                let at = path.follow(resource, &compiled::pointer(&violation.at));
+                let (at, message) = match violation.problem {
+                    Problem::Missing(name) => (
+                        at.with_missing(&name),
+                        format!("required element `{name}` is missing"),
+                    ),
+                    Problem::Unknown(name) => (
+                        at.with_missing(name),
+                        format!("`{}` is not an element of this type", shorten(name)),
+                    ),
+                    Problem::Other(message) => (at, shorten(&message)),
+                };
+                issues.push(SchemaIssue {
+                    location: at.fhirpath_with(&self.types),
+                    pointer: at.pointer(),
+                    message,
+                });
+            }
             return;
         }
         let validator = match self.validator_for(resource_type) {
@@ -272,6 +351,14 @@ impl FhirSchema {
             }
         }
     }
+}
+
+/// Which validator checks a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    /// The compiled rules when the schema compiled, else the general validator.
+    Best,
+    General,
 }
 
 /// Where the schema lets a resource sit inside another: per definition, the properties holding
@@ -406,6 +493,137 @@ mod tests {
 
     fn schema() -> Arc<FhirSchema> {
         FhirSchema::embedded().unwrap()
+    }
+
+    /// The compiled rules must give exactly the general validator's issues. Seeds: the
+    /// sandbox's resources, a few of other shapes, and a Bundle of them all; each mutated at
+    /// random (a node replaced by a value of another kind, removed, or joined by a stranger).
+    #[test]
+    fn compiled_rules_agree_with_the_general_validator() {
+        let schema = schema();
+        assert!(
+            schema.is_compiled(),
+            "the FHIR R4 schema must compile into rules"
+        );
+        let mut seeds: Vec<Value> = crate::sandbox::data::patients(&[])
+            .into_iter()
+            .map(|(_, patient)| patient)
+            .collect();
+        seeds.extend(crate::sandbox::data::allergies(&[]));
+        seeds.extend(crate::sandbox::data::medication_statements(&[]));
+        seeds.push(crate::sandbox::data::capability_statement(&[]));
+        seeds.push(json!({"resourceType": "Observation", "status": "final", "code": {"text": "BP"},
+            "valueQuantity": {"value": 1.5, "unit": "mmHg"}, "effectiveDateTime": "2024-02-29T10:00:00Z",
+            "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]}, "valueInteger": 120}]}));
+        seeds.push(json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid",
+            "details": {"coding": [{"system": "https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode", "code": "INVALID_VALUE"}]}}]}));
+        let entries: Vec<Value> = seeds
+            .iter()
+            .map(|resource| json!({"fullUrl": "urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8", "resource": resource}))
+            .collect();
+        seeds.push(
+            json!({"resourceType": "Bundle", "type": "searchset", "total": 1, "entry": entries}),
+        );
+        let strangers = [
+            json!("text"),
+            json!(""),
+            json!(" padded "),
+            json!("2024-13-01"),
+            json!(1.5),
+            json!(-3),
+            json!(true),
+            json!(null),
+            json!([]),
+            json!([1, "a"]),
+            json!({}),
+            json!({"bogus": 1}),
+            json!("Patient"),
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut random = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % bound.max(1) as u64).unwrap_or(0)
+        };
+        let mut checked = 0;
+        let mut invalid = 0;
+        for round in 0..600 {
+            let mut body = seeds[round % seeds.len()].clone();
+            for _ in 0..=random(2) {
+                mutate(&mut body, &mut random, &strangers);
+            }
+            let mut compiled = schema.validate(&body);
+            let mut general = schema.validate_with_general_validator(&body);
+            compiled.sort_by(|a, b| (&a.pointer, &a.message).cmp(&(&b.pointer, &b.message)));
+            general.sort_by(|a, b| (&a.pointer, &a.message).cmp(&(&b.pointer, &b.message)));
+            assert_eq!(compiled, general, "on {body}");
+            assert_eq!(schema.is_valid(&body), general.is_empty(), "on {body}");
+            checked += 1;
+            invalid += usize::from(!general.is_empty());
+        }
+        // Both verdicts must be well represented, or the comparison proves little.
+        assert!(
+            invalid > checked / 4 && invalid < checked * 9 / 10,
+            "{invalid} of {checked}"
+        );
+    }
+
+    /// Replaces, removes or adds one node somewhere in `body`.
+    fn mutate(body: &mut Value, random: &mut impl FnMut(usize) -> usize, strangers: &[Value]) {
+        // Choose the place first, walking a few levels down at random, then change it.
+        let mut pointer = String::new();
+        let mut here = &*body;
+        for _ in 0..random(6) {
+            let step = match here {
+                Value::Object(map) if !map.is_empty() => map
+                    .keys()
+                    .nth(random(map.len()))
+                    .cloned()
+                    .unwrap_or_default(),
+                Value::Array(items) if !items.is_empty() => random(items.len()).to_string(),
+                _ => break,
+            };
+            let next = format!("{pointer}/{}", step.replace('~', "~0").replace('/', "~1"));
+            match body.pointer(&next) {
+                Some(value) if !value.is_string() || random(2) == 0 => {
+                    pointer = next;
+                    here = value;
+                }
+                _ => break,
+            }
+        }
+        let stranger = strangers[random(strangers.len())].clone();
+        let choice = random(3);
+        let Some(here) = body.pointer_mut(&pointer) else {
+            return;
+        };
+        match here {
+            Value::Object(map) if !map.is_empty() && choice == 0 => {
+                let key = map
+                    .keys()
+                    .nth(random(map.len()))
+                    .cloned()
+                    .unwrap_or_default();
+                map.remove(&key);
+            }
+            Value::Object(map) if choice == 1 || map.is_empty() => {
+                map.insert("bogus".into(), stranger);
+            }
+            Value::Object(map) => {
+                let key = map
+                    .keys()
+                    .nth(random(map.len()))
+                    .cloned()
+                    .unwrap_or_default();
+                map.insert(key, stranger);
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let index = random(items.len());
+                items[index] = stranger;
+            }
+            other => *other = stranger,
+        }
     }
 
     #[test]

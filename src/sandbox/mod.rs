@@ -3,7 +3,7 @@
 //! no target tests it; `mts sandbox` serves it for people to explore.
 
 mod auth;
-mod data;
+pub(crate) mod data;
 mod faults;
 mod hostile;
 mod openapi;

@@ -24,11 +24,13 @@ def main(results_path, writers_path):
           + (f"; mts compiles it in {compile_ms:.0f} ms" if compile_ms else "") + ")\n")
     print("| corpus | documents | " + " | ".join(tools) + " | " + " | ".join(f"mts ÷ {t.split()[0]}" for t in tools[1:]) + " |")
     print("| --- " * (2 + 2 * len(tools) - 1) + "|")
-    for corpus in ["valid", "invalid", "bundles", "big-bundle"]:
+    for corpus in ["valid", "invalid", "bundles", "big-bundle", "valid-bytes", "invalid-bytes"]:
         row = {l["tool"]: l for l in schema if l["corpus"] == corpus}
         if mts not in row:
             continue
-        rates = {t: rate(row[t]) for t in tools if t in row}
+        # The median over the repeats of each tool (the script alternates them).
+        rates = {t: statistics.median(rate(l) for l in schema if l["corpus"] == corpus and l["tool"] == t)
+                 for t in tools if t in row}
         cells = [f"{rates[t]:,.0f}" if t in rates else "–" for t in tools]
         ratios = [f"{rates[mts] / rates[t]:.1f}×" if t in rates else "–" for t in tools[1:]]
         agree = " ".join(f"{t.split()[0]}:{row[t]['invalid_documents']}/{row[t]['documents']} invalid" for t in tools if t in row)

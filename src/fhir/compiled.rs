@@ -93,15 +93,15 @@ pub enum Step<'a> {
 #[derive(Debug)]
 pub struct Violation<'a> {
     pub at: Vec<Step<'a>>,
-    pub problem: Problem<'a>,
+    pub problem: Problem,
 }
 
 #[derive(Debug)]
-pub enum Problem<'a> {
+pub enum Problem {
     /// A required element is absent (named), at the object that lacks it.
     Missing(String),
     /// An element the type does not have.
-    Unknown(&'a str),
+    Unknown(String),
     /// Anything else, in the words of the `jsonschema` crate.
     Other(String),
 }
@@ -268,7 +268,7 @@ struct Walk<'s, 'a> {
 
 impl<'a> Walk<'_, 'a> {
     /// Records a violation; false when the walk should stop.
-    fn report(&mut self, problem: Problem<'a>) -> bool {
+    fn report(&mut self, problem: Problem) -> bool {
         self.found.push(Violation {
             at: self.at.clone(),
             problem,
@@ -330,7 +330,7 @@ impl<'a> Walk<'_, 'a> {
                 }
                 for (name, child) in map {
                     let Some(&child_id) = node.properties.as_ref().and_then(|p| p.get(name)) else {
-                        if node.closed && !self.report(Problem::Unknown(name)) {
+                        if node.closed && !self.report(Problem::Unknown(name.clone())) {
                             return false;
                         }
                         continue;

@@ -4,6 +4,11 @@
 //! nested resources (`Bundle.entry.resource`, `contained`, `Parameters.parameter.resource`) are
 //! cut out of their parent's schema and validated on their own. That keeps a 10,000-entry Bundle
 //! linear, and every error is reported where it is, as a FHIRPath-like location.
+//!
+//! The schema is compiled into a table of rules for its own few keywords (`compiled`), with its
+//! string patterns checked by hand-written matchers (`primitive`); the general `jsonschema`
+//! validator stays as the fallback for a schema the rules cannot express, and as the reference
+//! they are tested against.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -47,7 +52,7 @@ pub struct FhirSchema {
     resource_types: BTreeSet<String>,
     /// Where nested resources can sit.
     routes: ResourceRoutes,
-    /// The schema as a rule table (`compiled`), when it uses only the keywords that knows.
+    /// The schema as a rule table, when it uses only the keywords `compiled` knows.
     compiled: Option<CompiledSchema>,
     /// Otherwise one general validator per resource type, compiled on first need (about 3 ms
     /// each).
@@ -165,7 +170,7 @@ impl FhirSchema {
     }
 
     /// As `validate`, with the general JSON Schema validator only: the reference the compiled
-    /// rules are held to (tests and the `schema` fuzz target).
+    /// rules are held to (a test and the `locator` fuzz target).
     pub fn validate_with_general_validator(&self, body: &Value) -> Vec<SchemaIssue> {
         let mut issues = Vec::new();
         self.validate_at(
@@ -292,23 +297,8 @@ impl FhirSchema {
             .and_then(|c| c.violations(resource_type, resource))
         {
             for violation in violations {
-                let at = path.follow(resource, &compiled::pointer(&violation.at));
-                let (at, message) = match violation.problem {
-                    Problem::Missing(name) => (
-                        at.with_missing(&name),
-                        format!("required element `{name}` is missing"),
-                    ),
-                    Problem::Unknown(name) => (
-                        at.with_missing(name),
-                        format!("`{}` is not an element of this type", shorten(name)),
-                    ),
-                    Problem::Other(message) => (at, shorten(&message)),
-                };
-                issues.push(SchemaIssue {
-                    location: at.fhirpath_with(&self.types),
-                    pointer: at.pointer(),
-                    message,
-                });
+                let pointer = compiled::pointer(&violation.at);
+                self.push_issue(resource, path, &pointer, violation.problem, issues);
             }
             return;
         }
@@ -322,34 +312,49 @@ impl FhirSchema {
             }
         };
         for error in validator.iter_errors(resource) {
-            let at = path.follow(resource, error.instance_path().as_str());
-            match error.kind() {
+            let pointer = error.instance_path().as_str();
+            let problems = match error.kind() {
                 ValidationErrorKind::Required { property } => {
                     let name = property.as_str().unwrap_or_default();
-                    let at = at.with_missing(name);
-                    issues.push(SchemaIssue {
-                        location: at.fhirpath_with(&self.types),
-                        pointer: at.pointer(),
-                        message: format!("required element `{name}` is missing"),
-                    });
+                    vec![Problem::Missing(name.to_owned())]
                 }
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    for name in unexpected {
-                        let at = at.with_missing(name);
-                        issues.push(SchemaIssue {
-                            location: at.fhirpath_with(&self.types),
-                            pointer: at.pointer(),
-                            message: format!("`{}` is not an element of this type", shorten(name)),
-                        });
-                    }
+                    unexpected.iter().cloned().map(Problem::Unknown).collect()
                 }
-                _ => issues.push(SchemaIssue {
-                    location: at.fhirpath_with(&self.types),
-                    pointer: at.pointer(),
-                    message: shorten(&error.to_string()),
-                }),
+                _ => vec![Problem::Other(error.to_string())],
+            };
+            for problem in problems {
+                self.push_issue(resource, path, pointer, problem, issues);
             }
         }
+    }
+
+    /// One issue, located: `pointer` leads from `resource` (at `path`) to where it is.
+    fn push_issue(
+        &self,
+        resource: &Value,
+        path: &JsonPath,
+        pointer: &str,
+        problem: Problem,
+        issues: &mut Vec<SchemaIssue>,
+    ) {
+        let at = path.follow(resource, pointer);
+        let (at, message) = match problem {
+            Problem::Missing(name) => (
+                at.with_missing(&name),
+                format!("required element `{name}` is missing"),
+            ),
+            Problem::Unknown(name) => (
+                at.with_missing(&name),
+                format!("`{}` is not an element of this type", shorten(&name)),
+            ),
+            Problem::Other(message) => (at, shorten(&message)),
+        };
+        issues.push(SchemaIssue {
+            location: at.fhirpath_with(&self.types),
+            pointer: at.pointer(),
+            message,
+        });
     }
 }
 

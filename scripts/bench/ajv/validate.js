@@ -8,7 +8,8 @@
 // against #/definitions/<its resourceType>, and prints one JSON line per corpus:
 //   {"tool":"ajv 8.20.0","corpus":...,"documents":N,"invalid_documents":K,"errors":E,"rounds":R,"seconds":S}
 // N, K and E are per round; S is the validation time of all rounds together. Reading and
-// parsing the files and compiling the validators happen outside the timing.
+// parsing the files and compiling the validators happen outside the timing, except for the
+// valid-bytes and invalid-bytes corpora, where each document is parsed and then validated.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -55,13 +56,11 @@ const corpora = [
   ['big-bundle', [JSON.parse(fs.readFileSync(path.join(corpusDir, 'big-bundle.json'), 'utf8'))]],
 ];
 
-for (const [name, docs] of corpora) {
-  // Compile outside the timing: pair each document with its validator up front.
-  const jobs = docs.map((doc) => [validatorFor(doc.resourceType), doc]);
-  // The big Bundle is one document whose validation takes seconds here: its 10,000 entries
-  // warm the JIT up within the first round.
-  for (let round = 0; round < (name === 'big-bundle' ? 0 : warmup); round++) {
-    for (const [validate, doc] of jobs) validate(doc);
+// WARMUP untimed rounds, then ROUNDS timed ones, of judge (which returns the number of errors)
+// over items; prints the line for the corpus, counts per round.
+function timeRounds(name, items, judge, warmupRounds) {
+  for (let round = 0; round < warmupRounds; round++) {
+    for (const item of items) judge(item);
   }
   let invalid = 0;
   let errors = 0;
@@ -69,16 +68,34 @@ for (const [name, docs] of corpora) {
   for (let round = 0; round < rounds; round++) {
     invalid = 0;
     errors = 0;
-    for (const [validate, doc] of jobs) {
-      if (!validate(doc)) {
-        invalid += 1;
-        errors += validate.errors.length;
-      }
+    for (const item of items) {
+      const found = judge(item);
+      if (found > 0) invalid += 1;
+      errors += found;
     }
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   console.log(JSON.stringify({
-    tool: `ajv ${ajvVersion}`, corpus: name, documents: docs.length,
+    tool: `ajv ${ajvVersion}`, corpus: name, documents: items.length,
     invalid_documents: invalid, errors, rounds, seconds,
   }));
+}
+
+const errorsOf = (validate, doc) => (validate(doc) ? 0 : validate.errors.length);
+
+for (const [name, docs] of corpora) {
+  // Compile outside the timing: pair each document with its validator up front.
+  const jobs = docs.map((doc) => [validatorFor(doc.resourceType), doc]);
+  // The big Bundle is one document whose validation takes seconds here: its 10,000 entries
+  // warm the JIT up within the first round.
+  timeRounds(name, jobs, ([validate, doc]) => errorsOf(validate, doc), name === 'big-bundle' ? 0 : warmup);
+}
+
+// From bytes: parse each document, then validate it, as a harness does with every body.
+for (const [name, file] of [['valid-bytes', 'valid.ndjson'], ['invalid-bytes', 'invalid.ndjson']]) {
+  const lines = fs.readFileSync(path.join(corpusDir, file), 'utf8').split('\n').filter((line) => line.trim());
+  timeRounds(name, lines, (line) => {
+    const doc = JSON.parse(line);
+    return errorsOf(validatorFor(doc.resourceType), doc);
+  }, warmup);
 }

@@ -55,6 +55,10 @@ def main(results_path, writers_path):
         print(f"3. {n} GETs of the test patient, 8 at a time, same loopback sandbox (median of {len(m)}):\n")
         print("| tool | wall | per request | ratio |\n| --- | --- | --- | --- |")
         print(f"| ApacheBench (ab -k) | {aw:.2f} s | {aw / n * 1e6:.0f} µs | 1.0× |")
+        r = [l for l in overhead if l["tool"] == "reqwest alone"]
+        if r:
+            rw = statistics.median(l["seconds"] for l in r)
+            print(f"| reqwest alone (same pool and headers, body read; the HTTP library's share) | {rw:.2f} s | {rw / n * 1e6:.0f} µs | {rw / aw:.1f}× |")
         c = [l for l in overhead if l["tool"] == "mts-client"]
         if c:
             cw = statistics.median(l["seconds"] for l in c)

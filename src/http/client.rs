@@ -219,7 +219,7 @@ impl HttpClient {
     /// Sends the request and records the exchange. Never fails: transport problems are part of
     /// the returned exchange, for the checks to judge.
     pub async fn send(&self, id: ExchangeId, label: &str, spec: &RequestSpec) -> Arc<Exchange> {
-        self.send_keeping_secrets(id, label, spec).await.0
+        self.exchange(id, label, spec, false).await.0
     }
 
     /// As `send`, also returning the response body as received, before redaction: for the one
@@ -229,6 +229,18 @@ impl HttpClient {
         id: ExchangeId,
         label: &str,
         spec: &RequestSpec,
+    ) -> (Arc<Exchange>, Vec<u8>) {
+        self.exchange(id, label, spec, true).await
+    }
+
+    /// The exchange, and the body as received when `keep_raw` (else empty: copying every body
+    /// for the one caller that needs it costs every exchange).
+    async fn exchange(
+        &self,
+        id: ExchangeId,
+        label: &str,
+        spec: &RequestSpec,
+        keep_raw: bool,
     ) -> (Arc<Exchange>, Vec<u8>) {
         let _permit = self.in_flight.acquire().await.ok();
         let started = Utc::now();
@@ -282,6 +294,7 @@ impl HttpClient {
         };
         let raw_body = response
             .as_ref()
+            .filter(|_| keep_raw)
             .map(|r| r.body.bytes().to_vec())
             .unwrap_or_default();
         let response = response.map(|mut r| {
@@ -325,7 +338,7 @@ impl HttpClient {
         let deadline = self.options.timeout + Duration::from_millis(250);
         // What the exchange was waiting for, so a timeout can say (headers never came, or a
         // body trickled).
-        let stage = std::sync::Mutex::new(String::from("waiting for the response head"));
+        let stage = Progress::default();
         let work = async {
             if spec.raw {
                 super::raw::exchange(
@@ -363,7 +376,7 @@ impl HttpClient {
                     message: format!(
                         "no complete response within the {} s deadline ({})",
                         self.options.timeout.as_secs_f64(),
-                        stage.lock().map(|s| s.clone()).unwrap_or_default()
+                        stage.describe()
                     ),
                 })
             })
@@ -410,7 +423,7 @@ impl HttpClient {
         url: &str,
         headers: &[(String, String)],
         body: Option<Vec<u8>>,
-        stage: &std::sync::Mutex<String>,
+        stage: &Progress,
     ) -> Result<RecordedResponse, TransportError> {
         let invalid = |message: String| TransportError {
             kind: TransportErrorKind::InvalidRequest,
@@ -429,20 +442,12 @@ impl HttpClient {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let current_stage = || stage.lock().map(|s| s.clone()).unwrap_or_default();
+        let current_stage = || stage.describe();
         let mut response = request
             .send()
             .await
             .map_err(|e| classify(e, &current_stage(), self.options.timeout))?;
-        let set_stage = |text: String| {
-            if let Ok(mut current) = stage.lock() {
-                *current = text;
-            }
-        };
-        set_stage(format!(
-            "the head arrived ({}); reading the body",
-            response.status().as_u16()
-        ));
+        stage.head_arrived(response.status().as_u16());
         let status = response.status().as_u16();
         let http_version = format!("{:?}", response.version());
         let headers: Vec<(String, String)> = response
@@ -462,10 +467,7 @@ impl HttpClient {
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    set_stage(format!(
-                        "the head arrived; the body was still incomplete after {} bytes",
-                        raw.len() + chunk.len()
-                    ));
+                    stage.body_received(raw.len() + chunk.len());
                     let room = limit.saturating_sub(raw.len());
                     if chunk.len() > room {
                         raw.extend_from_slice(&chunk[..room]);
@@ -498,6 +500,40 @@ impl HttpClient {
             headers,
             body: Body::new(bytes, truncated, wire_size),
         })
+    }
+}
+
+/// How far an exchange got, for the message of a timeout (headers never came, or a body
+/// trickled). Kept as numbers and worded only when needed: it changes with every chunk.
+#[derive(Debug, Default)]
+struct Progress {
+    /// The status of the response head, once it arrived.
+    status: std::sync::atomic::AtomicU32,
+    /// Body bytes received so far.
+    received: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    fn head_arrived(&self, status: u16) {
+        self.status
+            .store(u32::from(status), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn body_received(&self, bytes: usize) {
+        self.received
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn describe(&self) -> String {
+        let status = self.status.load(std::sync::atomic::Ordering::Relaxed);
+        let received = self.received.load(std::sync::atomic::Ordering::Relaxed);
+        match (status, received) {
+            (0, _) => "waiting for the response head".to_owned(),
+            (status, 0) => format!("the head arrived ({status}); reading the body"),
+            (_, received) => {
+                format!("the head arrived; the body was still incomplete after {received} bytes")
+            }
+        }
     }
 }
 

@@ -182,24 +182,14 @@ impl CompiledSchema {
                     node.pattern = Some((pattern, text.to_owned()));
                 }
                 "enum" => {
-                    let options: Option<Vec<String>> = value.as_array().and_then(|items| {
-                        items
-                            .iter()
-                            .map(|i| i.as_str().map(str::to_owned))
-                            .collect()
-                    });
-                    let options = options.ok_or_else(|| format!("{here}: enum of non-strings"))?;
+                    let options =
+                        strings(value).ok_or_else(|| format!("{here}: enum of non-strings"))?;
                     node.enumeration = Some((options, value.clone()));
                 }
                 "const" => node.constant = Some(value.clone()),
                 "required" => {
-                    let names: Option<Vec<String>> = value.as_array().and_then(|items| {
-                        items
-                            .iter()
-                            .map(|i| i.as_str().map(str::to_owned))
-                            .collect()
-                    });
-                    node.required = names.ok_or_else(|| format!("{here}: malformed required"))?;
+                    node.required =
+                        strings(value).ok_or_else(|| format!("{here}: malformed required"))?;
                 }
                 "additionalProperties" => match value {
                     Value::Bool(false) => node.closed = true,
@@ -235,27 +225,29 @@ impl CompiledSchema {
 
     /// Every violation of definition `name` by `value`; `None` when there is no such definition.
     pub fn violations<'a>(&self, name: &str, value: &'a Value) -> Option<Vec<Violation<'a>>> {
-        let id = *self.definitions.get(name)?;
-        let mut walk = Walk {
-            schema: self,
-            at: Vec::new(),
-            found: Vec::new(),
-            stop_at_first: false,
-        };
-        walk.check(id, value);
-        Some(walk.found)
+        self.walk(name, value, false).map(|(_, found)| found)
     }
 
     /// Whether `value` is valid against definition `name`, stopping at the first violation.
     pub fn is_valid(&self, name: &str, value: &Value) -> Option<bool> {
+        self.walk(name, value, true).map(|(valid, _)| valid)
+    }
+
+    fn walk<'a>(
+        &self,
+        name: &str,
+        value: &'a Value,
+        stop_at_first: bool,
+    ) -> Option<(bool, Vec<Violation<'a>>)> {
         let id = *self.definitions.get(name)?;
         let mut walk = Walk {
             schema: self,
             at: Vec::new(),
             found: Vec::new(),
-            stop_at_first: true,
+            stop_at_first,
         };
-        Some(walk.check(id, value))
+        let valid = walk.check(id, value) && walk.found.is_empty();
+        Some((valid, walk.found))
     }
 }
 
@@ -359,6 +351,15 @@ impl<'a> Walk<'_, 'a> {
         }
         self.found.is_empty() || !self.stop_at_first
     }
+}
+
+/// An array of strings, or `None`.
+fn strings(value: &Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// `"x" is not one of "a", "b" or "c"`, or `… or N other candidates`, as the `jsonschema`

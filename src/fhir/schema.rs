@@ -159,26 +159,18 @@ impl FhirSchema {
 
     /// Validates a body that claims to be a FHIR resource, and every resource nested in it.
     pub fn validate(&self, body: &Value) -> Vec<SchemaIssue> {
-        let mut issues = Vec::new();
-        self.validate_at(
-            body,
-            &JsonPath::resource_root(body),
-            Engine::Best,
-            &mut issues,
-        );
-        issues
+        self.validate_with(body, Engine::Best)
     }
 
     /// As `validate`, with the general JSON Schema validator only: the reference the compiled
     /// rules are held to (a test and the `locator` fuzz target).
     pub fn validate_with_general_validator(&self, body: &Value) -> Vec<SchemaIssue> {
+        self.validate_with(body, Engine::General)
+    }
+
+    fn validate_with(&self, body: &Value, engine: Engine) -> Vec<SchemaIssue> {
         let mut issues = Vec::new();
-        self.validate_at(
-            body,
-            &JsonPath::resource_root(body),
-            Engine::General,
-            &mut issues,
-        );
+        self.validate_at(body, &JsonPath::resource_root(body), engine, &mut issues);
         issues
     }
 

@@ -57,44 +57,21 @@ fn two_shards_merged_equal_one_unsharded_run() {
     );
     let report: Value =
         serde_json::from_slice(&std::fs::read(merged_dir.join("report.json")).unwrap()).unwrap();
-    let (expected, actual) = (
-        common::comparable(whole.report()),
-        common::comparable(&report),
+    common::assert_same_parts(
+        whole.report(),
+        &report,
+        &[
+            "verdict",
+            "counts",
+            "requirements",
+            "checks",
+            "scenarios",
+            "exchanges",
+            "harness_errors",
+        ],
+        dir.path(),
+        "between the whole run and the merged one",
     );
-    for key in [
-        "verdict",
-        "counts",
-        "requirements",
-        "checks",
-        "scenarios",
-        "exchanges",
-        "harness_errors",
-    ] {
-        if actual[key] != expected[key] {
-            let dump = |name: &str, value: &Value| {
-                let path = dir.path().join(name);
-                std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
-                path.display().to_string()
-            };
-            let (a, b) = (
-                dump("merged.json", &actual[key]),
-                dump("whole.json", &expected[key]),
-            );
-            let diff = std::process::Command::new("diff")
-                .args([&b, &a])
-                .output()
-                .unwrap();
-            let shown: Vec<String> = String::from_utf8_lossy(&diff.stdout)
-                .lines()
-                .take(40)
-                .map(|l| l.chars().take(200).collect())
-                .collect();
-            panic!(
-                "{key} differs between the whole run and the merged one:\n{}",
-                shown.join("\n")
-            );
-        }
-    }
     // The merged folder is a complete, verifiable run folder.
     let verified = mts().arg("verify").arg(&merged_dir).output().unwrap();
     assert_eq!(verified.status.code(), Some(0));

@@ -128,6 +128,22 @@ impl CompiledSchema {
             let id = compiled.definitions[name];
             compiled.nodes[id] = node;
         }
+        // A definition that is only a `$ref` to itself, directly or round a ring, would make
+        // `check` follow references for ever: refuse it here.
+        for (name, &start) in &compiled.definitions {
+            let mut id = start;
+            for _ in 0..=compiled.nodes.len() {
+                match compiled.nodes[id].reference {
+                    Some(next) => id = next,
+                    None => break,
+                }
+            }
+            if compiled.nodes[id].reference.is_some() {
+                return Err(format!(
+                    "#/definitions/{name}: a ring of $ref with nothing else"
+                ));
+            }
+        }
         Ok(compiled)
     }
 
@@ -400,4 +416,35 @@ pub fn pointer(steps: &[Step<'_>]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_ring_of_references_is_refused_not_followed_for_ever() {
+        let ring = json!({"definitions": {
+            "A": {"$ref": "#/definitions/B"},
+            "B": {"$ref": "#/definitions/A"},
+        }});
+        let refused = CompiledSchema::compile(&ring).err().unwrap_or_default();
+        assert!(refused.contains("ring of $ref"), "{refused}");
+        let chain = json!({"definitions": {
+            "A": {"$ref": "#/definitions/B"},
+            "B": {"type": "string"},
+        }});
+        let compiled = CompiledSchema::compile(&chain).unwrap();
+        assert_eq!(compiled.is_valid("A", &json!(1)), Some(false));
+        assert_eq!(compiled.is_valid("A", &json!("x")), Some(true));
+    }
+
+    #[test]
+    fn keywords_it_does_not_know_are_refused() {
+        let schema = json!({"definitions": {"A": {"minLength": 1}}});
+        let refused = CompiledSchema::compile(&schema).err().unwrap_or_default();
+        assert!(refused.contains("minLength"), "{refused}");
+    }
 }

@@ -271,3 +271,39 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Asserts that two reports agree on `keys` of their `comparable` parts; on a difference,
+/// panics with the first lines of a diff of that part (written under `scratch`).
+pub fn assert_same_parts(
+    expected: &serde_json::Value,
+    actual: &serde_json::Value,
+    keys: &[&str],
+    scratch: &std::path::Path,
+    what: &str,
+) {
+    let (expected, actual) = (comparable(expected), comparable(actual));
+    for key in keys {
+        if actual[key] == expected[key] {
+            continue;
+        }
+        let dump = |name: &str, value: &serde_json::Value| {
+            let path = scratch.join(name);
+            std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+            path.display().to_string()
+        };
+        let (a, b) = (
+            dump("actual.json", &actual[key]),
+            dump("expected.json", &expected[key]),
+        );
+        let diff = std::process::Command::new("diff")
+            .args([&b, &a])
+            .output()
+            .unwrap();
+        let shown: Vec<String> = String::from_utf8_lossy(&diff.stdout)
+            .lines()
+            .take(40)
+            .map(|l| l.chars().take(200).collect())
+            .collect();
+        panic!("{key} differs {what}:\n{}", shown.join("\n"));
+    }
+}

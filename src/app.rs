@@ -1069,6 +1069,19 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
             }
         }
     }
+    let seed = match &args.seed {
+        None => Vec::new(),
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| sandbox::parse_seed(&text))
+        {
+            Ok(seed) => seed,
+            Err(message) => {
+                eprintln!("error: --seed {}: {message}", path.display());
+                return ExitCode::InvalidInput;
+            }
+        },
+    };
     // MTS_SANDBOX_TOKEN fixes the static token (the canary test plants one); otherwise a fresh one.
     let token = (!args.no_auth).then(|| {
         env_secret("MTS_SANDBOX_TOKEN")
@@ -1097,6 +1110,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         client: client.clone(),
         token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
         mtls: args.mtls,
+        seed,
     };
     let running = match sandbox::start(options).await {
         Ok(running) => running,

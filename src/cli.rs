@@ -335,6 +335,10 @@ pub struct SandboxArgs {
     /// Lifetime in seconds of the access tokens the token endpoint issues.
     #[arg(long, default_value_t = 599)]
     pub token_lifetime: u64,
+    /// Serve these AllergyIntolerance and MedicationStatement resources too (a JSON resource,
+    /// array or Bundle, or NDJSON), e.g. to see how mts judges your own coded data.
+    #[arg(long, value_name = "FILE", conflicts_with = "hostile")]
+    pub seed: Option<std::path::PathBuf>,
     /// Instead of the FHIR API, answer every request with one kind of broken or malicious HTTP
     /// (plain HTTP only). `--hostile list` shows the cases.
     #[arg(long, value_name = "CASE", conflicts_with_all = ["tls", "faults"])]

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::fhir::outcome::{self, SPINE_CODE_SYSTEMS};
 use crate::fhir::terminology::{self, DMD_SYSTEM, SNOMED_SYSTEM};
-use crate::fhir::{NHS_NUMBER_SYSTEM, walk};
+use crate::fhir::{NHS_NUMBER_SYSTEM, ods, walk};
 
 pub type Judgement = Option<Vec<String>>;
 
@@ -19,10 +19,7 @@ const VERIFICATION_SYSTEMS: &[&str] = &[
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusWales",
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatus",
 ];
-const ODS_SYSTEMS: &[&str] = &[
-    "https://fhir.nhs.uk/Id/ods-organization-code",
-    "https://fhir.nhs.uk/Id/ods-site-code",
-];
+const ODS_SYSTEMS: &[&str] = ods::SYSTEMS;
 /// National practitioner identifier systems (GP Connect / UK Core).
 const PRACTITIONER_SYSTEMS: &[&str] = &[
     "https://fhir.nhs.uk/Id/sds-user-id",
@@ -199,14 +196,8 @@ pub fn ods_identifiers(body: &Value) -> Judgement {
             continue;
         }
         let value = identifier["value"].as_str().unwrap_or("");
-        let valid = (3..=10).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        if !valid {
-            problems.push(format!(
-                "{location} ODS code `{value}` is not 3-10 upper-case letters and digits"
-            ));
+        if let Some(problem) = ods::code_problem(value) {
+            problems.push(format!("{location} {problem}"));
         }
     }
     examined.then_some(problems)

@@ -3,6 +3,7 @@
 
 pub mod compiled;
 pub mod nhs_number;
+pub mod ods;
 pub mod outcome;
 pub mod path;
 pub mod primitive;

@@ -43,6 +43,51 @@ pub struct SandboxOptions {
     pub load_token: Option<(String, u32)>,
     /// Require client certificates from the sandbox's client CA (with `tls`).
     pub mtls: bool,
+    /// Extra clinical resources to serve beside the built-in data (`mts sandbox --seed`).
+    pub seed: Vec<serde_json::Value>,
+}
+
+/// Resource types `--seed` may add: the ones the sandbox can read and search by patient.
+pub const SEEDABLE_TYPES: &[&str] = &["AllergyIntolerance", "MedicationStatement"];
+
+/// Reads seed resources from a JSON resource, a JSON array of resources, a Bundle (its entries'
+/// resources) or NDJSON (one resource per line). Each needs an `id` and a seedable type.
+pub fn parse_seed(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    use serde_json::Value;
+    let documents: Vec<Value> = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(items)) => items,
+        Ok(bundle) if bundle["resourceType"] == "Bundle" => bundle["entry"]
+            .as_array()
+            .map(|entries| entries.iter().map(|e| e["resource"].clone()).collect())
+            .unwrap_or_default(),
+        Ok(single) => vec![single],
+        Err(_) => text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(number, line)| {
+                serde_json::from_str(line)
+                    .map_err(|e| format!("line {}: not a JSON resource: {e}", number + 1))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    for (index, resource) in documents.iter().enumerate() {
+        let kind = resource["resourceType"].as_str().unwrap_or("");
+        if !SEEDABLE_TYPES.contains(&kind) {
+            return Err(format!(
+                "resource {}: the sandbox serves seeded {} only, not `{kind}`",
+                index + 1,
+                SEEDABLE_TYPES.join(" and ")
+            ));
+        }
+        if resource["id"].as_str().is_none_or(str::is_empty) {
+            return Err(format!(
+                "resource {}: a seeded {kind} needs an id",
+                index + 1
+            ));
+        }
+    }
+    Ok(documents)
 }
 
 /// Requests per second the sandbox allows its load-test token.
@@ -81,6 +126,7 @@ impl Default for SandboxOptions {
             token_lifetime: std::time::Duration::from_secs(599),
             load_token: None,
             mtls: false,
+            seed: Vec::new(),
         }
     }
 }

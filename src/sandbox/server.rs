@@ -85,10 +85,21 @@ impl State {
         } else {
             super::BASE_PATH.to_owned()
         };
+        let seeded = |kind: &'static str| {
+            options
+                .seed
+                .iter()
+                .filter(move |r| r["resourceType"] == kind)
+                .cloned()
+        };
+        let mut allergies = data::allergies(&faults);
+        allergies.extend(seeded("AllergyIntolerance"));
+        let mut medications = data::medication_statements(&faults);
+        medications.extend(seeded("MedicationStatement"));
         Self {
             patients: data::patients(&faults),
-            allergies: data::allergies(&faults),
-            medications: data::medication_statements(&faults),
+            allergies,
+            medications,
             faults,
             auth: AuthState::new(
                 options.token.clone(),

@@ -95,7 +95,12 @@ fn synthetic(exchanges: usize) -> Report {
                 } else {
                     Verdict::Pass
                 },
+                blocking: failing,
                 reason: failing.then(|| "answered 200, expected 400".to_owned()),
+                reason_kind: None,
+                evidence: failing.then(|| {
+                    format!("features/fhir/read.feature:{n}: GET /Patient/{n} → 200")
+                }),
                 profile_rule: None,
                 scenarios: vec![ScenarioRef {
                     name: "a scenario".into(),
@@ -106,6 +111,7 @@ fn synthetic(exchanges: usize) -> Report {
                         Verdict::Pass
                     },
                     reason: None,
+                    reason_kind: None,
                 }],
                 checks: Vec::new(),
                 failures: if failing {
@@ -146,6 +152,11 @@ fn synthetic(exchanges: usize) -> Report {
             version: "bench".into(),
             digest: "sha256:0".into(),
         },
+        coverage: mts::report::Coverage {
+            judged: 90,
+            applicable: 90,
+        },
+        target_model: None,
         started: "2026-11-22T01:00:00.000Z".into(),
         duration_ms: 60_000,
         settings: RunSettingsRecord {

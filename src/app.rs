@@ -336,6 +336,8 @@ fn run_options(
             waivers: config.waivers.clone(),
             today: chrono::Utc::now().date_naive(),
         },
+        declares: config.target.declares.clone(),
+        write: config.target.write.clone(),
     })
 }
 

@@ -83,6 +83,7 @@ pub fn response(data: &[u8]) {
                 profile,
                 base_url: "http://127.0.0.1:1/FHIR/R4".into(),
                 openapi: None,
+                json_declared: false,
             };
             let _ =
                 passive::run_passive_checks(std::slice::from_ref(&exchange), &context, |_| true);

@@ -21,8 +21,10 @@ pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod steps;
+pub mod target;
 pub mod tls;
 pub mod util;
+pub mod verdict;
 
 /// Files embedded at build time by `build.rs`.
 pub(crate) mod embedded {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use common::{Sandbox, run, run_with_env};
 use mts::catalogue::{self, Profile, Status, Strength};
@@ -62,55 +62,122 @@ fn the_clean_sandbox_passes_every_automated_requirement_under_every_profile() {
     }
 }
 
+/// Every requirement's verdict in a run.
+fn verdicts(run: &common::Run) -> BTreeMap<String, String> {
+    run.report()["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Verdicts a fault may change besides failing what it breaks, and why: a fault that takes a
+/// declaration away makes what depended on it not applicable, as it would on a real server.
+const ALSO_CHANGES: &[(&str, &[(&str, &str)])] = &[
+    // No CapabilityStatement: nothing to judge it by. Under apim the MedicationStatements reach
+    // the run only through IOP-FHIR-003's probes of what the statement declares.
+    (
+        "no-metadata",
+        &[
+            ("IOP-FHIR-002", "not-applicable"),
+            ("IOP-FHIR-003", "not-applicable"),
+            ("IOP-TERM-002", "not-applicable"),
+        ],
+    ),
+    (
+        "undocumented",
+        &[
+            ("API-DOC-002", "not-applicable"),
+            ("IOP-FHIR-002", "not-applicable"),
+            ("IOP-FHIR-003", "not-applicable"),
+            ("IOP-TERM-002", "not-applicable"),
+        ],
+    ),
+    // Errors that are not OperationOutcomes (API-ERR-001 fails) leave no issue or Spine code to
+    // judge.
+    (
+        "text-errors",
+        &[
+            ("API-ERR-002", "not-applicable"),
+            ("API-ERR-003", "not-applicable"),
+            ("API-ERR-004", "not-applicable"),
+        ],
+    ),
+    // No Spine code (API-ERR-003 fails): nothing to hold the status to.
+    ("no-spine-code", &[("API-ERR-004", "not-applicable")]),
+    // No 401 at all (SEC-AUTH-001 fails): no challenge to inspect.
+    ("auth-bypass", &[("SEC-AUTH-003", "not-applicable")]),
+    // No 429 at all (SEC-RATE-001 fails): no Retry-After to inspect.
+    ("no-rate-limit", &[("SEC-RATE-002", "not-applicable")]),
+];
+
+/// Runs the sandbox with `faults` as the fault matrix does (TLS; mutual TLS under gpc; the
+/// OAuth2 client it prints; its own OpenAPI document) under the fault's profile.
+fn run_sandbox(dir: &std::path::Path, profile: Profile, faults: &[&str]) -> common::Run {
+    // As the embedded run does: GP Connect providers sit behind mutual TLS, and their
+    // consumers send a provenance JWT rather than an OAuth2 token.
+    let gpc = profile == Profile::Gpc;
+    let mut sandbox_args = vec!["--tls"];
+    if gpc {
+        sandbox_args.push("--mtls");
+    }
+    for fault in faults {
+        sandbox_args.extend(["--fault", fault]);
+    }
+    let sandbox = Sandbox::start(&sandbox_args);
+    let oauth_client = [
+        "MTS_TOKEN_URL",
+        "MTS_CLIENT_ID",
+        "MTS_KID",
+        "MTS_CLIENT_KEY",
+    ];
+    let env: Vec<(String, String)> = sandbox
+        .client_env()
+        .into_iter()
+        .filter(|(k, _)| !(gpc && oauth_client.contains(&k.as_str())))
+        .collect();
+    // As the embedded run does, hold the sandbox to its own OpenAPI document.
+    let openapi = format!("{}/openapi.json", sandbox.url);
+    let mut args = sandbox.target_args();
+    args.extend(
+        [
+            "--allow-writes",
+            "--allow-load",
+            "--profile",
+            profile.as_str(),
+            "--openapi",
+            &openapi,
+        ]
+        .map(str::to_owned),
+    );
+    if faults.iter().any(|f| {
+        *f == Fault::ExpiredCertificate.name() || *f == Fault::WrongHostnameCertificate.name()
+    }) {
+        // Keep testing the rest; the certificate itself is SEC-TLS-005's business.
+        args.push("--insecure".to_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_with_env(dir, &args, &env)
+}
+
 #[test]
 fn every_fault_fails_exactly_the_requirements_it_breaks() {
     let dir = tempfile::tempdir().unwrap();
     let catalogue = catalogue::load_embedded().unwrap();
     let mut problems = Vec::new();
+    let clean: BTreeMap<Profile, BTreeMap<String, String>> = Profile::ALL
+        .iter()
+        .map(|profile| (*profile, verdicts(&run_sandbox(dir.path(), *profile, &[]))))
+        .collect();
     for fault in Fault::ALL {
         let profile = fault.profile();
-        // As the embedded run does: GP Connect providers sit behind mutual TLS, and their
-        // consumers send a provenance JWT rather than an OAuth2 token.
-        let gpc = profile == Profile::Gpc;
-        let sandbox = if gpc {
-            Sandbox::start(&["--tls", "--mtls", "--fault", fault.name()])
-        } else {
-            Sandbox::start(&["--tls", "--fault", fault.name()])
-        };
-        let oauth_client = [
-            "MTS_TOKEN_URL",
-            "MTS_CLIENT_ID",
-            "MTS_KID",
-            "MTS_CLIENT_KEY",
-        ];
-        let env: Vec<(String, String)> = sandbox
-            .client_env()
-            .into_iter()
-            .filter(|(k, _)| !(gpc && oauth_client.contains(&k.as_str())))
-            .collect();
-        // As the embedded run does, hold the sandbox to its own OpenAPI document.
-        let openapi = format!("{}/openapi.json", sandbox.url);
-        let mut args = sandbox.target_args();
-        args.extend(
-            [
-                "--allow-writes",
-                "--allow-load",
-                "--profile",
-                profile.as_str(),
-                "--openapi",
-                &openapi,
-            ]
-            .map(str::to_owned),
-        );
-        if matches!(
-            fault,
-            Fault::ExpiredCertificate | Fault::WrongHostnameCertificate
-        ) {
-            // Keep testing the rest; the certificate itself is SEC-TLS-005's business.
-            args.push("--insecure".to_owned());
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let run = run_with_env(dir.path(), &args, &env);
+        let run = run_sandbox(dir.path(), profile, &[fault.name()]);
         let failed: BTreeSet<String> = run.with_verdict("fail").into_iter().collect();
         let expected: BTreeSet<String> = fault.breaks().iter().map(|s| (*s).to_owned()).collect();
         if failed != expected {
@@ -127,6 +194,29 @@ fn every_fault_fails_exactly_the_requirements_it_breaks() {
                 .map(|r| format!("{} {}: {}", r["id"], r["verdict"], r["reason"]))
                 .collect();
             problems.push(format!("{} ({profile}): failed {failed:?}, expected {expected:?}; unexpected: {surprises:?}", fault.name()));
+        }
+        // Nothing else moves: a fault that turned a pass into skipped or not applicable (an
+        // evidence-owed rule gone soft) is caught here, not only new failures.
+        let allowed: &[(&str, &str)] = ALSO_CHANGES
+            .iter()
+            .find(|(name, _)| *name == fault.name())
+            .map_or(&[], |(_, changes)| changes);
+        for (id, verdict) in verdicts(&run) {
+            let before = clean[&profile].get(&id).cloned().unwrap_or_default();
+            let expected_now = if expected.contains(&id) {
+                "fail".to_owned()
+            } else if let Some((_, to)) = allowed.iter().find(|(r, _)| *r == id) {
+                (*to).to_owned()
+            } else {
+                before.clone()
+            };
+            if verdict != expected_now && !expected.contains(&id) {
+                problems.push(format!(
+                    "{} ({profile}): {id} went from {before} to {verdict}: {}",
+                    fault.name(),
+                    run.requirement(&id)["reason"]
+                ));
+            }
         }
         let errors: Vec<String> = run
             .with_verdict("error")

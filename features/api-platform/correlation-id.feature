@@ -2,6 +2,9 @@ Feature: X-Correlation-ID
   A client may send X-Correlation-ID to correlate calls across systems; the API mirrors it
   unchanged and never invents one (NHS API platform, BaRS transactional integrity).
 
+  Background:
+    Given the target offers read of "Patient"
+
   @REQ-API-HDR-003
   Scenario: X-Correlation-ID is mirrored unchanged
     Given a GET request to "Patient/{patient:existing}"

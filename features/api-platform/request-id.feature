@@ -4,6 +4,9 @@ Feature: X-Request-ID
   so the spelling of the name must not matter. Beyond these scenarios the echo is checked on
   every exchange of the run (check api.request-id-echo).
 
+  Background:
+    Given the target offers read of "Patient"
+
   @REQ-API-HDR-001
   Scenario: X-Request-ID is mirrored on a successful read
     Given a GET request to "Patient/{patient:existing}"

@@ -4,13 +4,15 @@ Feature: Writes: idempotent retries and Prefer
 
   @REQ-API-HDR-004 @writes
   Scenario: Retrying a create with the same X-Request-ID creates nothing new
-    Given a new test resource to create
+    Given the target offers creates
+    And a new test resource to create
     When the request is sent twice with the same X-Request-ID
     Then the retry did not create a second resource
 
   @REQ-API-HDR-008 @writes
   Scenario: A create with Prefer return=minimal answers 201 with a Location and no body
-    Given a new test resource to create
+    Given the target offers creates
+    And a new test resource to create
     And the request header "Prefer" is "return=minimal"
     When the request is sent
     Then the status is 201
@@ -19,7 +21,8 @@ Feature: Writes: idempotent retries and Prefer
 
   @REQ-API-HDR-008 @writes
   Scenario: A create with Prefer return=representation answers with the resource
-    Given a new test resource to create
+    Given the target offers creates
+    And a new test resource to create
     And the request header "Prefer" is "return=representation"
     When the request is sent
     Then the status is 201

@@ -3,6 +3,9 @@ Feature: Format negotiation
   Accept; a format the server does not produce is refused with 406 (GP Connect: 415), never
   answered in another format.
 
+  Background:
+    Given the target offers read of "Patient"
+
   @REQ-IOP-FHIR-005
   Scenario: Without Accept the answer is FHIR JSON
     Given a GET request to "Patient/{patient:existing}"

@@ -3,6 +3,9 @@ Feature: Reading a patient
   schema, with checksum-valid NHS numbers. The test patient comes from [data.patient.existing]
   in mts.toml (default: the PDS sandbox patient 9000000009).
 
+  Background:
+    Given the target offers read of "Patient"
+
   @REQ-IOP-FHIR-007
   Scenario: Reading the test patient returns that patient
     Given a GET request to "Patient/{patient:existing}"

@@ -2,10 +2,14 @@ Feature: Search
   Searches answer with a searchset Bundle (also when nothing matches), well-formed entries and a
   self link recording the parameters used; NHS number searches are precise; malformed tokens are
   rejected; unknown parameters are rejected or transparently ignored; paging is consistent.
+  {search:existing} and {search:nobody} are built from what the target declares: by NHS number
+  where it takes identifier searches, else by the demographics it takes (family and birth date,
+  or a combination it requires), valued from the existing test patient's own record.
 
   @REQ-IOP-SRCH-001
   Scenario: A search matching nothing is an empty searchset, not a 404
-    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:absent}"
+    Given the target offers search of "Patient"
+    And a search for "Patient" with "{search:nobody}"
     When the request is sent
     Then the status is 200
     And the body is a searchset Bundle
@@ -13,7 +17,8 @@ Feature: Search
 
   @REQ-IOP-SRCH-002
   Scenario: Search entries are well formed and the self link records the query
-    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
+    Given the target offers search of "Patient"
+    And a search for "Patient" with "{search:existing}"
     When the request is sent
     Then the body is a searchset Bundle
     And every search entry has an absolute fullUrl and a search mode
@@ -21,14 +26,16 @@ Feature: Search
 
   @REQ-IOP-SRCH-003
   Scenario: A search by NHS number returns exactly that patient
-    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
+    Given the target offers search of "Patient" by "identifier", which the ukca profile requires
+    And a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
     When the request is sent
     Then the body is a searchset Bundle
     And the searchset holds only patients with NHS number "{nhs-number:existing}", at least one
 
   @REQ-IOP-SRCH-004
   Scenario Outline: A malformed identifier token is rejected (<case>)
-    Given a search for "Patient" with "<query>"
+    Given the target offers search of "Patient" by "identifier"
+    And a search for "Patient" with "<query>"
     When the request is sent
     Then the status is one of 400, 422
     And the body is an OperationOutcome
@@ -41,26 +48,30 @@ Feature: Search
 
   @REQ-IOP-SRCH-005
   Scenario: An unknown search parameter is rejected or transparently ignored
-    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
+    Given the target offers search of "Patient"
+    And a search for "Patient" with "{search:existing}"
     When the request is sent
     Then the body is a searchset Bundle
     And the same search with the unknown parameter "_mtsUnknownParameter=1" is rejected, or the parameter is ignored transparently
 
   @REQ-IOP-SRCH-010
   Scenario: With strict handling an unknown search parameter is rejected
-    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}"
+    Given the target offers search of "Patient"
+    And a search for "Patient" with "{search:existing}"
     When the request is sent
     Then the body is a searchset Bundle
     And the same search with the unknown parameter "_mtsUnknownParameter=1" and strict handling is rejected
 
   @REQ-IOP-SRCH-006
   Scenario: Paging with _count gives distinct entries and a steady total
-    Given a search for "Patient" with "family={search:family}"
+    Given the target offers search of "Patient" by "_count"
+    And a search for "Patient" with "family={search:family}"
     Then paging through the search with _count=1 yields distinct entries and a steady total
 
   @REQ-IOP-SRCH-009
   Scenario: References in a searchset resolve and entries are not repeated
-    Given a search for "AllergyIntolerance" with "patient=Patient/{patient:with-records}"
+    Given the target offers search of "AllergyIntolerance" by "patient"
+    And a search for "AllergyIntolerance" with "patient=Patient/{patient:with-records}"
     When the request is sent
     Then the body is a searchset Bundle
     And the searchset has no duplicate entries

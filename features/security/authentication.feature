@@ -47,8 +47,9 @@ Feature: Authentication and authorisation
     Then the refusal challenges with WWW-Authenticate: Bearer
 
   @REQ-SEC-AUTH-004 @writes
-  Scenario: A token without write rights cannot create
-    Given a new test resource to create
+  Scenario: A token without write rights cannot write
+    Given the target offers writes
+    And a write the target takes
     And the request carries the low-privilege token
     When the request is sent
     Then the request is refused as forbidden

@@ -1,31 +1,33 @@
 Feature: Hostile and malformed input
   Malformed bodies, unsupported media types, unacceptable formats, oversized payloads and
   injection strings are handled as data: a 4xx OperationOutcome, never a 5xx, never reflected.
+  Bodies go to a write the target declares: a create with a body of mts's own, else a patch or
+  update of the existing test patient (with its current If-Match), each made malformed in a way
+  that would change nothing if a lax server took it.
 
   @REQ-SEC-INP-001 @writes
   Scenario Outline: A malformed body is refused with a 4xx OperationOutcome (<sample>)
-    Given a POST request to "Observation"
-    And the request header "Content-Type" is "application/fhir+json"
+    Given the target offers writes
+    And a write the target takes
     And the request body is the "<sample>" sample
     When the request is sent
     Then the status is one of 400, 422
     And the body is an OperationOutcome
 
     Examples:
-      | sample              |
-      | truncated-json      |
-      | json-array          |
-      | wrong-resource-type |
-      | unknown-element     |
+      | sample          |
+      | truncated-json  |
+      | wrong-shape     |
+      | wrong-type      |
+      | unknown-content |
 
   @REQ-SEC-INP-002 @writes
   Scenario Outline: A body in an unsupported media type is refused with 415 (<media>)
-    Given a POST request to "Observation"
+    Given the target offers writes
+    And a write the target takes
     And the request header "Content-Type" is "<media>"
-    And the request body is the "valid-observation" sample
     When the request is sent
-    Then the status is 415
-    And the body is an OperationOutcome
+    Then the body's media type is refused as unsupported
 
     Examples:
       | media           |
@@ -34,32 +36,33 @@ Feature: Hostile and malformed input
 
   @REQ-SEC-INP-002 @writes
   Scenario: A body without a Content-Type is refused with 415
-    Given a POST request to "Observation"
-    And the request body is the "valid-observation" sample
+    Given the target offers writes
+    And a write the target takes
     And the request header "Content-Type" is omitted
     When the request is sent
-    Then the status is 415
-    And the body is an OperationOutcome
+    Then the body's media type is refused as unsupported
 
   @REQ-SEC-INP-003
   Scenario: An unsupported Accept is refused, not answered in another format
-    Given a GET request to "metadata"
+    Given the target offers read of "Patient"
+    And a GET request to "Patient/{patient:existing}"
     And the request header "Accept" is "application/pdf"
     When the request is sent
     Then the request is refused as not acceptable
 
   @REQ-SEC-INP-003
   Scenario: An unsupported _format is refused, not answered in another format
-    Given a GET request to "metadata"
+    Given the target offers read of "Patient"
+    And a GET request to "Patient/{patient:existing}"
     And the query parameter "_format" is "text/turtle"
     When the request is sent
     Then the request is refused as not acceptable
 
   @REQ-SEC-INP-004 @writes
   Scenario: An oversized payload is refused early
-    Given a POST request to "Observation"
-    And the request header "Content-Type" is "application/fhir+json"
-    And the request body is an oversized Observation of 4 MiB
+    Given the target offers writes
+    And a write the target takes
+    And the request body is padded to 4 MiB
     When the request is sent
     Then the oversized payload is refused early
 
@@ -83,7 +86,8 @@ Feature: Hostile and malformed input
 
   @REQ-SEC-INP-006
   Scenario: Duplicate identifier parameters are rejected or combined with AND
-    Given a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}&identifier=https://fhir.nhs.uk/Id/nhs-number|9000000017"
+    Given the target offers search of "Patient" by "identifier"
+    And a search for "Patient" with "identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs-number:existing}&identifier=https://fhir.nhs.uk/Id/nhs-number|9000000017"
     When the request is sent
     Then duplicate identifiers are rejected or combined with AND
 

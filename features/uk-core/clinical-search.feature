@@ -4,7 +4,7 @@ Feature: UK Core Access searches
 
   @REQ-IOP-SRCH-007
   Scenario Outline: A <type> search by patient returns only that patient's records
-    Given the CapabilityStatement declares search of "<type>" by "patient"
+    Given the target offers search of "<type>" by "patient"
     And a search for "<type>" with "patient=Patient/{patient:with-records}"
     When the request is sent
     Then the body is a searchset Bundle
@@ -18,14 +18,16 @@ Feature: UK Core Access searches
 
   @REQ-IOP-SRCH-008
   Scenario: Birth date prefixes narrow a search exactly
-    Given a search for "Patient" with "family={search:family}"
+    Given the target offers search of "Patient" by "birthdate"
+    And a search for "Patient" with "family={search:family}"
     When the request is sent
     And the search is narrowed with "birthdate=ge1970-01&birthdate=le2009-12-31"
     Then the narrowed searchset holds exactly the earlier matches within those dates
 
   @REQ-IOP-SRCH-008
   Scenario: A malformed date is rejected
-    Given a search for "Patient" with "family={search:family}&birthdate=2010-13-45"
+    Given the target offers search of "Patient" by "birthdate"
+    And a search for "Patient" with "family={search:family}&birthdate=2010-13-45"
     When the request is sent
     Then the status is 400
     And the body is an OperationOutcome

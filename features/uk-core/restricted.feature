@@ -2,6 +2,9 @@ Feature: Restricted patients
   A restricted (sensitive) patient is labelled with the v3-Confidentiality code R and is
   returned without anything that reveals where they are: address, telecom, GP practice.
 
+  Background:
+    Given the target offers read of "Patient"
+
   @REQ-IOP-UKC-007
   Scenario: The restricted test patient is flagged and stripped
     Given a GET request to "Patient/{patient:restricted}"

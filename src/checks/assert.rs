@@ -5,19 +5,18 @@ use serde_json::Value;
 
 use crate::fhir::outcome;
 use crate::http::{Exchange, RecordedResponse};
-use crate::report::Failure;
+use crate::report::{Failure, ReasonKind};
 
-/// Why a scenario stopped before its last step passed.
+/// Why a scenario stopped before its last step passed. A step states the facts; what verdict
+/// they come to is decided in one place (`crate::verdict`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Halt {
-    /// The supplier does not meet the requirement.
+    /// The supplier does not meet the requirement, or evidence mts asked for is absent.
     Fail(Failure),
     /// The harness could not reach a judgement (no response, a harness fault).
     Error(String),
-    /// The requirement's precondition is absent on this target.
-    NotApplicable(String),
-    /// Not run (writes not allowed, test data missing).
-    Skipped(String),
+    /// Not judged, and why: the kind decides skipped or not applicable.
+    Unjudged(ReasonKind, String),
 }
 
 impl Halt {
@@ -25,12 +24,40 @@ impl Halt {
         Halt::Fail(Failure::new(message).exchange(&exchange.id))
     }
 
+    /// The target's declarations do not offer what the scenario is about.
+    pub fn not_declared(why: impl Into<String>) -> Self {
+        Halt::Unjudged(ReasonKind::NotDeclared, why.into())
+    }
+
+    /// A setting, credential or certificate mts needs was not given.
+    pub fn missing_config(why: impl Into<String>) -> Self {
+        Halt::Unjudged(ReasonKind::MissingConfig, why.into())
+    }
+
+    /// Test data the scenario needs is not there.
+    pub fn missing_data(why: impl Into<String>) -> Self {
+        Halt::Unjudged(ReasonKind::MissingData, why.into())
+    }
+
+    /// Nothing received is what the rule is about, and nothing was owed.
+    pub fn nothing_to_judge(why: impl Into<String>) -> Self {
+        Halt::Unjudged(ReasonKind::NothingToJudge, why.into())
+    }
+
+    /// An optional endpoint is not there.
+    pub fn endpoint_absent(why: impl Into<String>) -> Self {
+        Halt::Unjudged(ReasonKind::EndpointAbsent, why.into())
+    }
+
+    /// The run's profile does not apply this probe.
+    pub fn excluded_by_profile(why: impl Into<String>) -> Self {
+        Halt::Unjudged(ReasonKind::ExcludedByProfile, why.into())
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Halt::Fail(failure) => failure.message.clone(),
-            Halt::Error(reason) | Halt::NotApplicable(reason) | Halt::Skipped(reason) => {
-                reason.clone()
-            }
+            Halt::Error(reason) | Halt::Unjudged(_, reason) => reason.clone(),
         }
     }
 }

@@ -12,6 +12,6 @@ pub mod security;
 
 pub use assert::Halt;
 pub use passive::{
-    CheckJudgement, PASSIVE_CHECKS, PassiveCheck, PassiveContext, aggregate, judge_exchanges,
-    run_passive_checks,
+    CheckJudgement, OpenApiUse, PASSIVE_CHECKS, PassiveCheck, PassiveContext, aggregate,
+    judge_exchanges, run_passive_checks,
 };

@@ -23,6 +23,23 @@ pub enum OpenApiError {
     NotAnObject,
 }
 
+/// One operation of the document, as the target model reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeclaredOperation {
+    /// Upper case (`GET`).
+    pub method: String,
+    /// The path template as written (`/Patient/{id}`).
+    pub path: String,
+    /// Query parameters: name, and whether required.
+    pub query: Vec<(String, bool)>,
+    /// Header parameters: name, and whether required.
+    pub headers: Vec<(String, bool)>,
+    /// Media types of the request body.
+    pub request_media: Vec<String>,
+    /// The member of an object body that holds the content (`patches` for PDS).
+    pub request_envelope: Option<String>,
+}
+
 pub struct OpenApi {
     document: Value,
     /// JSON Schema dialect of the document's schemas (OpenAPI 3.0: draft 4 with `nullable`;
@@ -329,6 +346,112 @@ impl OpenApi {
             }
         }
         Some(problems)
+    }
+
+    /// Whether an operation on a path `paths_of_interest` keeps declares a response in `media`
+    /// (its type, without parameters).
+    pub fn declares_response_media(
+        &self,
+        media: &str,
+        paths_of_interest: impl Fn(&str) -> bool,
+    ) -> bool {
+        let Some(paths) = self.document["paths"].as_object() else {
+            return false;
+        };
+        paths
+            .iter()
+            .filter(|(path, _)| paths_of_interest(path))
+            .any(|(_, item)| {
+                let item = self.resolve(item).unwrap_or(item);
+                METHODS
+                    .iter()
+                    .filter_map(|m| item.get(*m))
+                    .any(|operation| {
+                        operation["responses"]
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|(_, r)| self.resolve(r))
+                            .filter_map(|r| r["content"].as_object())
+                            .flatten()
+                            .any(|(declared, _)| {
+                                declared
+                                    .split(';')
+                                    .next()
+                                    .unwrap_or("")
+                                    .trim()
+                                    .eq_ignore_ascii_case(media)
+                            })
+                    })
+            })
+    }
+
+    /// Every operation the document declares, with its parameters resolved (what the target
+    /// model is built from).
+    pub fn declared_operations(&self) -> Vec<DeclaredOperation> {
+        let mut out = Vec::new();
+        let Some(paths) = self.document["paths"].as_object() else {
+            return out;
+        };
+        for (path, item) in paths {
+            let item = self.resolve(item).unwrap_or(item);
+            let shared = item["parameters"].as_array().cloned().unwrap_or_default();
+            for method in METHODS {
+                let Some(operation) = item.get(*method) else {
+                    continue;
+                };
+                let mut declared = DeclaredOperation {
+                    method: method.to_ascii_uppercase(),
+                    path: path.clone(),
+                    ..DeclaredOperation::default()
+                };
+                let own = operation["parameters"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                for parameter in shared.iter().chain(&own) {
+                    let Some(parameter) = self.resolve(parameter) else {
+                        continue;
+                    };
+                    let (Some(name), Some(place)) =
+                        (parameter["name"].as_str(), parameter["in"].as_str())
+                    else {
+                        continue;
+                    };
+                    let entry = (name.to_owned(), parameter["required"] == true);
+                    match place {
+                        "query" => declared.query.push(entry),
+                        "header" => declared.headers.push(entry),
+                        _ => {}
+                    }
+                }
+                let body = operation
+                    .get("requestBody")
+                    .and_then(|b| self.resolve(b))
+                    .and_then(|b| b["content"].as_object());
+                for (media, content) in body.into_iter().flatten() {
+                    declared.request_media.push(media.clone());
+                    let schema = self
+                        .resolve(&content["schema"])
+                        .unwrap_or(&content["schema"]);
+                    // `{"patches": [...]}`: an object whose one required member carries the body.
+                    let required: Vec<&str> = schema["required"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    if schema["type"] == "object"
+                        && let [member] = required[..]
+                        && schema["properties"].get(member).is_some()
+                    {
+                        declared.request_envelope = Some(member.to_owned());
+                    }
+                }
+                out.push(declared);
+            }
+        }
+        out
     }
 
     /// A validator for the schema at `pointer`, compiled once. Responses given by `$ref` are

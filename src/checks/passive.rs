@@ -14,7 +14,7 @@ use crate::fhir::path::JsonPath;
 use crate::fhir::schema::FhirSchema;
 use crate::fhir::{nhs_number, outcome};
 use crate::http::{Exchange, ExchangeId};
-use crate::report::{CheckResult, Failure, Verdict};
+use crate::report::{CheckResult, Failure, ReasonKind, Verdict};
 
 /// Most failures listed per check; the rest are counted.
 const FAILURE_LIMIT: usize = 25;
@@ -26,6 +26,9 @@ pub struct PassiveContext {
     pub base_url: String,
     /// The supplier's OpenAPI document, when one was given.
     pub openapi: Option<Arc<OpenApi>>,
+    /// The supplier declares `application/json` (CapabilityStatement format, or its OpenAPI
+    /// document), so FHIR JSON labelled so is not a mislabel (SEC-HDR-005).
+    pub json_declared: bool,
 }
 
 /// What a check concluded about one exchange.
@@ -299,6 +302,15 @@ pub static PASSIVE_CHECKS: &[PassiveCheck] = &[
     },
 ];
 
+/// What became of the supplier's OpenAPI document, for why the openapi checks judged nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenApiUse {
+    NotGiven,
+    /// Given, but it could not be fetched or parsed (API-DOC-001 fails and says why).
+    Unreadable,
+    Read,
+}
+
 /// Runs the checks for the selected requirements over all exchanges.
 pub fn run_passive_checks(
     exchanges: &[Arc<Exchange>],
@@ -306,7 +318,12 @@ pub fn run_passive_checks(
     selected: impl Fn(&str) -> bool,
 ) -> Vec<CheckResult> {
     let judgements = judge_exchanges(exchanges, context, &selected);
-    aggregate(&judgements, context.openapi.is_some(), &selected)
+    let openapi = if context.openapi.is_some() {
+        OpenApiUse::Read
+    } else {
+        OpenApiUse::NotGiven
+    };
+    aggregate(&judgements, openapi, &selected)
 }
 
 /// One check's judgement of one exchange: what a shard keeps, so that shards merge into
@@ -347,7 +364,7 @@ pub fn judge_exchanges(
 /// The check results from the judgements (each check's judgements in exchange order).
 pub fn aggregate(
     judgements: &[CheckJudgement],
-    openapi_given: bool,
+    openapi: OpenApiUse,
     selected: impl Fn(&str) -> bool,
 ) -> Vec<CheckResult> {
     let mut results = Vec::new();
@@ -377,13 +394,17 @@ pub fn aggregate(
                 failed - failures.len()
             )));
         }
-        let (verdict, reason) = match (examined, failed) {
-            (0, _) => (Verdict::Skipped, Some(skip_reason(check, openapi_given))),
-            (_, 0) => (Verdict::Pass, None),
-            _ => (
+        let (verdict, reason, reason_kind) = match crate::verdict::of_check(examined, failed) {
+            None => {
+                let (kind, why) = unjudged_reason(check, openapi);
+                (crate::verdict::unjudged(kind), Some(why), Some(kind))
+            }
+            Some(Verdict::Fail) => (
                 Verdict::Fail,
                 Some(format!("{failed} of {examined} exchanges break the rule")),
+                None,
             ),
+            Some(verdict) => (verdict, None, None),
         };
         results.push(CheckResult {
             check: check.id.to_owned(),
@@ -391,6 +412,7 @@ pub fn aggregate(
             verdict,
             examined,
             reason,
+            reason_kind,
             failures,
             notes: notes.into_iter().take(10).collect(),
         });
@@ -398,11 +420,30 @@ pub fn aggregate(
     results
 }
 
-fn skip_reason(check: &PassiveCheck, openapi_given: bool) -> String {
-    if check.id.starts_with("openapi.") && !openapi_given {
-        return "no OpenAPI document was given (--openapi FILE|URL)".into();
+/// Why a check judged nothing: no OpenAPI document to hold responses to (the supplier's to give),
+/// or no exchange it is about.
+fn unjudged_reason(check: &PassiveCheck, openapi: OpenApiUse) -> (ReasonKind, String) {
+    if check.id.starts_with("openapi.") {
+        match openapi {
+            OpenApiUse::NotGiven => {
+                return (
+                    ReasonKind::MissingConfig,
+                    "no OpenAPI document was given (--openapi FILE|URL)".into(),
+                );
+            }
+            OpenApiUse::Unreadable => {
+                return (
+                    ReasonKind::NothingToJudge,
+                    "the OpenAPI document given could not be read, so no response can be held to it (API-DOC-001 says why)".into(),
+                );
+            }
+            OpenApiUse::Read => {}
+        }
     }
-    "no exchange of this run was one the check applies to".into()
+    (
+        ReasonKind::NothingToJudge,
+        "no exchange of this run was one the check applies to".into(),
+    )
 }
 
 fn schema_valid(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
@@ -582,6 +623,16 @@ fn status_matches_code(exchange: &Exchange, _: &PassiveContext) -> Option<Judged
 
 fn request_id_echoed(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
     let response = exchange.response.as_ref()?;
+    // A CORS preflight is answered by the CORS layer for a browser that sends no custom
+    // headers on it; the echo is owed to the request that follows, not to the preflight.
+    if exchange.request.method == "OPTIONS"
+        && exchange
+            .request
+            .header("access-control-request-method")
+            .is_some()
+    {
+        return None;
+    }
     let sent = exchange.request.header("x-request-id")?;
     // Only well-formed ids are owed an echo: a deliberately bad id is API-HDR-002's business.
     uuid::Uuid::parse_str(sent).ok()?;
@@ -721,9 +772,13 @@ fn version_disclosure(exchange: &Exchange, _: &PassiveContext) -> Option<Judged>
     })
 }
 
-fn content_type(exchange: &Exchange, _: &PassiveContext) -> Option<Judged> {
+fn content_type(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
     let response = exchange.response.as_ref()?;
-    Some(match security::content_type(response)? {
+    let allowed = security::JsonLabel {
+        asked_for_json: security::asked_for_plain_json(exchange),
+        declared: context.json_declared,
+    };
+    Some(match security::content_type(response, allowed)? {
         Ok(note) => Judged {
             result: Ok(()),
             note,
@@ -793,6 +848,7 @@ mod tests {
             profile: Profile::Apim,
             base_url: "http://127.0.0.1:1/FHIR/R4".into(),
             openapi: None,
+            json_declared: false,
         }
     }
 
@@ -967,6 +1023,21 @@ mod tests {
         );
         let bad_id = exchange_with_request(&[("X-Request-ID", "1234")], 400, &[], "");
         assert!(judge("api.request-id-echo", &bad_id).is_none());
+        let mut preflight = exchange_with_request(
+            &[
+                ("X-Request-ID", id),
+                ("Access-Control-Request-Method", "GET"),
+            ],
+            200,
+            &[],
+            "",
+        );
+        assert!(judge("api.request-id-echo", &preflight).unwrap().is_err());
+        preflight.request.method = "OPTIONS".into();
+        assert!(
+            judge("api.request-id-echo", &preflight).is_none(),
+            "a CORS preflight owes no echo"
+        );
     }
 
     #[test]

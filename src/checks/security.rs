@@ -139,7 +139,42 @@ pub fn version_disclosure(response: &RecordedResponse) -> Result<(), String> {
 }
 
 /// SEC-HDR-005: a body has a Content-Type that matches it. Returns a note for soft issues.
-pub fn content_type(response: &RecordedResponse) -> Option<Result<Option<String>, String>> {
+/// When FHIR JSON may be labelled with the generic `application/json`: the client asked for it
+/// (FHIR R4 http.html: a server SHOULD answer a generic JSON Accept with that mime type), or
+/// the supplier declares it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonLabel {
+    pub asked_for_json: bool,
+    pub declared: bool,
+}
+
+/// Whether the request asked for `application/json` rather than FHIR JSON (its Accept header
+/// or `_format`).
+pub fn asked_for_plain_json(exchange: &crate::http::Exchange) -> bool {
+    let plain = |text: &str| {
+        text.split(',').any(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+    };
+    let format = url::Url::parse(&exchange.request.url).ok().and_then(|url| {
+        url.query_pairs()
+            .find(|(name, _)| name == "_format")
+            .map(|(_, value)| value.into_owned())
+    });
+    match format {
+        Some(format) => plain(&format),
+        None => exchange.request.header("accept").is_some_and(plain),
+    }
+}
+
+pub fn content_type(
+    response: &RecordedResponse,
+    json_label: JsonLabel,
+) -> Option<Result<Option<String>, String>> {
     if response.body.is_empty() {
         return None;
     }
@@ -168,9 +203,19 @@ pub fn content_type(response: &RecordedResponse) -> Option<Result<Option<String>
         return Some(Err(format!("a JSON body labelled {media}")));
     }
     if response.resource().is_some() && media != "application/fhir+json" {
-        return Some(Ok(Some(format!(
-            "a FHIR resource labelled {media} rather than application/fhir+json"
-        ))));
+        // The catalogue's rule: application/json only where the client asked for it or the
+        // supplier declares it; any other label for FHIR JSON is a mislabel.
+        return Some(match (media.as_str(), json_label) {
+            ("application/json", JsonLabel { asked_for_json: true, .. }) => Ok(Some(
+                "FHIR JSON labelled application/json, as the client asked (FHIR R4 allows the generic type then)".into(),
+            )),
+            ("application/json", JsonLabel { declared: true, .. }) => Ok(Some(
+                "FHIR JSON labelled application/json, which the supplier declares".into(),
+            )),
+            _ => Err(format!(
+                "a FHIR resource labelled {media}, though the client did not ask for it and the supplier does not declare it (FHIR JSON is application/fhir+json)"
+            )),
+        });
     }
     let charset_utf8 = header
         .to_ascii_lowercase()
@@ -273,29 +318,29 @@ mod tests {
         let response =
             |headers: &[(&str, &str)], body: &str| exchange(200, headers, body).response.unwrap();
         assert_eq!(
-            content_type(&response(
+            content_type_of(&response(
                 &[("content-type", "application/fhir+json; charset=utf-8")],
                 r#"{"resourceType":"Patient"}"#
             )),
             Some(Ok(None))
         );
         assert!(matches!(
-            content_type(&response(
+            content_type_of(&response(
                 &[("content-type", "application/fhir+json")],
                 r#"{"resourceType":"Patient"}"#
             )),
             Some(Ok(Some(_)))
         ));
         assert!(matches!(
-            content_type(&response(&[("content-type", "text/html")], r#"{"a":1}"#)),
+            content_type_of(&response(&[("content-type", "text/html")], r#"{"a":1}"#)),
             Some(Err(_))
         ));
         assert!(matches!(
-            content_type(&response(&[("content-type", "application/json")], "<html>")),
+            content_type_of(&response(&[("content-type", "application/json")], "<html>")),
             Some(Err(_))
         ));
-        assert!(matches!(content_type(&response(&[], "x")), Some(Err(_))));
-        assert_eq!(content_type(&response(&[], "")), None);
+        assert!(matches!(content_type_of(&response(&[], "x")), Some(Err(_))));
+        assert_eq!(content_type_of(&response(&[], "")), None);
         let twice = response(
             &[
                 ("content-type", "application/fhir+json; charset=utf-8"),
@@ -303,7 +348,57 @@ mod tests {
             ],
             r#"{"resourceType":"Patient"}"#,
         );
-        assert!(matches!(content_type(&twice), Some(Err(m)) if m.contains("conflicting")));
+        assert!(matches!(content_type_of(&twice), Some(Err(m)) if m.contains("conflicting")));
+    }
+
+    fn content_type_of(response: &RecordedResponse) -> Option<Result<Option<String>, String>> {
+        content_type(response, JsonLabel::default())
+    }
+
+    /// SEC-HDR-005's own text: FHIR JSON as application/json only where the client asked for
+    /// it or the supplier declares it.
+    #[test]
+    fn fhir_json_labelled_application_json_needs_a_request_or_a_declaration() {
+        let patient = r#"{"resourceType":"Patient"}"#;
+        let plain = exchange(200, &[("content-type", "application/json")], patient)
+            .response
+            .unwrap();
+        assert!(matches!(
+            content_type(&plain, JsonLabel::default()),
+            Some(Err(m)) if m.contains("does not declare")
+        ));
+        for allowed in [
+            JsonLabel {
+                asked_for_json: true,
+                declared: false,
+            },
+            JsonLabel {
+                asked_for_json: false,
+                declared: true,
+            },
+        ] {
+            assert!(matches!(content_type(&plain, allowed), Some(Ok(Some(_)))));
+        }
+        let asked = |accept: &str, url: &str| {
+            let mut probe = exchange(200, &[], "");
+            probe.request.url = url.into();
+            probe.request.headers = vec![("accept".into(), accept.into())];
+            asked_for_plain_json(&probe)
+        };
+        assert!(asked("application/json", "http://x/Patient/1"));
+        assert!(asked(
+            "application/json;q=0.9, text/html",
+            "http://x/Patient/1"
+        ));
+        assert!(!asked("application/fhir+json", "http://x/Patient/1"));
+        assert!(!asked(
+            "application/json",
+            "http://x/Patient/1?_format=json"
+        ));
+        assert!(asked(
+            "application/fhir+json",
+            "http://x/Patient/1?_format=application/json"
+        ));
     }
 
     #[test]

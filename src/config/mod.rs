@@ -189,6 +189,46 @@ pub struct TargetSection {
     pub revoked_client_key: Option<PathBuf>,
     /// PEM file of a private CA to trust for the target's certificate.
     pub ca_cert: Option<PathBuf>,
+    /// What the target offers, by resource type (`[target.declares.Patient]`), where its
+    /// CapabilityStatement or OpenAPI document does not say: merged with what they declare.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub declares: BTreeMap<String, DeclaredResource>,
+    /// Where write scenarios create their test resource, and with what body.
+    pub write: Option<WriteSection>,
+}
+
+/// `[target.declares.<Type>]`: what the target offers on one resource type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeclaredResource {
+    /// FHIR interaction codes: read, vread, update, patch, delete, history-instance,
+    /// history-type, create, search-type.
+    #[serde(default)]
+    pub interactions: Vec<String>,
+    /// Search parameters the type takes.
+    #[serde(default)]
+    pub search: Vec<String>,
+    /// Sets of search parameters of which a search must send one whole, e.g.
+    /// `[["family", "birthdate"]]`.
+    #[serde(default)]
+    pub required_search: Vec<Vec<String>>,
+    /// The media type patches are sent as (`application/json-patch+json`).
+    pub patch_media_type: Option<String>,
+    /// The member of an object body that holds the JSON Patch operations (`patches` for PDS).
+    pub patch_envelope: Option<String>,
+    /// Updates and patches must carry If-Match.
+    pub if_match_required: Option<bool>,
+}
+
+/// `[target.write]`: the resource write scenarios create.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct WriteSection {
+    /// The resource type to create (the target must offer create of it).
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// A JSON file with the body to create; without it mts builds a minimal UK Core one.
+    pub body: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]

@@ -107,6 +107,7 @@ pub fn render(report: &Report) -> String {
     );
     meta(&mut html, report);
     counts(&mut html, report);
+    target_model(&mut html, report);
     matrix(&mut html, report);
     let referenced = failures(&mut html, report);
     evidence(&mut html, report, &referenced);
@@ -145,11 +146,25 @@ fn meta(html: &mut String, report: &Report) {
         "Catalogue",
         format!("{} ({})", report.catalogue.version, report.catalogue.digest),
     );
+    row("Coverage", report.coverage.to_string());
     row("Exchanges", report.exchanges.len().to_string());
     if !report.settings.sandbox_faults.is_empty() {
         row("Sandbox faults", report.settings.sandbox_faults.join(", "));
     }
     html.push_str("</dl>\n");
+}
+
+/// What the target declares, as discovery read it: the planner decided from this which
+/// scenarios apply.
+fn target_model(html: &mut String, report: &Report) {
+    let Some(model) = &report.target_model else {
+        return;
+    };
+    html.push_str("<h2>What the target declares</h2>\n<ul class=\"model\">\n");
+    for line in model.summary_lines() {
+        let _ = writeln!(html, "<li>{}</li>", escape(&line));
+    }
+    html.push_str("</ul>\n");
 }
 
 const VERDICTS: [Verdict; 7] = [
@@ -267,7 +282,7 @@ fn matrix(html: &mut String, report: &Report) {
         options(areas),
         report.requirements.len(),
     );
-    html.push_str("<table id=\"matrix\"><tr><th>Requirement</th><th>Level</th><th>Title</th><th>Verdict</th><th>Why</th></tr>\n");
+    html.push_str("<table id=\"matrix\"><tr><th>Requirement</th><th>Level</th><th>Title</th><th>Verdict</th><th>Why</th><th>Decided by</th></tr>\n");
     for requirement in &report.requirements {
         let id = escape(requirement.id.as_str());
         let linked = if matches!(requirement.verdict, Verdict::Fail | Verdict::Error) {
@@ -277,15 +292,25 @@ fn matrix(html: &mut String, report: &Report) {
         };
         let _ = writeln!(
             html,
-            "<tr {}><td>{linked}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr {}><td>{linked}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             data_attributes(requirement),
             escape(requirement.level.as_str()),
             escape(&requirement.title),
             badge(requirement.verdict),
-            escape(requirement.reason.as_deref().unwrap_or("")),
+            escape(&why(requirement)),
+            escape(requirement.evidence.as_deref().unwrap_or("")),
         );
     }
     html.push_str("</table>\n");
+}
+
+/// The reason, with its kind for what was not judged (`not-declared: …`).
+fn why(requirement: &RequirementResult) -> String {
+    let reason = requirement.reason.as_deref().unwrap_or("");
+    match requirement.reason_kind {
+        Some(kind) if !reason.is_empty() => format!("{kind}: {reason}"),
+        _ => reason.to_owned(),
+    }
 }
 
 /// Writes the failure cards; returns the exchanges they point at, numbered for anchors.

@@ -1,7 +1,9 @@
-//! `junit.xml`: one `<testsuite>` per catalogue area, one `<testcase>` per requirement. A fail
-//! is a `<failure>` with expected and actual, a harness error an `<error>`, skipped and
-//! not-applicable a `<skipped>` with the reason; level and sources are properties, the evidence
-//! (exchange ids, which are also `evidence.har` entry ids) is in `<system-out>`.
+//! `junit.xml`: one `<testsuite>` per catalogue area, one `<testcase>` per requirement. A failure
+//! that blocks the run (the requirement's `blocking` flag: MUST, or SHOULD under `--strict`) is
+//! a `<failure>` with expected and actual; one that does not is a warning in `<system-err>`; a
+//! harness error is an `<error>`; skipped and not-applicable a `<skipped>` with the kind of
+//! reason. Level, sources and the evidence sentence are properties; the evidence (exchange ids,
+//! which are also `evidence.har` entry ids) is in `<system-out>`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -29,7 +31,7 @@ pub fn render(report: &Report) -> String {
         "<testsuites name=\"mts {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
         escape(&report.target),
         all.len(),
-        count(&all, |v| v == Verdict::Fail),
+        failures(&all),
         count(&all, |v| v == Verdict::Error),
         count(&all, is_skipped),
         seconds(report.duration_ms),
@@ -44,7 +46,7 @@ pub fn render(report: &Report) -> String {
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
             escape(area),
             requirements.len(),
-            count(requirements, |v| v == Verdict::Fail),
+            failures(requirements),
             count(requirements, |v| v == Verdict::Error),
             count(requirements, is_skipped),
             seconds(time),
@@ -58,6 +60,7 @@ pub fn render(report: &Report) -> String {
             ("catalogue", report.catalogue.version.as_str()),
             ("catalogue-sha256", report.catalogue.digest.as_str()),
             ("harness", report.harness.version.as_str()),
+            ("coverage", report.coverage.to_string().as_str()),
         ] {
             property(&mut xml, 6, name, value);
         }
@@ -73,6 +76,13 @@ pub fn render(report: &Report) -> String {
     }
     xml.push_str("</testsuites>\n");
     xml
+}
+
+/// Failures that fail the run: the others are warnings.
+fn failures(list: &[&RequirementResult]) -> usize {
+    list.iter()
+        .filter(|r| r.verdict == Verdict::Fail && r.blocking)
+        .count()
 }
 
 fn is_skipped(verdict: Verdict) -> bool {
@@ -115,6 +125,22 @@ fn testcase(xml: &mut String, requirement: &RequirementResult, ms: u64) {
     let _ = writeln!(xml, "      <properties>");
     property(xml, 8, "level", requirement.level.as_str());
     property(xml, 8, "verdict", requirement.verdict.as_str());
+    property(
+        xml,
+        8,
+        "blocking",
+        if requirement.blocking {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    if let Some(kind) = requirement.reason_kind {
+        property(xml, 8, "reason-kind", kind.as_str());
+    }
+    if let Some(evidence) = &requirement.evidence {
+        property(xml, 8, "evidence", evidence);
+    }
     for source in &requirement.sources {
         let text = format!(
             "{} {}: {} {}",
@@ -124,6 +150,12 @@ fn testcase(xml: &mut String, requirement: &RequirementResult, ms: u64) {
     }
     let _ = writeln!(xml, "      </properties>");
     let reason = requirement.reason.as_deref().unwrap_or("");
+    let decided_by = requirement
+        .evidence
+        .as_deref()
+        .map(|e| format!(" (decided by {e})"))
+        .unwrap_or_default();
+    let mut warning = None;
     match requirement.verdict {
         Verdict::Fail => {
             let mut body = String::new();
@@ -139,24 +171,35 @@ fn testcase(xml: &mut String, requirement: &RequirementResult, ms: u64) {
                     let _ = writeln!(body, "  exchange: {exchange}");
                 }
             }
-            let _ = writeln!(
-                xml,
-                "      <failure message=\"{}\" type=\"{}\">{}</failure>",
-                escape(reason),
-                escape(requirement.level.as_str()),
-                escape(&body),
-            );
+            if requirement.blocking {
+                let _ = writeln!(
+                    xml,
+                    "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                    escape(&format!("{reason}{decided_by}")),
+                    escape(requirement.level.as_str()),
+                    escape(&body),
+                );
+            } else {
+                warning = Some(format!(
+                    "warning: a {} failure, which does not block this run's gate\n{body}",
+                    requirement.level.as_str()
+                ));
+            }
         }
         Verdict::Error => {
             let _ = writeln!(
                 xml,
                 "      <error message=\"{}\" type=\"harness\">{}</error>",
-                escape(reason),
+                escape(&format!("{reason}{decided_by}")),
                 escape(reason),
             );
         }
         Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation | Verdict::Waived => {
-            let message = format!("{}: {reason}", requirement.verdict.as_str());
+            let kind = requirement
+                .reason_kind
+                .map(|k| format!(" ({k})"))
+                .unwrap_or_default();
+            let message = format!("{}{kind}: {reason}", requirement.verdict.as_str());
             let _ = writeln!(
                 xml,
                 "      <skipped message=\"{}\"/>",
@@ -172,6 +215,9 @@ fn testcase(xml: &mut String, requirement: &RequirementResult, ms: u64) {
             "      <system-out>evidence (report.json exchanges, evidence.har entries): {}</system-out>",
             escape(&ids.join(", ")),
         );
+    }
+    if let Some(warning) = warning {
+        let _ = writeln!(xml, "      <system-err>{}</system-err>", escape(&warning));
     }
     let _ = writeln!(xml, "    </testcase>");
 }

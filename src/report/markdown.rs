@@ -38,8 +38,9 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(
         md,
-        "Target `{}` · catalogue {} · mts {} · {}\n",
+        "Target `{}` · coverage: {} · catalogue {} · mts {} · {}\n",
         report.target.replace('`', "'"),
+        report.coverage,
         report.catalogue.version,
         report.harness.version,
         report.started
@@ -75,17 +76,23 @@ pub fn render(report: &Report) -> String {
     if !failed.is_empty() {
         let _ = writeln!(
             md,
-            "| requirement | level | verdict | why |\n| --- | --- | --- | --- |"
+            "| requirement | level | verdict | why | evidence |\n| --- | --- | --- | --- | --- |"
         );
         for requirement in failed.iter().take(LISTED_FAILURES) {
             let _ = writeln!(
                 md,
-                "| {} {} | {} | {} | {} |",
+                "| {} {} | {} | {}{} | {} | {} |",
                 requirement.id,
                 inline(&requirement.title),
                 requirement.level,
                 requirement.verdict.as_str(),
-                inline(requirement.reason.as_deref().unwrap_or(""))
+                if requirement.verdict == Verdict::Fail && !requirement.blocking {
+                    " (warning)"
+                } else {
+                    ""
+                },
+                inline(requirement.reason.as_deref().unwrap_or("")),
+                inline(requirement.evidence.as_deref().unwrap_or(""))
             );
         }
         if failed.len() > LISTED_FAILURES {

@@ -11,93 +11,7 @@ use crate::http::{ExchangeId, TransportError};
 /// Bump when a field changes meaning or disappears (adding fields is compatible).
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
-/// The outcome of one scenario, one check, or a whole requirement.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Pass,
-    Fail,
-    /// The harness could not reach a judgement (timeout, unreachable target, harness fault).
-    Error,
-    /// Not run: not selected, data missing, writes not allowed, or not automated yet.
-    Skipped,
-    /// The requirement's precondition is absent (the profile or the server's declared
-    /// capabilities say it does not apply).
-    NotApplicable,
-    /// No black-box test can show it: the supplier attests.
-    Attestation,
-    /// Failed, but a waiver in force (with its justification and expiry) accepts the failure.
-    Waived,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Error => "error",
-            Verdict::Skipped => "skipped",
-            Verdict::NotApplicable => "not-applicable",
-            Verdict::Attestation => "attestation",
-            Verdict::Waived => "waived",
-        }
-    }
-
-    /// Combines the outcomes behind one requirement: any failure fails it; otherwise any error
-    /// makes it an error; otherwise one pass is enough; otherwise not-applicable beats skipped.
-    pub fn combine(outcomes: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
-        let mut seen = [false; 7];
-        let mut any = false;
-        for outcome in outcomes {
-            any = true;
-            seen[outcome as usize] = true;
-        }
-        if !any {
-            return None;
-        }
-        let order = [
-            Verdict::Fail,
-            Verdict::Waived,
-            Verdict::Error,
-            Verdict::Pass,
-            Verdict::NotApplicable,
-            Verdict::Skipped,
-            Verdict::Attestation,
-        ];
-        order.into_iter().find(|v| seen[*v as usize])
-    }
-}
-
-/// The run as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum RunVerdict {
-    Conformant,
-    NonConformant,
-    Incomplete,
-}
-
-impl RunVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunVerdict::Conformant => "conformant",
-            RunVerdict::NonConformant => "non-conformant",
-            RunVerdict::Incomplete => "incomplete",
-        }
-    }
-}
+pub use crate::verdict::{ReasonKind, RunVerdict, Verdict};
 
 /// Why something failed, with the exchange that shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -147,6 +61,9 @@ pub struct ScenarioResult {
     /// For skipped / not-applicable / error: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For skipped / not-applicable: the kind of reason, which decided the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_kind: Option<ReasonKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
     /// The step that decided the outcome, as written in the feature.
@@ -177,6 +94,9 @@ pub struct CheckResult {
     pub examined: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For skipped / not-applicable: the kind of reason, which decided the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_kind: Option<ReasonKind>,
     pub failures: Vec<Failure>,
     /// Observations that do not fail the rule but a reader should know (which profile rule
     /// applied, codes outside mts's lists…).
@@ -192,6 +112,8 @@ pub struct ScenarioRef {
     /// Why it was skipped, not applicable or in error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_kind: Option<ReasonKind>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -214,8 +136,18 @@ pub struct RequirementResult {
     pub sources: Vec<SourceRecord>,
     pub status: Status,
     pub verdict: Verdict,
+    /// Whether this verdict stops the run being conformant (an error, or a failure at a level
+    /// that blocks under the run's gate). Every report format reads this flag.
+    pub blocking: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For skipped / not-applicable: the kind of reason, which decided the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_kind: Option<ReasonKind>,
+    /// The scenario or check, and the request, that decided the verdict:
+    /// `features/fhir/read.feature:7: GET /Patient/9000000009 → 200`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     /// Where the profile changed the rule (level override or a source conflict resolved).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_rule: Option<String>,
@@ -262,6 +194,20 @@ pub struct ExchangeRecord {
     /// `oauth` for token-endpoint exchanges (FHIR checks leave them alone); FHIR otherwise.
     #[serde(default, skip_serializing_if = "is_fhir")]
     pub kind: crate::http::ExchangeKind,
+}
+
+impl ExchangeRecord {
+    /// One line naming the exchange: `GET /Patient/1 → 404`.
+    pub fn summary(&self) -> String {
+        let path = crate::http::exchange_path(&self.request.url);
+        match (&self.response, &self.error) {
+            (Some(response), _) => {
+                format!("{} {} → {}", self.request.method, path, response.status)
+            }
+            (None, Some(error)) => format!("{} {} → {}", self.request.method, path, error.message),
+            (None, None) => format!("{} {}", self.request.method, path),
+        }
+    }
 }
 
 fn is_fhir(kind: &crate::http::ExchangeKind) -> bool {
@@ -327,6 +273,24 @@ pub struct RunSettingsRecord {
     pub sandbox_faults: Vec<String>,
 }
 
+/// Automated requirements that apply under the profile and were selected, and how many of them
+/// were judged (passed, failed or waived) rather than skipped, not applicable or in error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Coverage {
+    pub judged: usize,
+    pub applicable: usize,
+}
+
+impl std::fmt::Display for Coverage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} automated requirements judged",
+            self.judged, self.applicable
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
@@ -347,29 +311,17 @@ pub struct Report {
     pub tls: Option<TlsRecord>,
     /// Requirement counts per verdict.
     pub counts: BTreeMap<String, usize>,
+    /// How much of what could be judged was: a run that judged little says so beside its
+    /// verdict.
+    pub coverage: Coverage,
+    /// What the target declares, as discovered before planning (CapabilityStatement, OpenAPI,
+    /// `mts.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_model: Option<crate::target::TargetModel>,
     pub requirements: Vec<RequirementResult>,
     pub scenarios: Vec<ScenarioResult>,
     pub checks: Vec<CheckResult>,
     /// Problems of the harness itself (not of the supplier) that make the run incomplete.
     pub harness_errors: Vec<String>,
     pub exchanges: Vec<ExchangeRecord>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn verdicts_combine_failure_first() {
-        use Verdict::*;
-        assert_eq!(Verdict::combine([Pass, Fail, Error]), Some(Fail));
-        assert_eq!(Verdict::combine([Pass, Error]), Some(Error));
-        assert_eq!(Verdict::combine([Pass, NotApplicable, Skipped]), Some(Pass));
-        assert_eq!(
-            Verdict::combine([NotApplicable, Skipped]),
-            Some(NotApplicable)
-        );
-        assert_eq!(Verdict::combine([Skipped]), Some(Skipped));
-        assert_eq!(Verdict::combine([]), None);
-    }
 }

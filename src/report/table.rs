@@ -3,7 +3,7 @@
 use tabled::settings::{Style, Width, object::Columns};
 use tabled::{Table, Tabled};
 
-use super::model::{Report, RunVerdict, Verdict};
+use super::model::{ReasonKind, Report, RequirementResult, RunVerdict, Verdict};
 
 #[derive(Debug, Clone, Copy)]
 pub struct TableStyle {
@@ -66,22 +66,35 @@ pub fn render_verdict_line(report: &Report, style: TableStyle) -> String {
     format!("{last}\n")
 }
 
+/// Not rows of the table: requirements of other profiles, and those not automated yet.
+fn hidden(requirement: &RequirementResult, kind: ReasonKind) -> bool {
+    requirement.reason_kind == Some(kind)
+}
+
+/// The reason, and for a failure or error the scenario or check and request that decided it.
+fn detail(requirement: &RequirementResult) -> String {
+    let reason = requirement.reason.as_deref().unwrap_or("");
+    match (&requirement.evidence, requirement.verdict) {
+        (Some(evidence), Verdict::Fail | Verdict::Error | Verdict::Waived) => {
+            format!("{evidence}: {reason}")
+        }
+        _ => reason.to_owned(),
+    }
+}
+
 pub fn render_table(report: &Report, style: TableStyle) -> String {
     let rows: Vec<Row> = report
         .requirements
         .iter()
-        .filter(|r| r.verdict != Verdict::NotApplicable || !r.scenarios.is_empty())
         .filter(|r| {
-            r.reason
-                .as_deref()
-                .is_none_or(|reason| !reason.starts_with("not automated yet"))
+            !hidden(r, ReasonKind::ExcludedByProfile) && !hidden(r, ReasonKind::NotAutomated)
         })
         .map(|r| Row {
             id: r.id.to_string(),
             level: r.level.to_string(),
             verdict: paint(r.verdict.as_str(), r.verdict, style.colour),
             title: clip(&r.title, 44),
-            detail: clip(r.reason.as_deref().unwrap_or(""), style.detail_width),
+            detail: clip(&detail(r), style.detail_width),
         })
         .collect();
     let mut table = Table::new(rows);
@@ -91,16 +104,12 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
     let planned = report
         .requirements
         .iter()
-        .filter(|r| {
-            r.reason
-                .as_deref()
-                .is_some_and(|reason| reason.starts_with("not automated yet"))
-        })
+        .filter(|r| hidden(r, ReasonKind::NotAutomated))
         .count();
     let other_profiles = report
         .requirements
         .iter()
-        .filter(|r| r.verdict == Verdict::NotApplicable && r.scenarios.is_empty())
+        .filter(|r| hidden(r, ReasonKind::ExcludedByProfile))
         .count();
     let verdict_text = match report.verdict {
         RunVerdict::Conformant => paint("CONFORMANT", Verdict::Pass, style.colour),
@@ -109,10 +118,12 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
     };
     let count = |name: &str| report.counts.get(name).copied().unwrap_or(0);
     format!(
-        "{table}\n{} pass, {} fail, {} error, {} attestation; {planned} not automated yet, {other_profiles} for other profiles (see report.json)\n{verdict_text}: {} (profile {}, target {})\n",
+        "{table}\n{} pass, {} fail, {} error, {} skipped, {} not applicable, {} attestation; {planned} not automated yet, {other_profiles} for other profiles (see report.json)\n{verdict_text}: {} (profile {}, target {})\n",
         count("pass"),
         count("fail"),
         count("error"),
+        count("skipped"),
+        count("not-applicable") - other_profiles,
         count("attestation"),
         report.verdict_reason,
         report.profile,

@@ -5,14 +5,15 @@
 use serde_json::{Value, json};
 
 use super::model::{Report, RequirementResult, RunVerdict, Verdict};
-use crate::catalogue::Strength;
 
 /// TestReport.test.action.assert.result for a verdict (pass | skip | fail | warning | error).
-fn assert_result(verdict: Verdict, strength: Strength) -> &'static str {
+/// `blocking` is the requirement's own flag (its level under the run's gate, `--strict`
+/// included), so a failure is `fail` here exactly when it fails the run.
+fn assert_result(verdict: Verdict, blocking: bool) -> &'static str {
     match verdict {
         Verdict::Pass => "pass",
-        // A failed SHOULD or MAY does not make the run non-conformant: a warning.
-        Verdict::Fail if strength == Strength::Must => "fail",
+        Verdict::Fail if blocking => "fail",
+        // A failure the gate does not block on (a SHOULD, or a MAY): a warning.
         Verdict::Fail => "warning",
         Verdict::Error => "error",
         // An accepted failure: still not a pass.
@@ -22,14 +23,15 @@ fn assert_result(verdict: Verdict, strength: Strength) -> &'static str {
 }
 
 fn actions(requirement: &RequirementResult) -> Vec<Value> {
-    let strength = requirement.level.strength();
+    // A failing scenario is as blocking as its requirement.
+    let blocking = requirement.blocking || requirement.verdict != Verdict::Fail;
     let mut actions: Vec<Value> = requirement
         .scenarios
         .iter()
         .map(|scenario| {
             let mut assert = json!({
                 "id": scenario.location,
-                "result": assert_result(scenario.verdict, strength),
+                "result": assert_result(scenario.verdict, blocking),
                 "detail": scenario.name,
             });
             if let Some(reason) = &scenario.reason {
@@ -40,7 +42,7 @@ fn actions(requirement: &RequirementResult) -> Vec<Value> {
         .chain(requirement.checks.iter().map(|check| {
             json!({ "assert": {
                 "id": check.check,
-                "result": assert_result(check.verdict, strength),
+                "result": assert_result(check.verdict, blocking),
                 "detail": format!("passive check over {} exchange(s)", check.examined),
             }})
         }))
@@ -55,12 +57,22 @@ fn actions(requirement: &RequirementResult) -> Vec<Value> {
         {
             message.push_str(&format!(" (expected {expected}; actual {actual})"));
         }
+        if let Some(exchange) = &failure.failure.exchange {
+            message.push_str(&format!(" [evidence: exchange {exchange}]"));
+        }
         action["assert"]["message"] = json!(message);
+    }
+    // The requirement's verdict and the request that decided it, for a reader of this file
+    // alone.
+    if let (Some(evidence), Some(first)) = (&requirement.evidence, actions.first_mut())
+        && first["assert"].get("message").is_none()
+    {
+        first["assert"]["message"] = json!(format!("decided by {evidence}"));
     }
     if actions.is_empty() {
         let mut assert = json!({
             "id": requirement.id.as_str(),
-            "result": assert_result(requirement.verdict, strength),
+            "result": assert_result(requirement.verdict, requirement.blocking),
         });
         if let Some(reason) = &requirement.reason {
             assert["message"] = json!(reason);

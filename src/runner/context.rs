@@ -76,8 +76,16 @@ pub struct RunContext {
     pub openapi_exchange: Option<ExchangeId>,
     /// What the TLS handshake with the target showed (HTTPS targets only).
     pub tls_facts: Option<Result<crate::tls::TlsFacts, String>>,
-    /// The server's CapabilityStatement, read once for every scenario that needs it.
-    capability: tokio::sync::OnceCell<Option<Arc<Value>>>,
+    /// What the target declares (discovered before planning).
+    pub model: Arc<crate::target::TargetModel>,
+    /// Where writes go and with what body (`[target.write]`).
+    pub write: Option<crate::config::WriteSection>,
+    /// Test patients' own records, read once when a derived request needs them.
+    pub(crate) records:
+        tokio::sync::Mutex<std::collections::BTreeMap<PatientRole, Option<Arc<Value>>>>,
+    /// The server's CapabilityStatement, read once for every scenario that needs it, and the
+    /// exchange that read it.
+    capability: tokio::sync::OnceCell<(Option<Arc<Value>>, Arc<Exchange>)>,
     pub(crate) results: Mutex<Vec<ScenarioResult>>,
 }
 
@@ -96,6 +104,9 @@ impl RunContext {
             openapi: None,
             openapi_exchange: None,
             tls_facts: None,
+            model: Arc::default(),
+            write: None,
+            records: tokio::sync::Mutex::default(),
             capability: tokio::sync::OnceCell::new(),
             results: Mutex::default(),
         }
@@ -174,6 +185,11 @@ impl RunContext {
 
     /// The CapabilityStatement at `/metadata`, if the server publishes one.
     pub async fn capability(&self) -> Option<Arc<Value>> {
+        self.capability_exchange().await.0
+    }
+
+    /// The CapabilityStatement (if any) and the exchange that asked for it.
+    pub async fn capability_exchange(&self) -> (Option<Arc<Value>>, Arc<Exchange>) {
         self.capability
             .get_or_init(|| async {
                 let exchange = self
@@ -183,13 +199,51 @@ impl RunContext {
                         RequestSpec::get("metadata"),
                     )
                     .await;
-                let response = exchange.response.as_ref()?;
-                (response.status == 200 && response.resource_type() == Some("CapabilityStatement"))
+                let statement = exchange.response.as_ref().and_then(|response| {
+                    (response.status == 200
+                        && response.resource_type() == Some("CapabilityStatement"))
                     .then(|| response.body.json().cloned())
                     .flatten()
+                });
+                (statement, exchange)
             })
             .await
             .clone()
+    }
+
+    /// A test patient's own record (read once; the preflight's read when there was one), from
+    /// which searches and writes take their values. `None` when it cannot be read.
+    pub async fn patient_record(&self, role: PatientRole) -> Option<Arc<Value>> {
+        let mut records = self.records.lock().await;
+        if let Some(known) = records.get(&role) {
+            return known.clone();
+        }
+        let patient = self.data.patient(role);
+        let exchange = self
+            .send_as(
+                ExchangeId(format!("record#{}", role.as_str())),
+                &format!("read the {} test patient's record", role.as_str()),
+                RequestSpec::get(format!("Patient/{}", patient.logical_id())),
+            )
+            .await;
+        let record = Self::record_of(&exchange);
+        records.insert(role, record.clone());
+        record
+    }
+
+    /// Keeps a read of a test patient that was made anyway (the preflight).
+    pub(crate) async fn remember_record(&self, role: PatientRole, exchange: &Exchange) {
+        self.records
+            .lock()
+            .await
+            .insert(role, Self::record_of(exchange));
+    }
+
+    fn record_of(exchange: &Exchange) -> Option<Arc<Value>> {
+        let response = exchange.response.as_ref()?;
+        (response.status == 200 && response.resource_type() == Some("Patient"))
+            .then(|| response.body.json().cloned())
+            .flatten()
     }
 
     pub(crate) fn record(&self, result: ScenarioResult) {

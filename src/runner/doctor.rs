@@ -173,6 +173,9 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
     let mut context = RunContext::new(http, options.data.clone(), options.profile, false);
     context.gpc = options.gpc.clone();
     context.tokens = TokenManager::new(options.credentials.clone());
+    if let Some(source) = &options.openapi {
+        context.openapi = Some(super::execute::load_openapi(&context.http, source).await?);
+    }
     let context = Arc::new(context);
     let mut sequence = 0;
     let mut send = |spec: RequestSpec, label: &'static str| {
@@ -214,6 +217,30 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
             Some("see the TLS and connect checks above"),
         ),
     });
+
+    // What the target declares: what a run will plan from.
+    match super::discover::discover(&context, &options.declares).await {
+        Ok((model, _)) => {
+            let lines = model.summary_lines();
+            let declares = model.declares_anything();
+            for (index, line) in lines.into_iter().enumerate() {
+                checks.push(check(
+                    "declares",
+                    if declares { Health::Ok } else { Health::Warn },
+                    line,
+                    (!declares && index == 0).then_some(
+                        "give the OpenAPI document (--openapi) or [target.declares] in mts.toml, so scenarios for what the API does not offer are not applicable rather than failed",
+                    ),
+                ));
+            }
+        }
+        Err(why) => checks.push(check(
+            "declares",
+            Health::Fail,
+            why,
+            Some("fix [target.declares] in mts.toml"),
+        )),
+    }
 
     // 4 and 5. The credentials work, and the test patients are what the suite expects.
     let existing = options.data.patient(PatientRole::Existing).clone();

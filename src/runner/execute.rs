@@ -19,7 +19,7 @@ use crate::features::{Suite, SuiteError, scenario_info};
 use crate::fhir::schema::FhirSchema;
 use crate::http::{ClientOptions, ExchangeLog, HttpClient, HttpError, Redactor};
 use crate::http::{ExchangeId, RequestSpec};
-use crate::report::{Failure, Report, ScenarioResult, Verdict};
+use crate::report::{ReasonKind, Report, ScenarioResult, Verdict};
 use crate::sandbox::{self, Fault, SandboxOptions};
 use crate::steps::{MtsWorld, StepLibrary};
 
@@ -65,6 +65,10 @@ pub struct RunOptions {
     pub gate: super::Gate,
     /// How much progress to show while scenarios run.
     pub verbosity: super::Verbosity,
+    /// What the target offers, declared in `mts.toml` (`[target.declares]`).
+    pub declares: std::collections::BTreeMap<String, crate::config::DeclaredResource>,
+    /// Where writes go and with what body (`[target.write]`).
+    pub write: Option<crate::config::WriteSection>,
 }
 
 /// Problems with the run's inputs, found before any request is sent.
@@ -88,6 +92,8 @@ pub enum RunError {
     },
     #[error("invalid gating policy: {0}")]
     Gate(String),
+    #[error("invalid target declarations: {0}")]
+    Declarations(String),
     #[error("failed to read the OpenAPI document {path}")]
     OpenApiFile {
         path: String,
@@ -98,7 +104,7 @@ pub enum RunError {
 
 /// Reads the OpenAPI document. A file that cannot be read is the user's error; a document that
 /// cannot be fetched or parsed is the supplier's, judged by API-DOC-001.
-async fn load_openapi(
+pub(super) async fn load_openapi(
     http: &HttpClient,
     source: &str,
 ) -> Result<Result<Arc<OpenApi>, String>, RunError> {
@@ -169,6 +175,7 @@ async fn preflight(context: &Arc<RunContext>, plan: &Plan) -> Vec<(PatientRole, 
                 spec,
             )
             .await;
+        context.remember_record(role, &exchange).await;
         if let Some(status @ (404 | 410)) = exchange.status() {
             missing.push((
                 role,
@@ -350,6 +357,24 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         .as_deref()
         .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
         .map(|_| ExchangeId("openapi#1".into()));
+    // Discover what the target declares, then plan from it.
+    let mut model_evidence = None;
+    if interrupted.is_none() {
+        match interrupt
+            .guard(super::discover::discover(&context, &options.declares))
+            .await
+        {
+            Ok(Ok((model, evidence))) => {
+                context.model = Arc::new(model);
+                model_evidence = Some(evidence);
+            }
+            Ok(Err(why)) => return Err(RunError::Declarations(why)),
+            Err(reason) => interrupted = Some(reason),
+        }
+    }
+    let mut plan = plan;
+    plan.apply_model(&context.model, model_evidence.as_ref());
+    context.write = options.write.clone();
     let context = Arc::new(context);
 
     let missing = if interrupted.is_none() {
@@ -370,25 +395,25 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
             role.as_str()
         ));
     }
-    let needs_missing = |scenario: &crate::features::ScenarioInfo| -> Option<String> {
+    let needs_missing = |scenario: &crate::features::ScenarioInfo| -> Option<Halt> {
         missing
             .iter()
             .find(|(role, _)| scenario.uses_patient(role.as_str()))
             .map(|(role, why)| {
-                format!(
+                Halt::missing_data(format!(
                     "not run (test data missing): the {} patient {why}",
                     role.as_str()
-                )
+                ))
             })
     };
-    let mut plan = plan;
     let (runnable, unrunnable): (Vec<_>, Vec<_>) = plan
         .scenarios
         .drain(..)
         .partition(|s| needs_missing(s).is_none());
     for scenario in unrunnable {
-        let reason = needs_missing(&scenario).unwrap_or_default();
-        plan.not_run.push((scenario, reason));
+        if let Some(halt) = needs_missing(&scenario) {
+            plan.not_run.push((scenario, halt));
+        }
     }
     plan.scenarios = runnable;
 
@@ -406,17 +431,24 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         progress.finish().await;
     }
     let mut scenario_results = context.take_results();
-    for (scenario, reason) in &plan.not_run {
+    for (scenario, halt) in &plan.not_run {
+        let outcome = super::verdict::scenario_outcome(Some(halt));
         scenario_results.push(ScenarioResult {
             feature: scenario.feature.clone(),
             name: scenario.name.clone(),
             line: scenario.line,
             requirements: scenario.requirements.clone(),
-            verdict: Verdict::Skipped,
-            reason: Some(reason.clone()),
-            failure: None,
+            verdict: outcome.verdict,
+            reason: outcome.reason,
+            reason_kind: outcome.reason_kind,
+            exchanges: outcome
+                .failure
+                .as_ref()
+                .and_then(|f| f.exchange.clone())
+                .into_iter()
+                .collect(),
+            failure: outcome.failure,
             step: None,
-            exchanges: Vec::new(),
             duration_ms: 0,
             notes: Vec::new(),
         });
@@ -436,8 +468,9 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
                 name: planned.name.clone(),
                 line: planned.line,
                 requirements: planned.requirements.clone(),
-                verdict: Verdict::Skipped,
+                verdict: crate::verdict::unjudged(ReasonKind::Interrupted),
                 reason: Some("not run to the end: the run was interrupted".into()),
+                reason_kind: Some(ReasonKind::Interrupted),
                 failure: None,
                 step: None,
                 exchanges: Vec::new(),
@@ -469,12 +502,15 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
             let checked = exchanges.clone();
             let base_url = target.clone();
             let openapi = openapi.and_then(Result::ok);
+            let json_declared =
+                crate::target::declares_json(Some(&context.model), openapi.as_deref());
             tokio::task::spawn_blocking(move || {
                 let context = PassiveContext {
                     schema,
                     profile,
                     base_url,
                     openapi,
+                    json_declared,
                 };
                 judge_exchanges(&checked, &context, |id| {
                     selected.iter().any(|r| r.as_str() == id)
@@ -524,9 +560,15 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         harness_errors,
         tls: tls_facts,
         gate: options.gate.clone(),
+        model: Some((*context.model).clone()),
     };
     let selected = |id: &str| plan.requirements.iter().any(|r| r.as_str() == id);
-    let check_results = aggregate(&judgements, openapi_given, selected);
+    let openapi_use = match (&openapi_source, openapi_given) {
+        (_, true) => crate::checks::OpenApiUse::Read,
+        (Some(_), false) => crate::checks::OpenApiUse::Unreadable,
+        (None, false) => crate::checks::OpenApiUse::NotGiven,
+    };
+    let check_results = aggregate(&judgements, openapi_use, selected);
     let records = exchanges
         .iter()
         .map(|e| super::verdict::record(e))
@@ -544,6 +586,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         shard: options.selection.shard.map(|shard| ShardRecord {
             shard: shard.to_string(),
             openapi_given,
+            openapi_unreadable: openapi_use == crate::checks::OpenApiUse::Unreadable,
             judgements,
         }),
     })
@@ -563,6 +606,9 @@ pub struct ShardRecord {
     pub shard: String,
     /// Whether an OpenAPI document was given (it changes why openapi checks were skipped).
     pub openapi_given: bool,
+    /// An OpenAPI document was given but could not be read.
+    #[serde(default)]
+    pub openapi_unreadable: bool,
     pub judgements: Vec<CheckJudgement>,
 }
 
@@ -640,40 +686,24 @@ fn scenario_result(
     finished: &ScenarioFinished,
     world: Option<&MtsWorld>,
 ) -> ScenarioResult {
-    let (verdict, reason, failure) = match finished {
-        ScenarioFinished::StepPassed => (Verdict::Pass, None, None),
-        ScenarioFinished::StepSkipped => (
-            Verdict::Error,
-            Some("a step has no definition".to_owned()),
-            None,
-        ),
-        ScenarioFinished::BeforeHookFailed(info) => (
-            Verdict::Error,
-            Some(format!(
-                "the scenario could not start: {}",
-                panic_text(info)
-            )),
-            None,
-        ),
+    let harness_fault = |reason: String| Halt::Error(reason);
+    let halt = match finished {
+        ScenarioFinished::StepPassed => None,
+        ScenarioFinished::StepSkipped => Some(harness_fault("a step has no definition".into())),
+        ScenarioFinished::BeforeHookFailed(info) => Some(harness_fault(format!(
+            "the scenario could not start: {}",
+            panic_text(info)
+        ))),
         ScenarioFinished::StepFailed(_, _, StepError::Panic(payload)) => {
-            match payload.downcast_ref::<Halt>() {
-                Some(Halt::Fail(failure)) => (Verdict::Fail, None, Some(failure.clone())),
-                Some(Halt::Error(reason)) => (Verdict::Error, Some(reason.clone()), None),
-                Some(Halt::NotApplicable(reason)) => {
-                    (Verdict::NotApplicable, Some(reason.clone()), None)
-                }
-                Some(Halt::Skipped(reason)) => (Verdict::Skipped, Some(reason.clone()), None),
-                None => (
-                    Verdict::Error,
-                    Some(format!("harness fault in a step: {}", panic_text(payload))),
-                    None,
-                ),
-            }
+            Some(match payload.downcast_ref::<Halt>() {
+                Some(halt) => halt.clone(),
+                None => harness_fault(format!("harness fault in a step: {}", panic_text(payload))),
+            })
         }
-        ScenarioFinished::StepFailed(_, _, other) => {
-            (Verdict::Error, Some(other.to_string()), None)
-        }
+        ScenarioFinished::StepFailed(_, _, other) => Some(harness_fault(other.to_string())),
     };
+    let outcome = super::verdict::scenario_outcome(halt.as_ref());
+    let verdict = outcome.verdict;
     let notes = world.map(|w| w.notes.clone()).unwrap_or_default();
     let step = world
         .map(|w| w.current_step.clone())
@@ -684,8 +714,9 @@ fn scenario_result(
         line: info.line,
         requirements: info.requirements,
         verdict,
-        reason,
-        failure: failure.map(|f: Failure| f),
+        reason: outcome.reason,
+        reason_kind: outcome.reason_kind,
+        failure: outcome.failure,
         step,
         exchanges: world.map(|w| w.exchanges.clone()).unwrap_or_default(),
         notes,

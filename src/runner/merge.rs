@@ -35,6 +35,8 @@ pub(super) struct RecordedRun {
     #[serde(default)]
     pub harness_errors: Vec<String>,
     pub exchanges: Vec<ExchangeRecord>,
+    #[serde(default)]
+    pub target_model: Option<crate::target::TargetModel>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +78,7 @@ impl RecordedRun {
                 TlsRecord::Negotiated(facts) => Ok(facts),
                 TlsRecord::Failed { error } => Err(error),
             }),
+            model: self.target_model.clone(),
             gate: Gate {
                 strict: self.settings.strict,
                 waivers: self.settings.waivers.clone(),
@@ -206,8 +209,14 @@ pub fn merge(folders: &[PathBuf], today: NaiveDate) -> Result<Report, MergeError
     exchanges.sort_by(|a, b| natural_cmp(&a.id.0, &b.id.0));
     // As one run judges them: each check's exchanges in id order.
     judgements.sort_by(|a, b| natural_cmp(&a.exchange.0, &b.exchange.0));
-    let openapi_given = shards.iter().any(|s| s.record.openapi_given);
-    let checks = aggregate(&judgements, openapi_given, |id| {
+    let openapi_use = if shards.iter().any(|s| s.record.openapi_given) {
+        crate::checks::OpenApiUse::Read
+    } else if shards.iter().any(|s| s.record.openapi_unreadable) {
+        crate::checks::OpenApiUse::Unreadable
+    } else {
+        crate::checks::OpenApiUse::NotGiven
+    };
+    let checks = aggregate(&judgements, openapi_use, |id| {
         plan.requirements.iter().any(|r| r.as_str() == id)
     });
 

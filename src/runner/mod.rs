@@ -2,12 +2,13 @@
 //! checks (`execute`), and the verdict per requirement and per run (`verdict`).
 
 mod context;
+mod discover;
 mod doctor;
 mod execute;
 mod gate;
 mod interrupt;
 mod merge;
-mod plan;
+pub mod plan;
 mod progress;
 mod rejudge;
 mod verdict;
@@ -21,4 +22,4 @@ pub use merge::{MergeError, merge};
 pub use plan::{Permissions, Plan, Selection, SelectionError, Shard};
 pub use progress::Verbosity;
 pub use rejudge::{Rejudged, rejudge, rejudge_har};
-pub use verdict::{assemble, exit_code_for};
+pub use verdict::{ScenarioOutcome, assemble, exit_code_for, scenario_outcome};

@@ -6,7 +6,11 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
 
 use crate::catalogue::{Catalogue, Profile, Requirement, RequirementId, Status, Strength};
+use crate::checks::Halt;
 use crate::features::{ScenarioInfo, Suite};
+use crate::report::{Failure, ReasonKind};
+use crate::target::need::{self, NeedStep};
+use crate::target::{Offer, TargetModel};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SelectionError {
@@ -91,8 +95,9 @@ pub struct Plan {
     pub requirements: BTreeSet<RequirementId>,
     /// Scenarios to run (location keys `features/x.feature:12`).
     pub scenarios: Vec<ScenarioInfo>,
-    /// Scenarios not run, with the reason (e.g. writes not allowed).
-    pub not_run: Vec<(ScenarioInfo, String)>,
+    /// Scenarios not run, with why (writes not allowed, not declared by the target…): the
+    /// halt is judged like a step's.
+    pub not_run: Vec<(ScenarioInfo, Halt)>,
     /// Requirements the user's selection excluded.
     pub excluded: BTreeSet<RequirementId>,
 }
@@ -216,12 +221,15 @@ impl Plan {
             if scenario.has_tag("writes") && !permissions.writes {
                 not_run.push((
                     scenario,
-                    "creates or changes data on the target: run with --allow-writes".to_owned(),
+                    Halt::Unjudged(
+                        ReasonKind::NotPermitted,
+                        "creates or changes data on the target: run with --allow-writes".into(),
+                    ),
                 ));
                 continue;
             }
             if scenario.has_tag("load") && !permissions.load {
-                not_run.push((scenario, "sends a burst of requests: run with --allow-load (loopback or a consenting target only)".to_owned()));
+                not_run.push((scenario, Halt::Unjudged(ReasonKind::NotPermitted, "sends a burst of requests: run with --allow-load (loopback or a consenting target only)".into())));
                 continue;
             }
             scenarios.push(scenario);
@@ -254,6 +262,39 @@ impl Plan {
         })
     }
 
+    /// Matches every scenario's needs against what the target declares: a scenario whose need
+    /// is not declared is not run (not applicable, or failed where the profile requires it).
+    /// With nothing declared at all, everything runs. Returns how many scenarios were held back.
+    pub fn apply_model(
+        &mut self,
+        model: &TargetModel,
+        evidence: Option<&crate::http::ExchangeId>,
+    ) -> usize {
+        let mut held = 0;
+        let scenarios = std::mem::take(&mut self.scenarios);
+        for scenario in scenarios {
+            let halt = scenario
+                .steps
+                .iter()
+                .filter_map(|text| need::parse(text))
+                .find_map(|step| judge_need(&step, model, self.profile))
+                .map(|halt| match (halt, evidence) {
+                    (Halt::Fail(failure), Some(id)) if failure.exchange.is_none() => {
+                        Halt::Fail(failure.exchange(id))
+                    }
+                    (halt, _) => halt,
+                });
+            match halt {
+                Some(halt) => {
+                    held += 1;
+                    self.not_run.push((scenario, halt));
+                }
+                None => self.scenarios.push(scenario),
+            }
+        }
+        held
+    }
+
     pub fn runs(&self, scenario: &ScenarioInfo) -> bool {
         self.scenarios
             .iter()
@@ -281,5 +322,36 @@ impl Plan {
                 (!kept.scenarios.is_empty() || !kept.rules.is_empty()).then_some(kept)
             })
             .collect()
+    }
+}
+
+/// Whether a need stops a scenario: `None` when the target offers it or declares nothing at all;
+/// not applicable when it is not declared; a failure when the run's profile requires it.
+pub fn judge_need(step: &NeedStep, model: &TargetModel, profile: Profile) -> Option<Halt> {
+    let offer = step.need.offer(model);
+    if step.negated {
+        return match offer {
+            Offer::Declared(sources) => {
+                let names: Vec<&str> = sources.iter().map(|s| s.as_str()).collect();
+                Some(Halt::not_declared(format!(
+                    "the target declares {} ({}), so there is nothing undeclared to probe",
+                    step.need.describe(),
+                    names.join(", ")
+                )))
+            }
+            Offer::NotDeclared(_) | Offer::Unknown => None,
+        };
+    }
+    match offer {
+        Offer::Declared(_) | Offer::Unknown => None,
+        Offer::NotDeclared(why) if step.required_under == Some(profile) => Some(Halt::Fail(
+            Failure::new(format!(
+                "the {profile} profile requires {}, and {why}",
+                step.need.describe()
+            ))
+            .expected(format!("{} declared", step.need.describe()))
+            .actual(why),
+        )),
+        Offer::NotDeclared(why) => Some(Halt::not_declared(why)),
     }
 }

@@ -67,6 +67,7 @@ pub fn rejudge_har(
         tls: None,
         scenarios: Vec::new(),
         harness_errors: Vec::new(),
+        target_model: None,
         exchanges: {
             // Other tools keep secrets in their captures: redact them as a run would, by name
             // and by the value of every credential the capture carries, before anything is
@@ -130,11 +131,17 @@ fn judge_again(
             .target
             .trim_end_matches(" (embedded sandbox)")
             .to_owned(),
+        json_declared: crate::target::declares_json(run.target_model.as_ref(), openapi.as_deref()),
         openapi: openapi.clone(),
     };
     let selected = |id: &str| plan.requirements.iter().any(|r| r.as_str() == id);
     let judgements = judge_exchanges(&exchanges, &context, selected);
-    let checks = aggregate(&judgements, openapi.is_some(), selected);
+    let openapi_use = if openapi.is_some() {
+        crate::checks::OpenApiUse::Read
+    } else {
+        crate::checks::OpenApiUse::NotGiven
+    };
+    let checks = aggregate(&judgements, openapi_use, selected);
     let meta = run.meta(run.harness_errors.clone(), today);
     let cut_bodies = run
         .exchanges

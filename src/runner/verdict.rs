@@ -7,13 +7,44 @@ use chrono::{DateTime, Utc};
 
 use super::plan::{Plan, Selection};
 use crate::catalogue::{Catalogue, Requirement, Status};
+use crate::checks::Halt;
 use crate::exit::ExitCode;
 use crate::http::Exchange;
 use crate::report::{
-    CatalogueInfo, CheckRef, CheckResult, ExchangeRecord, FailureRef, Harness,
-    REPORT_SCHEMA_VERSION, Report, RequirementResult, ResponseRecord, RunSettingsRecord,
-    RunVerdict, ScenarioRef, ScenarioResult, SourceRecord, Verdict,
+    CatalogueInfo, CheckRef, CheckResult, Coverage, ExchangeRecord, Failure, FailureRef, Harness,
+    REPORT_SCHEMA_VERSION, ReasonKind, Report, RequirementResult, ResponseRecord,
+    RunSettingsRecord, RunVerdict, ScenarioRef, ScenarioResult, SourceRecord, Verdict,
 };
+use crate::verdict::{self as rules, Tally};
+
+/// How a scenario ended, from the halt of the step that stopped it (`None`: every step passed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioOutcome {
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    pub reason_kind: Option<ReasonKind>,
+    pub failure: Option<Failure>,
+}
+
+pub fn scenario_outcome(halt: Option<&Halt>) -> ScenarioOutcome {
+    let (verdict, reason, reason_kind, failure) = match halt {
+        None => (Verdict::Pass, None, None, None),
+        Some(Halt::Fail(failure)) => (Verdict::Fail, None, None, Some(failure.clone())),
+        Some(Halt::Error(reason)) => (Verdict::Error, Some(reason.clone()), None, None),
+        Some(Halt::Unjudged(kind, reason)) => (
+            rules::unjudged(*kind),
+            Some(reason.clone()),
+            Some(*kind),
+            None,
+        ),
+    };
+    ScenarioOutcome {
+        verdict,
+        reason,
+        reason_kind,
+        failure,
+    }
+}
 
 /// Bodies longer than this are cut in report.json (the evidence keeps them whole).
 const REPORT_BODY_LIMIT: usize = 16 * 1024;
@@ -31,6 +62,8 @@ pub struct RunMeta {
     pub tls: Option<Result<crate::tls::TlsFacts, String>>,
     /// Which levels block, and the waivers.
     pub gate: super::Gate,
+    /// What the target declares.
+    pub model: Option<crate::target::TargetModel>,
 }
 
 pub fn assemble(
@@ -45,9 +78,29 @@ pub fn assemble(
     let mut requirements: Vec<RequirementResult> = catalogue
         .requirements
         .iter()
-        .map(|requirement| judge(catalogue, plan, requirement, &scenarios, &checks))
+        .map(|requirement| {
+            judge(
+                catalogue,
+                plan,
+                requirement,
+                &scenarios,
+                &checks,
+                &exchanges,
+            )
+        })
         .collect();
     meta.gate.apply(&mut requirements);
+    for result in &mut requirements {
+        result.blocking =
+            rules::blocking(result.verdict, result.level.strength(), meta.gate.strict);
+    }
+    let coverage = Coverage {
+        judged: requirements
+            .iter()
+            .filter(|r| plan.requirements.contains(&r.id) && r.verdict.is_judged())
+            .count(),
+        applicable: plan.requirements.len(),
+    };
 
     let mut counts = BTreeMap::new();
     for result in &requirements {
@@ -55,7 +108,8 @@ pub fn assemble(
             .entry(result.verdict.as_str().to_owned())
             .or_insert(0) += 1;
     }
-    let (verdict, verdict_reason) = run_verdict(&requirements, &meta.harness_errors, &meta.gate);
+    let (verdict, verdict_reason) =
+        run_verdict(&requirements, &meta.harness_errors, &meta.gate, coverage);
 
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -94,6 +148,8 @@ pub fn assemble(
             Err(error) => crate::report::TlsRecord::Failed { error },
         }),
         counts,
+        coverage,
+        target_model: meta.model,
         requirements,
         scenarios,
         checks,
@@ -108,6 +164,7 @@ fn judge(
     requirement: &Requirement,
     scenarios: &[ScenarioResult],
     checks: &[CheckResult],
+    exchanges: &[ExchangeRecord],
 ) -> RequirementResult {
     let profile = plan.profile;
     let level = requirement.level_for(profile);
@@ -145,7 +202,10 @@ fn judge(
             .collect(),
         status: requirement.status,
         verdict: Verdict::Skipped,
+        blocking: false,
         reason: None,
+        reason_kind: None,
+        evidence: None,
         profile_rule,
         scenarios: Vec::new(),
         checks: Vec::new(),
@@ -155,7 +215,8 @@ fn judge(
     };
     if !requirement.applies_to(profile) {
         let profiles: Vec<&str> = requirement.profiles.iter().map(|p| p.as_str()).collect();
-        result.verdict = Verdict::NotApplicable;
+        result.verdict = rules::unjudged(ReasonKind::ExcludedByProfile);
+        result.reason_kind = Some(ReasonKind::ExcludedByProfile);
         result.reason = Some(format!(
             "applies to the {} profile(s), not {profile}",
             profiles.join(", ")
@@ -169,7 +230,8 @@ fn judge(
             return result;
         }
         Status::Planned => {
-            result.verdict = Verdict::Skipped;
+            result.verdict = rules::unjudged(ReasonKind::NotAutomated);
+            result.reason_kind = Some(ReasonKind::NotAutomated);
             result.reason = Some(format!(
                 "not automated yet: {}",
                 requirement.reason.as_deref().unwrap_or("planned")
@@ -179,7 +241,9 @@ fn judge(
         Status::Automated => {}
     }
     if plan.excluded.contains(&requirement.id) {
-        result.reason = Some("not selected by --requirements".into());
+        result.verdict = rules::unjudged(ReasonKind::NotSelected);
+        result.reason_kind = Some(ReasonKind::NotSelected);
+        result.reason = Some("not selected (--requirements, --level or --area)".into());
         return result;
     }
 
@@ -203,6 +267,7 @@ fn judge(
             location: scenario.location(),
             verdict: scenario.verdict,
             reason: scenario.reason.clone(),
+            reason_kind: scenario.reason_kind,
         });
         if let Some(failure) = &scenario.failure {
             result.failures.push(FailureRef {
@@ -241,104 +306,174 @@ fn judge(
         .iter()
         .map(|s| s.verdict)
         .chain(my_checks.iter().map(|c| c.verdict));
-    match Verdict::combine(outcomes) {
-        None => {
-            result.verdict = Verdict::Skipped;
-            result.reason = Some("no scenario or check for it was selected (see --tags)".into());
-        }
-        Some(verdict) => {
-            result.verdict = verdict;
-            result.reason = match verdict {
-                // A pass with probes left out says so: it is a narrower claim.
-                Verdict::Pass => {
-                    let skipped: Vec<&&ScenarioResult> = mine
-                        .iter()
-                        .filter(|s| s.verdict == Verdict::Skipped)
-                        .collect();
-                    skipped.first().map(|first| {
-                        format!(
-                            "passed, but {} of {} scenario(s) did not run ({}: {})",
-                            skipped.len(),
-                            mine.len(),
-                            first.location(),
-                            first.reason.as_deref().unwrap_or("skipped")
-                        )
-                    })
-                }
-                Verdict::Fail => result.failures.first().map(|f| f.failure.message.clone()),
-                _ => mine
-                    .iter()
-                    .filter(|s| s.verdict == verdict)
-                    .find_map(|s| s.reason.clone().map(|r| format!("{}: {r}", s.location())))
-                    .or_else(|| {
-                        my_checks
-                            .iter()
-                            .filter(|c| c.verdict == verdict)
-                            .find_map(|c| c.reason.clone())
-                    }),
-            };
-        }
+    let Some(verdict) = rules::of_requirement(outcomes) else {
+        result.verdict = rules::unjudged(ReasonKind::NotSelected);
+        result.reason_kind = Some(ReasonKind::NotSelected);
+        result.reason = Some("no scenario or check for it was selected (see --tags)".into());
+        return result;
+    };
+    result.verdict = verdict;
+    let decided = decisive(verdict, &mine, &my_checks);
+    (result.reason, result.reason_kind) = match (verdict, decided) {
+        (Verdict::Fail, _) => (
+            result.failures.first().map(|f| f.failure.message.clone()),
+            None,
+        ),
+        (_, Some(Decisive::Scenario(scenario))) => (
+            scenario
+                .reason
+                .clone()
+                .map(|r| format!("{}: {r}", scenario.location())),
+            scenario.reason_kind,
+        ),
+        (_, Some(Decisive::Check(check))) => (check.reason.clone(), check.reason_kind),
+        (_, None) => (None, None),
+    };
+    if verdict == Verdict::Skipped
+        && let Some(passed) = Some(mine.iter().filter(|s| s.verdict == Verdict::Pass).count())
+        && passed > 0
+    {
+        result.reason = result.reason.map(|r| {
+            format!(
+                "{passed} of {} scenario(s) passed, but not all ran: {r}",
+                mine.len()
+            )
+        });
     }
+    result.evidence = evidence_sentence(verdict, &result, decided, exchanges);
     result
+}
+
+/// The scenario or check whose outcome decided a requirement's verdict: the first failure, error
+/// or skip; for a pass or not-applicable verdict the first with that verdict.
+#[derive(Clone, Copy)]
+enum Decisive<'a> {
+    Scenario(&'a ScenarioResult),
+    Check(&'a CheckResult),
+}
+
+fn decisive<'a>(
+    verdict: Verdict,
+    scenarios: &[&'a ScenarioResult],
+    checks: &[&'a CheckResult],
+) -> Option<Decisive<'a>> {
+    scenarios
+        .iter()
+        .find(|s| s.verdict == verdict)
+        .map(|s| Decisive::Scenario(s))
+        .or_else(|| {
+            checks
+                .iter()
+                .find(|c| c.verdict == verdict)
+                .map(|c| Decisive::Check(c))
+        })
+}
+
+/// `features/fhir/read.feature:7: GET /Patient/9000000009 → 200`: the scenario or check, and the
+/// request, that decided the verdict.
+fn evidence_sentence(
+    verdict: Verdict,
+    result: &RequirementResult,
+    decided: Option<Decisive>,
+    exchanges: &[ExchangeRecord],
+) -> Option<String> {
+    let describe = |id: &crate::http::ExchangeId| {
+        exchanges
+            .iter()
+            .find(|e| &e.id == id)
+            .map(|e| e.summary())
+            .unwrap_or_else(|| id.0.clone())
+    };
+    if verdict == Verdict::Fail {
+        let first = result.failures.first()?;
+        return Some(match &first.failure.exchange {
+            Some(id) => format!("{}: {}", first.source, describe(id)),
+            None => first.source.clone(),
+        });
+    }
+    match decided? {
+        Decisive::Scenario(scenario) => Some(match scenario.exchanges.last() {
+            Some(id) => format!("{}: {}", scenario.location(), describe(id)),
+            None => format!("{}: sent no request", scenario.location()),
+        }),
+        Decisive::Check(check) => Some(format!(
+            "{}: judged {} exchange(s)",
+            check.check, check.examined
+        )),
+    }
 }
 
 fn run_verdict(
     requirements: &[RequirementResult],
     harness_errors: &[String],
     gate: &super::Gate,
+    coverage: Coverage,
 ) -> (RunVerdict, String) {
     let count = |verdict: Verdict, blocking: Option<bool>| {
         requirements
             .iter()
-            .filter(|r| {
-                r.verdict == verdict
-                    && blocking.is_none_or(|b| gate.blocks(r.level.strength()) == b)
-            })
+            .filter(|r| r.verdict == verdict && blocking.is_none_or(|b| r.blocking == b))
             .count()
     };
-    let errors = count(Verdict::Error, None);
-    let must_failures = count(Verdict::Fail, Some(true));
-    let should_failures = count(Verdict::Fail, Some(false));
-    let waived = count(Verdict::Waived, None);
-    let passed = count(Verdict::Pass, None);
+    let tally = Tally {
+        errors: count(Verdict::Error, None),
+        blocking_failures: count(Verdict::Fail, Some(true)),
+        other_failures: count(Verdict::Fail, Some(false)),
+        waived: count(Verdict::Waived, None),
+        passed: count(Verdict::Pass, None),
+        harness_errors: harness_errors.len(),
+    };
+    let verdict = rules::of_run(tally);
     let blocking = if gate.strict { "MUST/SHOULD" } else { "MUST" };
-    if !harness_errors.is_empty() || errors > 0 {
-        let mut parts = Vec::new();
-        if errors > 0 {
-            parts.push(format!(
-                "{errors} requirement(s) could not be judged (errors or timeouts)"
-            ));
+    let reason = match verdict {
+        RunVerdict::Incomplete => {
+            let mut parts = Vec::new();
+            if tally.errors > 0 {
+                parts.push(format!(
+                    "{} requirement(s) could not be judged (errors or timeouts)",
+                    tally.errors
+                ));
+            }
+            if tally.harness_errors > 0 {
+                parts.push(format!("{} harness error(s)", tally.harness_errors));
+            }
+            if coverage.judged == 0 {
+                parts.push("no requirement was judged".into());
+            }
+            if tally.blocking_failures > 0 {
+                parts.push(format!(
+                    "{} {blocking} requirement(s) failed",
+                    tally.blocking_failures
+                ));
+            }
+            format!("incomplete: {}", parts.join("; "))
         }
-        if !harness_errors.is_empty() {
-            parts.push(format!("{} harness error(s)", harness_errors.len()));
+        RunVerdict::NonConformant => format!(
+            "{} {blocking} requirement(s) failed ({coverage})",
+            tally.blocking_failures
+        ),
+        RunVerdict::Conformant => {
+            let mut reason = format!(
+                "all {} judged requirement(s) met every {blocking} ({coverage})",
+                tally.passed
+            );
+            if tally.other_failures > 0 {
+                let which = if gate.strict { "MAY" } else { "SHOULD/MAY" };
+                reason.push_str(&format!(
+                    "; {} {which} requirement(s) failed (warnings)",
+                    tally.other_failures
+                ));
+            }
+            if tally.waived > 0 {
+                reason.push_str(&format!(
+                    "; {} failure(s) waived (see each waiver's justification and expiry)",
+                    tally.waived
+                ));
+            }
+            reason
         }
-        if must_failures > 0 {
-            parts.push(format!("{must_failures} {blocking} requirement(s) failed"));
-        }
-        return (
-            RunVerdict::Incomplete,
-            format!("incomplete: {}", parts.join("; ")),
-        );
-    }
-    if must_failures > 0 {
-        return (
-            RunVerdict::NonConformant,
-            format!("{must_failures} {blocking} requirement(s) failed"),
-        );
-    }
-    let mut reason = format!("all {passed} judged requirement(s) met every {blocking}");
-    if should_failures > 0 {
-        let which = if gate.strict { "MAY" } else { "SHOULD/MAY" };
-        reason.push_str(&format!(
-            "; {should_failures} {which} requirement(s) failed (warnings)"
-        ));
-    }
-    if waived > 0 {
-        reason.push_str(&format!(
-            "; {waived} failure(s) waived (see each waiver's justification and expiry)"
-        ));
-    }
-    (RunVerdict::Conformant, reason)
+    };
+    (verdict, reason)
 }
 
 pub fn exit_code_for(report: &Report) -> ExitCode {
@@ -400,7 +535,10 @@ mod tests {
             sources: vec![],
             status: Status::Automated,
             verdict,
+            blocking: crate::verdict::blocking(verdict, level.strength(), false),
             reason: None,
+            reason_kind: None,
+            evidence: None,
             profile_rule: None,
             scenarios: vec![],
             checks: vec![],
@@ -420,7 +558,8 @@ mod tests {
             run_verdict(
                 &[pass.clone(), should_fail.clone()],
                 &[],
-                &crate::runner::Gate::default()
+                &crate::runner::Gate::default(),
+                Coverage::default()
             )
             .0,
             RunVerdict::Conformant
@@ -429,7 +568,8 @@ mod tests {
             run_verdict(
                 &[pass.clone(), should_fail.clone()],
                 &[],
-                &crate::runner::Gate::default()
+                &crate::runner::Gate::default(),
+                Coverage::default()
             )
             .1
             .contains("warnings")
@@ -438,7 +578,8 @@ mod tests {
             run_verdict(
                 &[pass.clone(), must_fail.clone()],
                 &[],
-                &crate::runner::Gate::default()
+                &crate::runner::Gate::default(),
+                Coverage::default()
             )
             .0,
             RunVerdict::NonConformant
@@ -447,13 +588,20 @@ mod tests {
             run_verdict(
                 &[must_fail.clone(), error],
                 &[],
-                &crate::runner::Gate::default()
+                &crate::runner::Gate::default(),
+                Coverage::default()
             )
             .0,
             RunVerdict::Incomplete
         );
         assert_eq!(
-            run_verdict(&[pass], &["boom".into()], &crate::runner::Gate::default()).0,
+            run_verdict(
+                &[pass],
+                &["boom".into()],
+                &crate::runner::Gate::default(),
+                Coverage::default()
+            )
+            .0,
             RunVerdict::Incomplete
         );
     }

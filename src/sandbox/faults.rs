@@ -49,7 +49,7 @@ macro_rules! faults {
 faults! {
     NoMetadata = "no-metadata" in Apim: "GET /metadata answers 404 instead of a CapabilityStatement" => ["IOP-FHIR-001"];
     WrongFhirVersion = "wrong-fhir-version" in Apim: "the CapabilityStatement declares fhirVersion 3.0.1" => ["IOP-FHIR-002"];
-    WrongPatientId = "wrong-patient-id" in Apim: "reading a patient returns a different patient" => ["IOP-FHIR-007", "IOP-UKC-007"];
+    WrongPatientId = "wrong-patient-id" in Apim: "reading a patient returns a different patient" => ["IOP-FHIR-007", "IOP-UKC-001", "IOP-UKC-007"];
     NoRequestIdEcho = "no-request-id-echo" in Apim: "responses do not mirror X-Request-ID" => ["API-HDR-001", "API-DOC-002"];
     RequestIdNotChecked = "request-id-not-checked" in Apim: "a missing or non-UUID X-Request-ID is accepted" => ["API-HDR-002", "API-DOC-002"];
     CorrelationIdInvented = "correlation-id-invented" in Apim: "responses carry an X-Correlation-ID the client never sent" => ["API-HDR-003"];
@@ -61,7 +61,7 @@ faults! {
     TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "SEC-AUTH-001", "SEC-AUTH-002", "SEC-AUTH-004", "SEC-AUTH-006", "SEC-HTTP-001", "SEC-INP-001", "SEC-INP-002", "SEC-INP-003", "SEC-INP-005", "SEC-INP-007", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003", "SEC-RATE-001"];
     ServerErrors = "server-errors" in Apim: "unknown resource types cause a 500" => ["API-ERR-001", "IOP-FHIR-003", "SEC-HTTP-001", "SEC-INP-007"];
     OutcomeWarningSeverity = "outcome-warning-severity" in Apim: "error OperationOutcomes carry severity warning" => ["API-ERR-002"];
-    NoSpineCode = "no-spine-code" in Apim: "OperationOutcomes carry no Spine error code" => ["API-ERR-003", "API-HDR-002", "IOP-UKC-003", "SEC-RATE-001"];
+    NoSpineCode = "no-spine-code" in Apim: "OperationOutcomes carry no Spine error code" => ["API-ERR-003", "API-HDR-002", "SEC-RATE-001"];
     WrongStatusForCode = "wrong-status-for-code" in Apim: "not-found answers carry the Spine code BAD_REQUEST" => ["API-ERR-004"];
     UnversionedBase = "unversioned-base" in Apim: "the API is served at /fhir, which names no FHIR release" => ["API-VER-001"];
     Undocumented = "undocumented" in Apim: "neither a CapabilityStatement nor an OpenAPI document is published" => ["IOP-FHIR-001", "API-DOC-001"];
@@ -83,7 +83,7 @@ faults! {
     DatePrefixIgnored = "date-prefix-ignored" in Ukca: "birthdate prefixes are ignored" => ["IOP-SRCH-008"];
     DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist" => ["IOP-SRCH-009"];
     DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001"];
-    BadNhsNumber = "bad-nhs-number" in Apim: "patients carry an NHS number that fails modulus 11" => ["IOP-UKC-002", "IOP-SRCH-003"];
+    BadNhsNumber = "bad-nhs-number" in Apim: "patients carry an NHS number that fails modulus 11" => ["IOP-UKC-001", "IOP-UKC-002", "IOP-SRCH-003"];
     InvalidNhsNumber404 = "invalid-nhs-number-404" in Apim: "a checksum-invalid NHS number is answered 404, as if valid" => ["IOP-UKC-003", "IOP-SRCH-004"];
     BadVerificationStatus = "bad-verification-status" in Apim: "the NHS number verification status uses an unknown code system" => ["IOP-UKC-004"];
     BadOdsCode = "bad-ods-code" in Apim: "GP practice ODS codes are lower case" => ["IOP-UKC-005"];

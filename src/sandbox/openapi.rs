@@ -48,10 +48,21 @@ pub fn document(drift: bool) -> Value {
         json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
     // Data endpoints refuse requests without a UUID X-Request-ID (API-HDR-002).
     let request_id = json!({"$ref": "#/components/parameters/XRequestID"});
-    let search = |kind: &str| {
-        json!({"get": {"summary": format!("Search {kind}"), "parameters": [request_id.clone()],
+    // Every query parameter each search takes, as the server's own lists say (an OpenAPI
+    // operation's parameters are the complete list: mts plans from them).
+    let query = |names: &[&str]| -> Vec<Value> {
+        names
+            .iter()
+            .map(|name| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}}))
+            .collect()
+    };
+    let search = |kind: &str, params: &[&str]| {
+        let mut parameters = vec![request_id.clone()];
+        parameters.extend(query(params));
+        json!({"get": {"summary": format!("Search {kind}"), "parameters": parameters,
         "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}})
     };
+    let by_patient = ["patient", "_count", "_offset", "_format"];
     let read = |kind: &str, media: &str| {
         json!({"get": {"summary": format!("Read {kind}"), "parameters": [id_param.clone(), request_id.clone()],
         "responses": with_errors(json!({"200": ok(kind, media)}))}})
@@ -64,14 +75,14 @@ pub fn document(drift: bool) -> Value {
         "paths": {
             "/metadata": {"get": {"summary": "CapabilityStatement", "responses": with_errors(json!({"200": ok_metadata(fhir)}))}},
             "/Patient/{id}": read("Patient", patient_media),
-            "/Patient": search("Patient"),
+            "/Patient": search("Patient", &["identifier", "family", "given", "gender", "birthdate", "_id", "_count", "_offset", "_format"]),
             "/AllergyIntolerance/{id}": read("AllergyIntolerance", fhir),
-            "/AllergyIntolerance": search("AllergyIntolerance"),
+            "/AllergyIntolerance": search("AllergyIntolerance", &by_patient),
             "/MedicationStatement/{id}": read("MedicationStatement", fhir),
-            "/MedicationStatement": search("MedicationStatement"),
+            "/MedicationStatement": search("MedicationStatement", &by_patient),
             "/Observation": {
                 "parameters": [request_id.clone()],
-                "get": {"summary": "Search Observation", "responses": with_errors(json!({"200": ok("Bundle", fhir)}))},
+                "get": {"summary": "Search Observation", "parameters": query(&["identifier"]), "responses": with_errors(json!({"200": ok("Bundle", fhir)}))},
                 "post": {"summary": "Create Observation", "responses": with_errors(json!({"201": {"description": "Created",
                     "headers": {"Location": {"schema": {"type": "string"}}},
                     "content": {fhir: {"schema": {"type": "object"}}}}}))}

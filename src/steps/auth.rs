@@ -103,7 +103,7 @@ async fn current_token(world: &MtsWorld) -> Result<String, Halt> {
         .token(&run.http)
         .await
         .map_err(|why| Halt::Error(format!("no access token to probe with: {why}")))?
-        .ok_or_else(|| Halt::Skipped("no credentials are configured (MTS_TOKEN or [auth])".into()))
+        .ok_or_else(|| Halt::missing_config("no credentials are configured (MTS_TOKEN or [auth])"))
 }
 
 /// Changes one character in the middle of the signature (or the token), so it looks right but is not.
@@ -130,11 +130,10 @@ async fn bad_credential(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
         "a made-up bearer token" => "Bearer mts-made-up-token-1234567890".to_owned(),
         "Basic credentials" => "Basic bXRzOm10cy1wYXNzd29yZA==".to_owned(),
         _ if matches!(world.run()?.tokens.credentials, Credentials::GpcProvenance) => {
-            return Err(Halt::NotApplicable(
+            return Err(Halt::excluded_by_profile(
                 "the GP Connect provenance JWT is unsigned by design (mutual TLS and the Spine \
                  Secure Proxy authenticate the consumer), so a tampered copy is just another \
-                 claim set; SEC-JWT-001..003 judge its content"
-                    .into(),
+                 claim set; SEC-JWT-001..003 judge its content",
             ));
         }
         _ => format!("Bearer {}", tamper(&current_token(world).await?)),
@@ -168,7 +167,7 @@ async fn token_in_query(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 
 async fn low_privilege(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let token = world.run()?.low_privilege_token.clone().ok_or_else(|| {
-        Halt::Skipped("needs a valid token without write rights (MTS_LOW_PRIVILEGE_TOKEN)".into())
+        Halt::missing_config("needs a valid token without write rights (MTS_LOW_PRIVILEGE_TOKEN)")
     })?;
     let request = world.request_mut()?;
     request.with_credentials = false;
@@ -201,7 +200,7 @@ async fn unauthenticated(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 async fn challenge(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let exchange = world.last()?.clone();
     if exchange.status() != Some(401) {
-        return Err(Halt::NotApplicable(format!(
+        return Err(Halt::nothing_to_judge(format!(
             "no 401 to inspect ({})",
             exchange.summary()
         )));
@@ -255,8 +254,8 @@ async fn forbidden(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 fn client(world: &MtsWorld) -> Result<crate::auth::ClientCredentials, Halt> {
     match &world.run()?.tokens.credentials {
         Credentials::ClientCredentials(client) => Ok(client.clone()),
-        _ => Err(Halt::NotApplicable(
-            "no OAuth2 token endpoint is configured ([auth] kind = \"client-credentials\")".into(),
+        _ => Err(Halt::not_declared(
+            "no OAuth2 token endpoint is declared ([auth] kind = \"client-credentials\"): the requirement applies to suppliers who run their own",
         )),
     }
 }

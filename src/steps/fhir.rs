@@ -88,6 +88,13 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Then,
+        r#"^the patient carries the NHS number "([^"]+)" under the national system$"#,
+        r#"the patient carries the NHS number "{nhs-number:existing}" under the national system"#,
+        carries_nhs_number
+    );
+    step!(
+        defs,
+        Then,
         r#"^every NHS number in the body passes modulus 11$"#,
         "every NHS number in the body passes modulus 11",
         nhs_numbers_valid
@@ -102,7 +109,7 @@ async fn capability_published(world: &mut MtsWorld, _: Args) -> Result<(), Halt>
     if response.status == 200 && response.resource_type() == Some("CapabilityStatement") {
         return Ok(());
     }
-    Err(Halt::NotApplicable(format!(
+    Err(Halt::not_declared(format!(
         "the server publishes no CapabilityStatement at /metadata ({}), so there is nothing to judge",
         exchange.summary()
     )))
@@ -284,12 +291,80 @@ async fn capability_r4_server(world: &mut MtsWorld, _: Args) -> Result<(), Halt>
         .into())
 }
 
+/// Evidence owed: a patient asked for by its NHS number carries that NHS number under
+/// `https://fhir.nhs.uk/Id/nhs-number` (an NHS number under another system is not found by
+/// anyone searching the national one).
+async fn carries_nhs_number(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let number =
+        super::world::expand_placeholders(args.get(0), world.data()?).map_err(Halt::Error)?;
+    let exchange = world.last()?.clone();
+    let resource = assert::fhir_resource(&exchange, Some("Patient"))?;
+    let carried = resource["identifier"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|i| i["system"] == crate::fhir::NHS_NUMBER_SYSTEM && i["value"] == number.as_str());
+    if carried {
+        return Ok(());
+    }
+    let elsewhere: Vec<String> = resource["identifier"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["value"] == number.as_str())
+        .map(|i| i["system"].as_str().unwrap_or("(no system)").to_owned())
+        .collect();
+    Err(Failure::new(format!(
+        "{} returned the patient without NHS number {number} under {}",
+        exchange.summary_request(),
+        crate::fhir::NHS_NUMBER_SYSTEM
+    ))
+    .expected(format!(
+        "identifier {{system: {}, value: {number}}}",
+        crate::fhir::NHS_NUMBER_SYSTEM
+    ))
+    .actual(if elsewhere.is_empty() {
+        identifier_systems(resource)
+    } else {
+        format!("{number} under {}", elsewhere.join(", "))
+    })
+    .exchange(&exchange.id)
+    .into())
+}
+
+/// The identifier systems a resource carries, for a failure's "actual".
+fn identifier_systems(resource: &serde_json::Value) -> String {
+    let systems: Vec<&str> = resource["identifier"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| i["system"].as_str().unwrap_or("(no system)"))
+        .collect();
+    if systems.is_empty() {
+        "no identifier".into()
+    } else {
+        format!("identifiers in {}", systems.join(", "))
+    }
+}
+
 async fn nhs_numbers_valid(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let exchange = world.last()?.clone();
     let resource = assert::fhir_resource(&exchange, None)?;
     let found = nhs_number::find_identifiers(resource, &JsonPath::resource_root(resource));
     if found.is_empty() {
-        return Err(Halt::NotApplicable("the body carries no NHS number".into()));
+        // Evidence owed: the test patient was asked for, and an NHS number is what identifies a
+        // patient on an NHS API.
+        return Err(Failure::new(format!(
+            "{} returned a Patient with no identifier in the NHS number system",
+            exchange.summary_request()
+        ))
+        .expected(format!(
+            "an identifier with system {}",
+            crate::fhir::NHS_NUMBER_SYSTEM
+        ))
+        .actual(identifier_systems(resource))
+        .exchange(&exchange.id)
+        .into());
     }
     for (path, value) in found {
         let text = value.as_str().unwrap_or_default();

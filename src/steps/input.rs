@@ -1,7 +1,9 @@
 //! Hostile and malformed input: bodies, formats, sizes, injection strings, methods (catalogue §2.5).
 
+use serde_json::{Value, json};
+
 use super::library::{Args, StepDefinition, step};
-use super::world::MtsWorld;
+use super::world::{MtsWorld, UpdateHow};
 use crate::catalogue::Profile;
 use crate::checks::{Halt, assert, search};
 use crate::report::Failure;
@@ -27,9 +29,16 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Given,
-        r#"^the request body is an oversized Observation of (\d+) MiB$"#,
-        "the request body is an oversized Observation of 4 MiB",
+        r#"^the request body is padded to (\d+) MiB$"#,
+        "the request body is padded to 4 MiB",
         oversized
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the body's media type is refused as unsupported$"#,
+        "the body's media type is refused as unsupported",
+        unsupported_media_refused
     );
     step!(
         defs,
@@ -82,46 +91,120 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     );
 }
 
-/// Named request bodies for malformed-input scenarios.
-pub fn sample(name: &str, patient_id: &str) -> Option<Vec<u8>> {
-    let observation = format!(
-        r#"{{"resourceType":"Observation","status":"final","code":{{"coding":[{{"system":"http://snomed.info/sct","code":"27113001","display":"Body weight"}}]}},"subject":{{"reference":"Patient/{patient_id}"}}"#
-    );
-    Some(match name {
-        "valid-observation" => format!("{observation}}}").into_bytes(),
-        "truncated-json" => observation.as_bytes()[..observation.len() / 2].to_vec(),
-        "json-array" => b"[]".to_vec(),
-        "not-json" => b"status=final&code=27113001".to_vec(),
-        "wrong-resource-type" => br#"{"resourceType":"Patient","gender":"female"}"#.to_vec(),
-        "unknown-element" => format!(r#"{observation},"colour":"red"}}"#).into_bytes(),
+/// A malformed version of a valid write body, by name. Resource bodies (create, update) and
+/// JSON Patch bodies go wrong in their own ways; each sample is something a server must refuse,
+/// and none would change data if a lax server took it (a patch's operations are invalid, not
+/// merely unusual).
+pub fn sample(name: &str, valid: &Value, patch_envelope: Option<Option<&str>>) -> Option<Vec<u8>> {
+    let text = valid.to_string();
+    Some(match (name, patch_envelope) {
+        ("truncated-json", _) => text.as_bytes()[..text.len() / 2].to_vec(),
+        // A resource where an array came; for a patch, the operations without their envelope,
+        // or one operation without the array.
+        ("wrong-shape", None) => json!([valid]).to_string().into_bytes(),
+        ("wrong-shape", Some(Some(member))) => valid[member].to_string().into_bytes(),
+        ("wrong-shape", Some(None)) => valid[0].to_string().into_bytes(),
+        ("wrong-type", None) => {
+            let mut body = valid.clone();
+            body["resourceType"] = json!(if valid["resourceType"] == "Patient" {
+                "Observation"
+            } else {
+                "Patient"
+            });
+            body.to_string().into_bytes()
+        }
+        ("wrong-type", Some(envelope)) => with_operations(
+            json!([{"op": "frobnicate", "path": "/gender", "value": "female"}]),
+            envelope,
+        ),
+        ("unknown-content", None) => {
+            let mut body = valid.clone();
+            body["mtsUnknownElement"] = json!("red");
+            body.to_string().into_bytes()
+        }
+        // A path that is not a JSON Pointer (RFC 6901 pointers start with "/").
+        ("unknown-content", Some(envelope)) => with_operations(
+            json!([{"op": "replace", "path": "gender", "value": "female"}]),
+            envelope,
+        ),
         _ => return None,
     })
 }
 
+fn with_operations(operations: Value, envelope: Option<&str>) -> Vec<u8> {
+    match envelope {
+        Some(member) => json!({ member: operations }).to_string().into_bytes(),
+        None => operations.to_string().into_bytes(),
+    }
+}
+
+/// The patch envelope of the scenario's write, when it is a patch: `Some(Some("patches"))` for
+/// PDS, `Some(None)` for a bare RFC 6902 array, `None` for a resource body.
+fn patch_envelope(world: &MtsWorld) -> Result<Option<Option<String>>, Halt> {
+    Ok(if world.request_mut_ref()?.method == "PATCH" {
+        Some(match world.created.as_ref().and_then(|c| c.how.as_ref()) {
+            Some(UpdateHow::Patch(style)) => style.envelope.clone(),
+            _ => world
+                .run()?
+                .model
+                .resource("Patient")
+                .and_then(|p| p.patch.as_ref())
+                .and_then(|p| p.envelope.clone()),
+        })
+    } else {
+        None
+    })
+}
+
 async fn body_sample(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
-    let patient = world
-        .data()?
-        .patient(crate::config::PatientRole::Existing)
-        .logical_id()
-        .to_owned();
-    let body = sample(args.get(0), &patient)
+    let envelope = patch_envelope(world)?;
+    let request = world.request_mut()?;
+    let valid: Value = request
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .ok_or_else(|| Halt::Error("the write has no valid JSON body to start from".into()))?;
+    let body = sample(args.get(0), &valid, envelope.as_ref().map(|e| e.as_deref()))
         .ok_or_else(|| Halt::Error(format!("no body sample named {}", args.get(0))))?;
-    world.request_mut()?.body = Some(body);
+    request.body = Some(body);
     Ok(())
 }
 
+/// Pads the write's valid body to the size asked for with content a server must still parse:
+/// a narrative for a resource, a `test` operation (which fails, changing nothing) for a patch.
 async fn oversized(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let mib: usize = args
         .get(0)
         .parse()
         .map_err(|_| Halt::Error("bad size".into()))?;
     let size = mib.min(MAX_OVERSIZE_MIB) * 1024 * 1024;
-    let prefix = br#"{"resourceType":"Observation","status":"final","code":{"text":"oversize probe"},"note":[{"text":""#;
-    let mut body = Vec::with_capacity(size + 64);
-    body.extend_from_slice(prefix);
-    body.resize(size, b'a');
-    body.extend_from_slice(br#""}]}"#);
-    world.request_mut()?.body = Some(body);
+    let envelope = patch_envelope(world)?;
+    let request = world.request_mut()?;
+    let mut valid: Value = request
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .ok_or_else(|| Halt::Error("the write has no valid JSON body to start from".into()))?;
+    let padding = "a".repeat(size);
+    match &envelope {
+        None => {
+            valid["text"] = json!({
+                "status": "generated",
+                "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{padding}</div>")
+            });
+        }
+        Some(envelope) => {
+            let operation = json!({"op": "test", "path": "/id", "value": padding});
+            let list = match envelope {
+                Some(member) => &mut valid[member.as_str()],
+                None => &mut valid,
+            };
+            if let Some(operations) = list.as_array_mut() {
+                operations.push(operation);
+            }
+        }
+    }
+    request.body = Some(valid.to_string().into_bytes());
     Ok(())
 }
 
@@ -154,6 +237,27 @@ async fn oversize_refused(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         ),
         _ => assert::response(&exchange).map(|_| ()),
     }
+}
+
+/// 415 (RFC 9110 §15.5.16, FHIR R4). The NHS API platform's PDS answers an unsupported patch
+/// media type with 400 UNSUPPORTED_SERVICE, so under apim a PATCH may be refused with 400 too
+/// (catalogue SEC-INP-002; the report says which applied).
+async fn unsupported_media_refused(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let patch_under_apim =
+        world.run()?.profile == Profile::Apim && exchange.request.method == "PATCH";
+    let allowed: &[u16] = if patch_under_apim {
+        &[415, 400]
+    } else {
+        &[415]
+    };
+    assert::status_is(&exchange, allowed)?;
+    if exchange.status() == Some(400) {
+        world.note(
+            "a patch in an unsupported media type was refused with 400, which the apim profile accepts (PDS answers UNSUPPORTED_SERVICE); FHIR and RFC 9110 give 415",
+        );
+    }
+    assert::operation_outcome(&exchange).map(|_| ())
 }
 
 async fn not_acceptable(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
@@ -288,6 +392,9 @@ async fn cors_preflight(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let mut spec = crate::http::RequestSpec::get(format!("Patient/{patient}"));
     spec.method = "OPTIONS".into();
     spec.with_credentials = false;
+    // As a browser sends it: a preflight carries no custom headers, only the names of those the
+    // real request would (Access-Control-Request-Headers).
+    spec.request_id = crate::http::RequestIdMode::Omit;
     spec.set_header("Origin", "https://evil.example");
     spec.set_header("Access-Control-Request-Method", "GET");
     spec.set_header(
@@ -329,16 +436,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn samples_are_what_they_say() {
-        let valid = sample("valid-observation", "1").unwrap();
-        assert!(serde_json::from_slice::<serde_json::Value>(&valid).is_ok());
+    fn samples_are_malformed_versions_of_the_valid_body() {
+        let resource = json!({"resourceType": "Observation", "status": "final"});
+        let parse = |bytes: Vec<u8>| serde_json::from_slice::<Value>(&bytes);
+        assert!(parse(sample("truncated-json", &resource, None).unwrap()).is_err());
         assert!(
-            serde_json::from_slice::<serde_json::Value>(&sample("truncated-json", "1").unwrap())
-                .is_err()
+            parse(sample("wrong-shape", &resource, None).unwrap())
+                .unwrap()
+                .is_array()
         );
-        let unknown: serde_json::Value =
-            serde_json::from_slice(&sample("unknown-element", "1").unwrap()).unwrap();
-        assert_eq!(unknown["colour"], "red");
-        assert!(sample("nope", "1").is_none());
+        assert_eq!(
+            parse(sample("wrong-type", &resource, None).unwrap()).unwrap()["resourceType"],
+            "Patient"
+        );
+        assert_eq!(
+            parse(sample("unknown-content", &resource, None).unwrap()).unwrap()["mtsUnknownElement"],
+            "red"
+        );
+        assert!(sample("nope", &resource, None).is_none());
+
+        // Patches: the envelope PDS declares, and a bare RFC 6902 array.
+        let operations = json!([{"op": "replace", "path": "/gender", "value": "female"}]);
+        let enveloped = json!({"patches": operations});
+        assert!(
+            parse(sample("wrong-shape", &enveloped, Some(Some("patches"))).unwrap())
+                .unwrap()
+                .is_array()
+        );
+        assert!(
+            parse(sample("wrong-shape", &operations, Some(None)).unwrap())
+                .unwrap()
+                .is_object()
+        );
+        assert_eq!(
+            parse(sample("wrong-type", &enveloped, Some(Some("patches"))).unwrap()).unwrap()["patches"]
+                [0]["op"],
+            "frobnicate"
+        );
+        assert_eq!(
+            parse(sample("unknown-content", &operations, Some(None)).unwrap()).unwrap()[0]["path"],
+            "gender"
+        );
     }
 }

@@ -172,9 +172,7 @@ async fn retry_after(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         .cloned()
         .collect();
     if limited.is_empty() {
-        return Err(Halt::NotApplicable(
-            "the burst met no 429 to inspect".into(),
-        ));
+        return Err(Halt::nothing_to_judge("the burst met no 429 to inspect"));
     }
     for exchange in &limited {
         let value = exchange

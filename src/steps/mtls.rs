@@ -40,14 +40,13 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
 fn configured(world: &MtsWorld) -> Result<ClientIdentity, Halt> {
     let run = world.run()?;
     if !run.http.base_url().starts_with("https://") {
-        return Err(Halt::NotApplicable(
-            "the target is plain HTTP, so there is no mutual TLS to judge".into(),
+        return Err(Halt::nothing_to_judge(
+            "the target is plain HTTP, so there is no mutual TLS to judge",
         ));
     }
     run.mtls.identity.clone().ok_or_else(|| {
-        Halt::Skipped(
-            "needs the client certificate the target accepts (--client-cert and --client-key)"
-                .into(),
+        Halt::missing_config(
+            "needs the client certificate the target accepts (--client-cert and --client-key)",
         )
     })
 }
@@ -102,7 +101,7 @@ fn bad_identity(world: &MtsWorld, kind: &str) -> Result<Option<ClientIdentity>, 
     let mint_error = |e: crate::tls::pki::PkiError| Halt::Error(e.to_string());
     let trusted_ca = || {
         run.mtls.issuing_ca.clone().ok_or_else(|| {
-            Halt::Skipped(format!(
+            Halt::missing_config(format!(
                 "to present {kind} the target would otherwise trust, mts needs the CA it trusts \
                  for clients (--client-ca-cert and --client-ca-key)"
             ))
@@ -130,10 +129,9 @@ fn bad_identity(world: &MtsWorld, kind: &str) -> Result<Option<ClientIdentity>, 
             identity_of(&issued).map(Some)
         }
         _ => run.mtls.revoked.clone().map(Some).ok_or_else(|| {
-            Halt::Skipped(
+            Halt::missing_config(
                 "needs a client certificate the target's CA has revoked \
-                 (--revoked-client-cert and --revoked-client-key)"
-                    .into(),
+                 (--revoked-client-cert and --revoked-client-key)",
             )
         }),
     }

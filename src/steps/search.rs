@@ -127,12 +127,54 @@ fn parse_query(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `{search:existing}` and `{search:nobody}` stand for a Patient search derived from what the
+/// target declares and from the existing test patient's own record; other parts are taken as
+/// written, with test-data placeholders expanded.
 async fn new_search(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
-    let query = expand_placeholders(args.get(1), world.data()?).map_err(Halt::Error)?;
+    let mut query = Vec::new();
+    for part in args.get(1).split('&').filter(|p| !p.is_empty()) {
+        match part {
+            "{search:existing}" => query.extend(derived_patient_search(world, false).await?),
+            "{search:nobody}" => query.extend(derived_patient_search(world, true).await?),
+            _ => {
+                let part = expand_placeholders(part, world.data()?).map_err(Halt::Error)?;
+                query.extend(parse_query(&part));
+            }
+        }
+    }
     let mut spec = RequestSpec::get(args.get(0));
-    spec.query = parse_query(&query);
+    spec.query = query;
     world.request = Some(spec);
     Ok(())
+}
+
+async fn derived_patient_search(
+    world: &mut MtsWorld,
+    nobody: bool,
+) -> Result<Vec<(String, String)>, Halt> {
+    use crate::config::PatientRole;
+    use crate::target::derive::{self, PatientSearch};
+    let run = world.run()?.clone();
+    let search = derive::patient_search(&run.model);
+    let record = match &search {
+        PatientSearch::Identifier => None,
+        PatientSearch::Demographics(params) => {
+            world.note(format!(
+                "searched by {} from the test patient's own record: the target declares no search by identifier",
+                params.join(" and ")
+            ));
+            run.patient_record(PatientRole::Existing).await
+        }
+    };
+    let existing = run.data.patient(PatientRole::Existing).nhs_number.clone();
+    let absent = run.data.patient(PatientRole::Absent).nhs_number.clone();
+    derive::patient_query(
+        &search,
+        record.as_deref(),
+        &existing,
+        nobody.then_some(absent.as_str()),
+    )
+    .map_err(Halt::missing_data)
 }
 
 fn bundle(exchange: &Exchange) -> Result<&Value, Halt> {
@@ -178,11 +220,24 @@ async fn entries_well_formed(world: &mut MtsWorld, _: Args) -> Result<(), Halt> 
     let exchange = world.last()?.clone();
     let bundle = bundle(&exchange)?;
     if search::matches(bundle).is_empty() {
-        return Err(Halt::NotApplicable(
-            "the search returned no entries to inspect".into(),
-        ));
+        // Evidence owed: the search was for a patient the target holds.
+        return Err(Failure::new(format!(
+            "{} found nothing, though it searched for a test patient the target holds",
+            exchange.summary_request()
+        ))
+        .expected("at least one match")
+        .actual("an empty searchset")
+        .exchange(&exchange.id)
+        .into());
     }
     let problems = search::entry_problems(bundle);
+    let unexplained = search::entries_without_mode(bundle);
+    if unexplained > 0 {
+        world.note(format!(
+            "{unexplained} entr{} carry no search.mode (optional in R4; FHIR recommends it)",
+            if unexplained == 1 { "y" } else { "ies" }
+        ));
+    }
     match problems.first() {
         None => Ok(()),
         Some(first) => Err(Failure::new(first.clone())
@@ -422,7 +477,7 @@ async fn paging(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         pages += 1;
     }
     if seen.len() < 2 {
-        return Err(Halt::NotApplicable(format!(
+        return Err(Halt::missing_data(format!(
             "the search found {} match(es); paging needs at least 2 (configure [data.search])",
             seen.len()
         )));
@@ -488,12 +543,8 @@ async fn refers_to_patient(world: &mut MtsWorld, args: Args) -> Result<(), Halt>
 
 async fn narrow(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let baseline = world.last()?.clone();
-    if assert::response(&baseline)?.status != 200 {
-        return Err(Halt::NotApplicable(format!(
-            "the unnarrowed search was refused ({}), so there is no baseline",
-            baseline.summary()
-        )));
-    }
+    // Evidence owed: the search uses parameters the target declares.
+    assert::status_is(&baseline, &[200])?;
     world.baseline = Some(baseline);
     let extra = expand_placeholders(args.get(0), world.data()?).map_err(Halt::Error)?;
     let spec = with_extra(world, &extra)?;
@@ -592,8 +643,8 @@ async fn references_resolve(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         .collect();
     let references = search::references(&bundle);
     if references.is_empty() {
-        return Err(Halt::NotApplicable(
-            "the searchset holds no references".into(),
+        return Err(Halt::missing_data(
+            "the searchset holds no references: the with-records test patient has no records of this type on the target (configure [data.patient.with-records])",
         ));
     }
     let target_origin = origin(world.run()?.http.base_url()).to_owned();

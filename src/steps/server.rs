@@ -14,16 +14,9 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Given,
-        r#"^the CapabilityStatement declares "([^"]+)" "([^"]+)"$"#,
-        r#"the CapabilityStatement declares "AllergyIntolerance" "search-type""#,
-        declares_interaction
-    );
-    step!(
-        defs,
-        Given,
-        r#"^the CapabilityStatement declares search of "([^"]+)" by "([^"]+)"$"#,
-        r#"the CapabilityStatement declares search of "AllergyIntolerance" by "patient""#,
-        declares_search
+        crate::target::need::STEP_PATTERN,
+        r#"the target offers search of "AllergyIntolerance" by "patient""#,
+        target_offers
     );
     step!(
         defs,
@@ -106,38 +99,25 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
 
 async fn statement(world: &mut MtsWorld) -> Result<std::sync::Arc<Value>, Halt> {
     world.run()?.clone().capability().await.ok_or_else(|| {
-        Halt::NotApplicable(
-            "the server publishes no CapabilityStatement, so its declarations cannot be checked"
-                .into(),
+        Halt::not_declared(
+            "the server publishes no CapabilityStatement, so its declarations cannot be checked",
         )
     })
 }
 
-async fn declares_interaction(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
-    let statement = statement(world).await?;
-    if capability::declares(&statement, args.get(0), args.get(1)) {
-        return Ok(());
+/// The planner already matched this need against the target model (`runner::plan`); a scenario
+/// reaches here only when it is offered or nothing is declared. The same rule decides again, so a
+/// run without planning (a custom runner) is judged alike.
+async fn target_offers(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let step = world.current_step.clone();
+    let Some(need) = crate::target::need::parse(&step) else {
+        return Err(Halt::Error(format!("\"{step}\" is not a need step")));
+    };
+    let run = world.run()?.clone();
+    match crate::runner::plan::judge_need(&need, &run.model, run.profile) {
+        None => Ok(()),
+        Some(halt) => Err(halt),
     }
-    Err(Halt::NotApplicable(format!(
-        "the CapabilityStatement does not declare {} {}",
-        args.get(0),
-        args.get(1)
-    )))
-}
-
-async fn declares_search(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
-    let statement = statement(world).await?;
-    let (kind, param) = (args.get(0), args.get(1));
-    if capability::declares(&statement, kind, "search-type")
-        && capability::search_params(&statement, kind)
-            .iter()
-            .any(|(n, _)| n == param)
-    {
-        return Ok(());
-    }
-    Err(Halt::NotApplicable(format!(
-        "the CapabilityStatement does not declare search of {kind} by {param}"
-    )))
 }
 
 /// A value of a search parameter's type that a conformant server accepts as well formed.
@@ -287,7 +267,7 @@ async fn undeclared_refused(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         .iter()
         .find(|c| !declared.iter().any(|d| d == *c))
     else {
-        return Err(Halt::NotApplicable("every probe type is declared".into()));
+        return Err(Halt::nothing_to_judge("every probe type is declared"));
     };
     let exchange = world
         .send(&RequestSpec::get(format!("{kind}?_count=1")))
@@ -377,8 +357,8 @@ async fn openapi_valid(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         None => failure,
     };
     match &run.openapi {
-        None => Err(Halt::NotApplicable(
-            "no OpenAPI document was given (--openapi FILE|URL)".into(),
+        None => Err(Halt::nothing_to_judge(
+            "no OpenAPI document was given (--openapi FILE|URL)",
         )),
         Some(Err(why)) => Err(with_exchange(
             Failure::new(format!("the OpenAPI document could not be read: {why}"))
@@ -427,7 +407,7 @@ async fn ping_discreet(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let exchange = world.send(&spec).await?;
     let response = assert::response(&exchange)?;
     if matches!(response.status, 404 | 405 | 501) {
-        return Err(Halt::NotApplicable(format!(
+        return Err(Halt::endpoint_absent(format!(
             "no health endpoint at [base]/_ping ({})",
             response.status
         )));
@@ -460,7 +440,7 @@ async fn status_needs_key(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let exchange = world.send(&spec).await?;
     let status = assert::response(&exchange)?.status;
     match status {
-        404 | 405 | 501 => Err(Halt::NotApplicable(format!(
+        404 | 405 | 501 => Err(Halt::endpoint_absent(format!(
             "no status endpoint at [base]/_status ({status})"
         ))),
         401 | 403 => Ok(()),

@@ -60,9 +60,8 @@ fn https_endpoint(world: &MtsWorld) -> Result<(String, u16, Duration), Halt> {
     let run = world.run()?;
     let base = run.http.base_url();
     if !base.starts_with("https://") {
-        return Err(Halt::NotApplicable(
-            "the target is plain HTTP, so there is no TLS to judge (SEC-TLS-001 fails instead)"
-                .into(),
+        return Err(Halt::nothing_to_judge(
+            "the target is plain HTTP, so there is no TLS to judge (SEC-TLS-001 fails instead)",
         ));
     }
     let (host, port) = probe::endpoint(base)

@@ -31,13 +31,24 @@ pub struct MtsWorld {
     pub(crate) created: Option<Created>,
 }
 
-/// A resource a scenario created on the target.
+/// A resource a scenario created on the target, or the test patient it changes.
 #[derive(Debug, Clone)]
 pub struct Created {
     pub resource_type: String,
     pub id: String,
     pub version: String,
     pub body: serde_json::Value,
+    /// How the target takes an update of it.
+    pub how: Option<UpdateHow>,
+}
+
+/// How an update is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateHow {
+    /// `PUT` of the whole resource.
+    Put,
+    /// `PATCH` with a JSON Patch, as the target takes one.
+    Patch(crate::target::PatchStyle),
 }
 
 impl fmt::Debug for MtsWorld {
@@ -85,6 +96,12 @@ impl MtsWorld {
             .ok_or_else(|| Halt::Error(format!("\"{}\" needs a request: start with a step such as Given a GET request to \"metadata\"", self.current_step)))
     }
 
+    pub(crate) fn request_mut_ref(&self) -> Result<&RequestSpec, Halt> {
+        self.request
+            .as_ref()
+            .ok_or_else(|| Halt::Error(format!("\"{}\" needs a request: start with a step such as Given a GET request to \"metadata\"", self.current_step)))
+    }
+
     pub(crate) fn last(&self) -> Result<&Arc<Exchange>, Halt> {
         self.last.as_ref().ok_or_else(|| {
             Halt::Error(format!(
@@ -129,9 +146,11 @@ pub fn expand_placeholders(text: &str, data: &TestData) -> Result<String, String
         if kind == "search" {
             match role_name {
                 "family" => out.push_str(&data.search.family),
+                // Derived from the target at run time (steps::search); kept as written here.
+                "existing" | "nobody" => out.push_str(&format!("{{{inner}}}")),
                 _ => {
                     return Err(format!(
-                        "unknown placeholder {{{inner}}} (use {{search:family}})"
+                        "unknown placeholder {{{inner}}} (use {{search:family}}, {{search:existing}} or {{search:nobody}})"
                     ));
                 }
             }

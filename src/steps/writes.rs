@@ -4,11 +4,13 @@
 use serde_json::{Value, json};
 
 use super::library::{Args, StepDefinition, step};
-use super::world::{Created, MtsWorld};
+use super::world::{Created, MtsWorld, UpdateHow};
 use crate::catalogue::Profile;
 use crate::checks::{Halt, assert, search};
 use crate::http::{Exchange, RequestIdMode, RequestSpec};
 use crate::report::Failure;
+use crate::target::derive::{self, WriteTarget};
+use crate::target::{Interaction, PatchStyle};
 
 /// The identifier system mts stamps on what it creates, so a run's data can be found and told
 /// apart from real records.
@@ -25,9 +27,16 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Given,
-        r#"^a test resource created for this scenario$"#,
-        "a test resource created for this scenario",
-        created_resource
+        r#"^a resource to update$"#,
+        "a resource to update",
+        resource_to_update
+    );
+    step!(
+        defs,
+        Given,
+        r#"^a write the target takes$"#,
+        "a write the target takes",
+        valid_write_step
     );
     step!(
         defs,
@@ -60,6 +69,13 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Then,
+        r#"^a stale update is refused as the profile requires$"#,
+        "a stale update is refused as the profile requires",
+        refused_when_stale
+    );
+    step!(
+        defs,
+        Then,
         r#"^an update without If-Match is refused as the profile requires$"#,
         "an update without If-Match is refused as the profile requires",
         refused_without_if_match
@@ -80,21 +96,106 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     );
 }
 
-fn test_resource(world: &MtsWorld) -> Result<Value, Halt> {
-    let data = world.data()?;
-    let patient = data
+/// Resource types mts can create with a body of its own, in the order it prefers them.
+pub const BUILT_IN_BODIES: &[&str] = &[
+    "Observation",
+    "AllergyIntolerance",
+    "Condition",
+    "MedicationStatement",
+    "Immunization",
+];
+
+/// A minimal valid UK Core resource of `kind` about `patient`, stamped with a fresh test
+/// identifier so what a run creates can be found and told apart from real records.
+pub fn built_in_body(kind: &str, patient: &str) -> Option<Value> {
+    let identifier =
+        json!([{"system": TEST_IDENTIFIER_SYSTEM, "value": uuid::Uuid::new_v4().to_string()}]);
+    let subject = json!({"reference": format!("Patient/{patient}")});
+    let snomed = |code: &str, display: &str| json!({"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]});
+    let coded = |system: &str, code: &str, display: &str| json!({"coding": [{"system": system, "code": code, "display": display}]});
+    Some(match kind {
+        "Observation" => json!({
+            "resourceType": "Observation",
+            "identifier": identifier,
+            "status": "final",
+            "code": snomed("27113001", "Body weight"),
+            "subject": subject,
+            "effectiveDateTime": "2026-11-21T09:00:00+00:00",
+            "valueQuantity": {"value": 72, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}
+        }),
+        "AllergyIntolerance" => json!({
+            "resourceType": "AllergyIntolerance",
+            "identifier": identifier,
+            "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active"),
+            "verificationStatus": coded("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "confirmed", "Confirmed"),
+            "code": snomed("300916003", "Latex allergy"),
+            "patient": subject,
+            "recordedDate": "2026-11-21"
+        }),
+        "Condition" => json!({
+            "resourceType": "Condition",
+            "identifier": identifier,
+            "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"),
+            "verificationStatus": coded("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed", "Confirmed"),
+            "category": [coded("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item", "Problem List Item")],
+            "code": snomed("195967001", "Asthma"),
+            "subject": subject,
+            "recordedDate": "2026-11-21"
+        }),
+        "MedicationStatement" => json!({
+            "resourceType": "MedicationStatement",
+            "identifier": identifier,
+            "status": "active",
+            "medicationCodeableConcept": coded("https://dmd.nhs.uk", "322236009", "Paracetamol 500mg tablets"),
+            "subject": subject,
+            "effectiveDateTime": "2026-11-21"
+        }),
+        "Immunization" => json!({
+            "resourceType": "Immunization",
+            "identifier": identifier,
+            "status": "completed",
+            "vaccineCode": coded("https://dmd.nhs.uk", "39116211000001106", "Generic COVID-19 Vaccine Vaxzevria (ChAdOx1 S [recombinant]) not less than 2.5x100,000,000 infectious units/0.5ml dose suspension for injection multidose vials"),
+            "patient": subject,
+            "occurrenceDateTime": "2026-11-21"
+        }),
+        _ => return None,
+    })
+}
+
+/// Where this target takes writes (`derive::write_target`), or why it takes none.
+pub(crate) fn write_target(world: &MtsWorld) -> Result<WriteTarget, Halt> {
+    let run = world.run()?;
+    let configured = run.write.as_ref().map(|w| w.resource_type.as_str());
+    derive::write_target(&run.model, configured, BUILT_IN_BODIES).map_err(|no| {
+        let (kind, why) = no.into_reason();
+        Halt::Unjudged(kind, why)
+    })
+}
+
+/// The body to create a `kind` with: the configured file, else mts's own.
+fn create_body(world: &MtsWorld, kind: &str) -> Result<Value, Halt> {
+    let run = world.run()?;
+    let patient = run
+        .data
         .patient(crate::config::PatientRole::Existing)
         .logical_id()
         .to_owned();
-    Ok(json!({
-        "resourceType": "Observation",
-        "status": "final",
-        "identifier": [{"system": TEST_IDENTIFIER_SYSTEM, "value": uuid::Uuid::new_v4().to_string()}],
-        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "27113001", "display": "Body weight"}]},
-        "subject": {"reference": format!("Patient/{patient}")},
-        "effectiveDateTime": "2026-11-21T09:00:00+00:00",
-        "valueQuantity": {"value": 72, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}
-    }))
+    if let Some(path) = run.write.as_ref().and_then(|w| w.body.as_ref()) {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Halt::missing_config(format!("[target.write] body {}: {e}", path.display()))
+        })?;
+        return serde_json::from_str(&text).map_err(|e| {
+            Halt::missing_config(format!(
+                "[target.write] body {} is not JSON: {e}",
+                path.display()
+            ))
+        });
+    }
+    built_in_body(kind, &patient).ok_or_else(|| {
+        Halt::missing_config(format!(
+            "mts has no built-in {kind} body: give one with [target.write] body = \"file.json\""
+        ))
+    })
 }
 
 fn post(body: &Value) -> RequestSpec {
@@ -105,16 +206,127 @@ fn post(body: &Value) -> RequestSpec {
     spec
 }
 
-async fn new_resource(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    let body = test_resource(world)?;
-    world.request = Some(post(&body));
-    world.created = Some(Created {
-        resource_type: "Observation".into(),
-        id: String::new(),
-        version: String::new(),
-        body,
-    });
+/// The version a read answered with: its weak ETag, else `meta.versionId`.
+fn version_of(exchange: &Exchange) -> Option<String> {
+    let response = exchange.response.as_ref()?;
+    response
+        .header("etag")
+        .and_then(|e| {
+            e.trim()
+                .strip_prefix("W/\"")
+                .and_then(|e| e.strip_suffix('"'))
+        })
+        .map(str::to_owned)
+        .or_else(|| {
+            response
+                .resource()?
+                .pointer("/meta/versionId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+}
+
+/// The existing test patient, read afresh in this scenario (its version changes with writes).
+async fn read_test_patient(world: &mut MtsWorld) -> Result<Created, Halt> {
+    let id = world
+        .data()?
+        .patient(crate::config::PatientRole::Existing)
+        .logical_id()
+        .to_owned();
+    let exchange = world
+        .send(&RequestSpec::get(format!("Patient/{id}")))
+        .await?;
+    let record = assert::fhir_resource(&exchange, Some("Patient"))?.clone();
+    Ok(Created {
+        resource_type: "Patient".into(),
+        id,
+        version: version_of(&exchange).unwrap_or_else(|| "1".into()),
+        body: record,
+        how: None,
+    })
+}
+
+/// The valid write request to this target: a create with a body of mts's own, or a change of
+/// the existing test patient that leaves it as it was (its own record put back, or a patch
+/// that replaces its gender with itself), with If-Match.
+pub(crate) async fn valid_write(world: &mut MtsWorld) -> Result<(WriteTarget, RequestSpec), Halt> {
+    let target = write_target(world)?;
+    let spec = match &target {
+        WriteTarget::Create { kind } => {
+            let body = create_body(world, kind)?;
+            world.created = Some(Created {
+                resource_type: kind.clone(),
+                id: String::new(),
+                version: String::new(),
+                body: body.clone(),
+                how: None,
+            });
+            post(&body)
+        }
+        WriteTarget::PatchPatient(style) => {
+            let patient = read_test_patient(world).await?;
+            let spec = patch_request(&patient, style);
+            world.created = Some(patient);
+            spec
+        }
+        WriteTarget::UpdatePatient => {
+            let patient = read_test_patient(world).await?;
+            let spec = put_request(&patient, patient.body.clone());
+            world.created = Some(patient);
+            spec
+        }
+    };
+    Ok((target, spec))
+}
+
+fn patch_request(resource: &Created, style: &PatchStyle) -> RequestSpec {
+    let mut spec = RequestSpec::get(format!("{}/{}", resource.resource_type, resource.id));
+    spec.method = "PATCH".into();
+    spec.set_header("Content-Type", style.media_type.clone());
+    spec.set_header("If-Match", format!("W/\"{}\"", resource.version));
+    spec.body = Some(
+        derive::harmless_patch(&resource.body, style)
+            .to_string()
+            .into_bytes(),
+    );
+    spec
+}
+
+fn put_request(resource: &Created, mut body: Value) -> RequestSpec {
+    body["id"] = json!(resource.id);
+    let mut spec = RequestSpec::get(format!("{}/{}", resource.resource_type, resource.id));
+    spec.method = "PUT".into();
+    spec.set_header("Content-Type", "application/fhir+json");
+    spec.set_header("If-Match", format!("W/\"{}\"", resource.version));
+    spec.body = Some(body.to_string().into_bytes());
+    spec
+}
+
+async fn valid_write_step(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let (_, spec) = valid_write(world).await?;
+    world.request = Some(spec);
     Ok(())
+}
+
+async fn new_resource(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    match write_target(world)? {
+        WriteTarget::Create { kind } => {
+            let body = create_body(world, &kind)?;
+            world.request = Some(post(&body));
+            world.created = Some(Created {
+                resource_type: kind,
+                id: String::new(),
+                version: String::new(),
+                body,
+                how: None,
+            });
+            Ok(())
+        }
+        other => Err(Halt::not_declared(format!(
+            "the target declares no create mts can use (its writes are a {})",
+            other.describe()
+        ))),
+    }
 }
 
 /// The id (and version) a create answer names: from Location, else from the body.
@@ -143,50 +355,83 @@ fn created_id(exchange: &Exchange) -> Option<(String, Option<String>)> {
     ))
 }
 
-async fn created_resource(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    let body = test_resource(world)?;
-    let exchange = world.send(&post(&body)).await?;
-    let status = assert::response(&exchange)?.status;
-    if status != 201 {
-        return Err(Halt::Error(format!(
-            "could not create the test resource to update ({}); see API-HDR-008",
-            exchange.summary()
-        )));
+/// A resource this scenario may update: one it creates where the target takes creates and
+/// updates (or patches) of the same type, else the existing test patient where the target
+/// takes a patch or update of it.
+async fn resource_to_update(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let run = world.run()?.clone();
+    let target = write_target(world)?;
+    let how = |kind: &str| -> Option<UpdateHow> {
+        let declared = run.model.resource(kind);
+        if !run.model.declares_anything() || declared.is_some_and(|r| r.offers(Interaction::Update))
+        {
+            return Some(UpdateHow::Put);
+        }
+        let patch = declared.filter(|r| r.offers(Interaction::Patch))?;
+        Some(UpdateHow::Patch(patch.patch.clone().unwrap_or(
+            PatchStyle {
+                media_type: "application/json-patch+json".into(),
+                envelope: None,
+            },
+        )))
+    };
+    let patient_how = how("Patient");
+    match (&target, patient_how) {
+        (WriteTarget::Create { kind }, _) if how(kind).is_some() => {
+            let body = create_body(world, kind)?;
+            let exchange = world.send(&post(&body)).await?;
+            let status = assert::response(&exchange)?.status;
+            if status != 201 {
+                return Err(Halt::Error(format!(
+                    "could not create the test resource to update ({}); see API-HDR-008",
+                    exchange.summary()
+                )));
+            }
+            let (id, version) = created_id(&exchange)
+                .ok_or_else(|| Halt::Error("the create answer names no id".into()))?;
+            let version = version_of(&exchange)
+                .or(version)
+                .unwrap_or_else(|| "1".into());
+            world.created = Some(Created {
+                resource_type: kind.clone(),
+                id,
+                version,
+                body,
+                how: how(kind),
+            });
+            Ok(())
+        }
+        (_, Some(patient_how)) => {
+            let mut patient = read_test_patient(world).await?;
+            patient.how = Some(patient_how);
+            world.created = Some(patient);
+            Ok(())
+        }
+        _ => Err(Halt::not_declared(format!(
+            "the target declares no update or patch mts can use (its writes are a {})",
+            target.describe()
+        ))),
     }
-    let (id, version) =
-        created_id(&exchange).ok_or_else(|| Halt::Error("the create answer names no id".into()))?;
-    let etag_version = exchange
-        .response
-        .as_ref()
-        .and_then(|r| r.header("etag"))
-        .and_then(|e| {
-            e.trim()
-                .strip_prefix("W/\"")
-                .and_then(|e| e.strip_suffix('"'))
-        })
-        .map(str::to_owned);
-    let version = etag_version.or(version).unwrap_or_else(|| "1".into());
-    world.created = Some(Created {
-        resource_type: "Observation".into(),
-        id,
-        version,
-        body,
-    });
-    Ok(())
 }
 
 async fn update_request(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    let created = world
+    let resource = world
         .created
         .clone()
-        .ok_or_else(|| Halt::Error("no resource was created in this scenario".into()))?;
-    let mut body = created.body.clone();
-    body["id"] = json!(created.id);
-    body["valueQuantity"]["value"] = json!(73);
-    let mut spec = RequestSpec::get(format!("{}/{}", created.resource_type, created.id));
-    spec.method = "PUT".into();
-    spec.set_header("Content-Type", "application/fhir+json");
-    spec.body = Some(body.to_string().into_bytes());
+        .ok_or_else(|| Halt::Error("no resource to update in this scenario".into()))?;
+    let mut spec = match &resource.how {
+        Some(UpdateHow::Patch(style)) => patch_request(&resource, style),
+        _ => {
+            let mut body = resource.body.clone();
+            if body["resourceType"] == "Observation" {
+                body["valueQuantity"]["value"] = json!(73);
+            }
+            put_request(&resource, body)
+        }
+    };
+    // The scenario decides whether If-Match is sent, and which.
+    spec.headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("if-match"));
     world.request = Some(spec);
     Ok(())
 }
@@ -256,19 +501,22 @@ async fn no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         .into());
     }
     // Where the server supports it, count what exists with the test identifier.
-    let identifier = world.created.as_ref().and_then(|c| {
-        c.body
-            .pointer("/identifier/0/value")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
-    let searchable = world.run()?.clone().capability().await.is_some_and(|s| {
-        crate::checks::capability::search_params(&s, "Observation")
-            .iter()
-            .any(|(n, _)| n == "identifier")
-    });
+    let Some(created) = world.created.clone() else {
+        return Ok(());
+    };
+    let identifier = created
+        .body
+        .pointer("/identifier/0/value")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let run = world.run()?.clone();
+    let searchable = matches!(
+        run.model
+            .offers_search_by(&created.resource_type, "identifier"),
+        crate::target::Offer::Declared(_)
+    );
     if let (Some(identifier), true) = (identifier, searchable) {
-        let mut spec = RequestSpec::get("Observation");
+        let mut spec = RequestSpec::get(created.resource_type.clone());
         spec.query.push((
             "identifier".into(),
             format!("{TEST_IDENTIFIER_SYSTEM}|{identifier}"),
@@ -287,6 +535,30 @@ async fn no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
             }
         }
     }
+    Ok(())
+}
+
+/// A stale If-Match: FHIR R4 (http.html, managing resource contention) and RFC 9110 §13.1.1
+/// answer 412 Precondition Failed; GP Connect answers 409, and the PDS specification names 409
+/// RESOURCE_VERSION_MISMATCH. Under gpc 409 is required; elsewhere either, and the report says
+/// which the server chose.
+async fn refused_when_stale(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let profile = world.run()?.profile;
+    let allowed: &[u16] = match profile {
+        Profile::Gpc => &[409],
+        Profile::All | Profile::Apim | Profile::Ukca => &[409, 412],
+    };
+    assert::status_is(&exchange, allowed)?;
+    world.note(format!(
+        "an update with a stale If-Match was answered {} ({profile} profile accepts {})",
+        exchange.status().unwrap_or(0),
+        if profile == Profile::Gpc {
+            "409"
+        } else {
+            "409 or 412"
+        }
+    ));
     Ok(())
 }
 

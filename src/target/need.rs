@@ -1,0 +1,197 @@
+//! What a scenario needs the target to offer, as its feature file states it in a step the
+//! planner reads:
+//!
+//! ```gherkin
+//! Given the target offers read of "Patient"
+//! Given the target offers search of "Patient" by "identifier", which the ukca profile requires
+//! Given the target offers writes
+//! ```
+//!
+//! Not declared → the scenario is not applicable, naming what was missing; not declared but
+//! required by the run's profile → it fails; nothing declared at all → it runs anyway.
+
+use regex::Regex;
+
+use super::model::{Interaction, Offer, TargetModel};
+use crate::catalogue::Profile;
+
+/// The step pattern (cucumber matches it too; the step itself does nothing at run time).
+pub const STEP_PATTERN: &str = r#"^the target (offers|does not offer) (?:(read|vread|update|patch|delete|create|search|history) of "([A-Za-z]+)"(?: by "([^"]+)")?|(writes|creates|updates|the capabilities interaction))(?:, which the (all|apim|gpc|ukca) profile requires)?$"#;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    /// An interaction on a type.
+    Interaction {
+        kind: String,
+        interaction: Interaction,
+    },
+    /// Search of a type by a parameter.
+    SearchBy { kind: String, param: String },
+    /// Create, update or patch of some type: somewhere to send a write.
+    AnyWrite,
+    /// Create of some type.
+    AnyCreate,
+    /// Update or patch of some type.
+    AnyUpdate,
+    /// `GET [base]/metadata` serves a CapabilityStatement (known from discovery whatever else
+    /// is declared).
+    Capabilities,
+}
+
+/// A need, and the profile under which its absence is a failure rather than not applicable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedStep {
+    pub need: Need,
+    /// `does not offer`: the scenario probes something the target must not offer (an
+    /// undeclared method), so it does not apply where the target declares it.
+    pub negated: bool,
+    pub required_under: Option<Profile>,
+}
+
+fn pattern() -> Option<&'static Regex> {
+    static PATTERN: std::sync::OnceLock<Option<Regex>> = std::sync::OnceLock::new();
+    PATTERN
+        .get_or_init(|| Regex::new(STEP_PATTERN).ok())
+        .as_ref()
+}
+
+/// The need a step's text states, if it is a need step (with or without its keyword).
+pub fn parse(text: &str) -> Option<NeedStep> {
+    let text = text.trim();
+    let text = ["Given ", "When ", "Then ", "And ", "But ", "* "]
+        .iter()
+        .find_map(|keyword| text.strip_prefix(keyword))
+        .unwrap_or(text);
+    let captures = pattern()?.captures(text.trim())?;
+    let negated = captures
+        .get(1)
+        .is_some_and(|m| m.as_str() == "does not offer");
+    let need = match (captures.get(2), captures.get(3), captures.get(5)) {
+        (Some(verb), Some(kind), _) => {
+            let kind = kind.as_str().to_owned();
+            match (verb.as_str(), captures.get(4)) {
+                ("search", Some(param)) => Need::SearchBy {
+                    kind,
+                    param: param.as_str().to_owned(),
+                },
+                (verb, _) => Need::Interaction {
+                    kind,
+                    interaction: match verb {
+                        "search" => Interaction::SearchType,
+                        "history" => Interaction::HistoryInstance,
+                        other => Interaction::from_code(other)?,
+                    },
+                },
+            }
+        }
+        (_, _, Some(any)) => match any.as_str() {
+            "writes" => Need::AnyWrite,
+            "creates" => Need::AnyCreate,
+            "updates" => Need::AnyUpdate,
+            _ => Need::Capabilities,
+        },
+        _ => return None,
+    };
+    let required_under = captures
+        .get(6)
+        .and_then(|p| p.as_str().parse::<Profile>().ok());
+    Some(NeedStep {
+        need,
+        negated,
+        required_under,
+    })
+}
+
+impl Need {
+    /// Whether the model offers it.
+    pub fn offer(&self, model: &TargetModel) -> Offer {
+        match self {
+            Need::Interaction { kind, interaction } => model.offers(kind, *interaction),
+            Need::SearchBy { kind, param } => model.offers_search_by(kind, param),
+            Need::AnyWrite => model.offers_anywhere(&[
+                Interaction::Create,
+                Interaction::Update,
+                Interaction::Patch,
+            ]),
+            Need::AnyCreate => model.offers_anywhere(&[Interaction::Create]),
+            Need::AnyUpdate => model.offers_anywhere(&[Interaction::Update, Interaction::Patch]),
+            Need::Capabilities if model.capability_statement => {
+                Offer::Declared(vec![super::Source::CapabilityStatement])
+            }
+            Need::Capabilities => Offer::NotDeclared(
+                "the target serves no CapabilityStatement at [base]/metadata".into(),
+            ),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Need::Interaction { kind, interaction } => format!("{} of {kind}", interaction.code()),
+            Need::SearchBy { kind, param } => format!("search of {kind} by {param}"),
+            Need::AnyWrite => "create, update or patch of some resource type".into(),
+            Need::AnyCreate => "create of some resource type".into(),
+            Need::AnyUpdate => "update or patch of some resource type".into(),
+            Need::Capabilities => "the capabilities interaction".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn need_steps_are_read_from_their_text() {
+        assert_eq!(
+            parse(r#"the target offers read of "Patient""#),
+            Some(NeedStep {
+                need: Need::Interaction {
+                    kind: "Patient".into(),
+                    interaction: Interaction::Read
+                },
+                negated: false,
+                required_under: None
+            })
+        );
+        assert_eq!(
+            parse(
+                r#"the target offers search of "Patient" by "identifier", which the ukca profile requires"#
+            ),
+            Some(NeedStep {
+                need: Need::SearchBy {
+                    kind: "Patient".into(),
+                    param: "identifier".into()
+                },
+                negated: false,
+                required_under: Some(Profile::Ukca)
+            })
+        );
+        assert_eq!(
+            parse("the target offers writes").map(|s| s.need),
+            Some(Need::AnyWrite)
+        );
+        assert_eq!(
+            parse("Given the target offers creates").map(|s| s.need),
+            Some(Need::AnyCreate)
+        );
+        assert_eq!(
+            parse(r#"the target offers search of "Patient""#).map(|s| s.need),
+            Some(Need::Interaction {
+                kind: "Patient".into(),
+                interaction: Interaction::SearchType
+            })
+        );
+        let delete = parse(r#"the target does not offer delete of "Patient""#).unwrap();
+        assert!(delete.negated);
+        assert_eq!(
+            parse("the target offers the capabilities interaction").map(|s| s.need),
+            Some(Need::Capabilities)
+        );
+        assert_eq!(
+            parse("the target offers updates").map(|s| s.need),
+            Some(Need::AnyUpdate)
+        );
+        assert_eq!(parse(r#"the target offers nap of "Patient""#), None);
+        assert_eq!(parse("a GET request to \"metadata\""), None);
+    }
+}

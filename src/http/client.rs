@@ -121,7 +121,7 @@ pub struct HttpClient {
     raw_tls: Arc<rustls::ClientConfig>,
     /// The certificate verifier that enforces trust, even when `--insecure` lets requests
     /// through: the TLS facts record its verdict.
-    strict_verifier: Arc<dyn rustls::client::danger::ServerCertVerifier>,
+    strict_verifier: Arc<super::tls::Verifier>,
 }
 
 impl HttpClient {
@@ -189,7 +189,7 @@ impl HttpClient {
         Ok(client)
     }
 
-    pub fn verifier(&self) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
+    pub fn verifier(&self) -> Arc<super::tls::Verifier> {
         self.strict_verifier.clone()
     }
 

@@ -1084,6 +1084,36 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
             }
         },
     };
+    let certificate = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            if faults.iter().any(|f| {
+                matches!(
+                    f,
+                    Fault::ExpiredCertificate | Fault::WrongHostnameCertificate
+                )
+            }) {
+                eprintln!("error: {}", sandbox::OWN_CERTIFICATE_AND_FAULTS);
+                return ExitCode::Usage;
+            }
+            let read = |path: &std::path::Path| {
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            };
+            let loaded = read(cert)
+                .and_then(|cert_pem| sandbox::OwnCertificate::from_pem(&cert_pem, &read(key)?));
+            match loaded {
+                Ok(certificate) => Some(certificate),
+                Err(message) => {
+                    eprintln!(
+                        "error: --tls-cert {} --tls-key {}: {message}",
+                        cert.display(),
+                        key.display()
+                    );
+                    return ExitCode::InvalidInput;
+                }
+            }
+        }
+        _ => None,
+    };
     // MTS_SANDBOX_TOKEN fixes the static token (the canary test plants one); otherwise a fresh one.
     let token = (!args.no_auth).then(|| {
         env_secret("MTS_SANDBOX_TOKEN")
@@ -1107,6 +1137,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         token: token.clone(),
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
         tls: args.tls,
+        certificate,
         read_only_token: read_only.clone(),
         load_token: load_token.clone().map(|t| (t, sandbox::LOAD_RATE_LIMIT)),
         client: client.clone(),

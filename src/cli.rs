@@ -315,6 +315,7 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("https").args(["tls", "tls_cert"]).multiple(true)))]
 pub struct SandboxArgs {
     /// Port to listen on (127.0.0.1). 0 picks a free port.
     #[arg(long, default_value_t = 8080)]
@@ -328,9 +329,18 @@ pub struct SandboxArgs {
     /// Serve HTTPS with a certificate from a CA made at start-up (its PEM path is printed as MTS_CA_CERT=…).
     #[arg(long)]
     pub tls: bool,
+    /// Serve HTTPS with this certificate (PEM, leaf first, intermediates after) instead of one
+    /// from a CA made at start-up; implies --tls. MTS_CA_CERT is not printed: the sandbox made
+    /// no CA, so trust the certificate as clients of your server would (e.g. pin it with
+    /// `mts run --ca-cert FILE`).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// Require client certificates (mutual TLS, with --tls): prints MTS_TLS_CLIENT_CERT/KEY (an
     /// accepted certificate), MTS_TLS_CLIENT_CA_CERT/KEY (its CA) and MTS_TLS_REVOKED_CERT/KEY.
-    #[arg(long, requires = "tls")]
+    #[arg(long, requires = "https")]
     pub mtls: bool,
     /// Lifetime in seconds of the access tokens the token endpoint issues.
     #[arg(long, default_value_t = 599)]
@@ -341,7 +351,7 @@ pub struct SandboxArgs {
     pub seed: Option<std::path::PathBuf>,
     /// Instead of the FHIR API, answer every request with one kind of broken or malicious HTTP
     /// (plain HTTP only). `--hostile list` shows the cases.
-    #[arg(long, value_name = "CASE", conflicts_with_all = ["tls", "faults"])]
+    #[arg(long, value_name = "CASE", conflicts_with_all = ["tls", "tls_cert", "faults"])]
     pub hostile: Option<String>,
     /// Where `--hostile redirect-other-host` sends clients.
     #[arg(

@@ -121,7 +121,7 @@ pub struct HttpClient {
     raw_tls: Arc<rustls::ClientConfig>,
     /// The certificate verifier that enforces trust, even when `--insecure` lets requests
     /// through: the TLS facts record its verdict.
-    strict_verifier: Arc<dyn rustls::client::danger::ServerCertVerifier>,
+    strict_verifier: Arc<super::tls::Verifier>,
 }
 
 impl HttpClient {
@@ -135,8 +135,13 @@ impl HttpClient {
                 url: options.base_url.clone(),
             });
         }
-        let verifier = super::tls::verifier(options.ca_pem.as_deref(), options.insecure)?;
         let strict_verifier = super::tls::verifier(options.ca_pem.as_deref(), false)?;
+        // One trust store for both: --insecure changes only what connections accept.
+        let verifier = if options.insecure {
+            Arc::new(strict_verifier.accepting_any())
+        } else {
+            strict_verifier.clone()
+        };
         let identity = options.client_identity.as_ref();
         let tls = super::tls::client_config(verifier.clone(), true, identity)?;
         let raw_tls = super::tls::client_config(verifier.clone(), false, identity)?;
@@ -189,7 +194,7 @@ impl HttpClient {
         Ok(client)
     }
 
-    pub fn verifier(&self) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
+    pub fn verifier(&self) -> Arc<super::tls::Verifier> {
         self.strict_verifier.clone()
     }
 

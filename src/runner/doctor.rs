@@ -143,8 +143,15 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
                 "tls",
                 Health::Ok,
                 format!(
-                    "{} with {}; certificate trusted",
-                    facts.protocol, facts.cipher_suite
+                    "{} with {}; certificate trusted{}",
+                    facts.protocol,
+                    facts.cipher_suite,
+                    match facts.trust {
+                        Some(crate::tls::TrustBasis::PinnedCertificate) =>
+                            " only because --ca-cert pins it",
+                        Some(crate::tls::TrustBasis::PrivateCa) => " through the --ca-cert CA",
+                        _ => "",
+                    }
                 ),
                 None,
             )),

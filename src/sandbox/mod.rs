@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 pub use faults::Fault;
 pub use hostile::{Hostile, start as start_hostile};
 pub use server::PROVIDER_ASID;
-pub use tls::{CONSUMER_NAME, ClientPki};
+pub use tls::{CONSUMER_NAME, ClientPki, OWN_CERTIFICATE_AND_FAULTS, OwnCertificate};
 
 /// The base path of the FHIR API, as the NHS API platform names it.
 pub const BASE_PATH: &str = "/FHIR/R4";
@@ -33,6 +33,8 @@ pub struct SandboxOptions {
     pub listen: SocketAddr,
     /// Serve HTTPS with a certificate from a CA made at start-up.
     pub tls: bool,
+    /// Serve HTTPS with this certificate instead (implies `tls`).
+    pub certificate: Option<OwnCertificate>,
     /// A token that may read but not write (for the low-privilege probes).
     pub read_only_token: Option<String>,
     /// The OAuth2 client the token endpoint accepts assertions from.
@@ -121,6 +123,7 @@ impl Default for SandboxOptions {
             token: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
+            certificate: None,
             read_only_token: None,
             client: None,
             token_lifetime: std::time::Duration::from_secs(599),
@@ -136,6 +139,7 @@ impl Default for SandboxOptions {
 pub struct RunningSandbox {
     address: SocketAddr,
     base_path: String,
+    https: bool,
     ca_pem: Option<String>,
     client_pki: Option<tls::ClientPki>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -149,25 +153,18 @@ impl RunningSandbox {
 
     /// The token endpoint, e.g. `https://127.0.0.1:40123/oauth2/token`.
     pub fn token_url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
+        let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}/oauth2/token", self.address)
     }
 
     /// The FHIR base URL, e.g. `https://127.0.0.1:40123/FHIR/R4`.
     pub fn base_url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
+        let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}{}", self.address, self.base_path)
     }
 
-    /// The PEM of the CA that issued the sandbox's certificate (HTTPS only).
+    /// The PEM of the CA that issued the sandbox's certificate (HTTPS only, and not when it
+    /// serves a certificate it was given).
     pub fn ca_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
     }
@@ -190,7 +187,9 @@ impl RunningSandbox {
     }
 }
 
-pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
+pub async fn start(mut options: SandboxOptions) -> std::io::Result<RunningSandbox> {
+    // A certificate to serve implies HTTPS, for the server's links and HSTS as for the listener.
+    options.tls |= options.certificate.is_some();
     let listener = TcpListener::bind(options.listen).await?;
     let address = listener.local_addr()?;
     let state = server::State::new(&options);
@@ -198,8 +197,13 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
     let app = server::router(state);
     let (shutdown, signal) = oneshot::channel::<()>();
     let mut client_pki = None;
-    let (task, ca_pem) = if options.tls {
-        let tls = std::sync::Arc::new(tls::SandboxTls::new(&options.faults, options.mtls)?);
+    let https = options.tls;
+    let (task, ca_pem) = if https {
+        let tls = std::sync::Arc::new(tls::SandboxTls::new(
+            &options.faults,
+            options.mtls,
+            options.certificate.as_ref(),
+        )?);
         let ca_pem = tls.ca_pem.clone();
         client_pki = tls.client_pki.clone();
         let faults = std::sync::Arc::new(options.faults.clone());
@@ -209,7 +213,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
                 _ = signal => {}
             }
         });
-        (task, Some(ca_pem))
+        (task, ca_pem)
     } else {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -223,6 +227,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<RunningSandbox> {
     Ok(RunningSandbox {
         address,
         base_path,
+        https,
         ca_pem,
         client_pki,
         shutdown: Some(shutdown),

@@ -156,9 +156,61 @@ pub struct PeerCertificate {
     pub names: Vec<String>,
 }
 
+/// A certificate chain and key the sandbox serves instead of minting its own (`mts sandbox
+/// --tls-cert FILE --tls-key FILE`), e.g. a supplier's self-signed test certificate.
+pub struct OwnCertificate {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl Clone for OwnCertificate {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OwnCertificate {
+    // Never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnCertificate")
+            .field("certificates", &self.chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OwnCertificate {
+    /// From PEM text: the certificate (and any intermediates), then the private key. Errors
+    /// never quote the key.
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, String> {
+        let chain = CertificateDer::pem_slice_iter(cert_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("the certificate is not PEM: {e}"))?;
+        if chain.is_empty() {
+            return Err("no certificate found in the certificate file".into());
+        }
+        let key = PrivateKeyDer::from_pem_slice(key_pem)
+            .map_err(|_| "the key file holds no PEM private key".to_owned())?;
+        // Checked now, so a mismatch is said as such rather than as a failure to listen.
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        rustls::sign::CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).map_err(
+            |e| match e {
+                rustls::Error::InconsistentKeys(_) => {
+                    "the key does not belong to the (first) certificate".to_owned()
+                }
+                other => format!("the certificate and key cannot be served: {other}"),
+            },
+        )?;
+        Ok(Self { chain, key })
+    }
+}
+
 /// The sandbox's TLS material: the CA clients must trust, and the server configuration.
 pub struct SandboxTls {
-    pub ca_pem: String,
+    /// The CA that issued the served certificate; `None` when serving an `OwnCertificate`.
+    pub ca_pem: Option<String>,
     config: Arc<rustls::ServerConfig>,
     /// Suites rustls would accept, to recognise a weak-only offer.
     strong_suites: Vec<u16>,
@@ -167,25 +219,26 @@ pub struct SandboxTls {
 }
 
 impl SandboxTls {
-    pub fn new(faults: &[Fault], mtls: bool) -> io::Result<Self> {
-        let ca = TestCa::new("mts sandbox CA").map_err(io::Error::other)?;
-        let names: &[&str] = if faults.contains(&Fault::WrongHostnameCertificate) {
-            &["api.example.invalid"]
-        } else {
-            &["127.0.0.1", "localhost"]
+    /// With `own`, that certificate as it is; otherwise one from a CA made now, bent by the
+    /// certificate faults.
+    pub fn new(faults: &[Fault], mtls: bool, own: Option<&OwnCertificate>) -> io::Result<Self> {
+        let (chain, key, ca_pem) = match own {
+            Some(own) => {
+                if faults.contains(&Fault::WrongHostnameCertificate)
+                    || faults.contains(&Fault::ExpiredCertificate)
+                {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        OWN_CERTIFICATE_AND_FAULTS,
+                    ));
+                }
+                (own.chain.clone(), own.key.clone_key(), None)
+            }
+            None => {
+                let (chain, key, ca_pem) = Self::issue(faults)?;
+                (chain, key, Some(ca_pem))
+            }
         };
-        let validity = if faults.contains(&Fault::ExpiredCertificate) {
-            Validity::Expired
-        } else {
-            Validity::Current
-        };
-        let issued = ca.server(names, validity).map_err(io::Error::other)?;
-        let chain = vec![
-            CertificateDer::from_pem_slice(issued.cert_pem.as_bytes()).map_err(io::Error::other)?,
-            CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).map_err(io::Error::other)?,
-        ];
-        let key =
-            PrivateKeyDer::from_pem_slice(issued.key_pem.as_bytes()).map_err(io::Error::other)?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let strong_suites = provider
             .cipher_suites
@@ -210,13 +263,43 @@ impl SandboxTls {
             .map_err(io::Error::other)?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
-            ca_pem: ca.cert_pem,
+            ca_pem,
             config: Arc::new(config),
             strong_suites,
             client_pki,
         })
     }
+
+    /// A chain (leaf, CA) and key from a CA made now, and that CA's PEM.
+    fn issue(
+        faults: &[Fault],
+    ) -> io::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, String)> {
+        let ca = TestCa::new("mts sandbox CA").map_err(io::Error::other)?;
+        let names: &[&str] = if faults.contains(&Fault::WrongHostnameCertificate) {
+            &["api.example.invalid"]
+        } else {
+            &["127.0.0.1", "localhost"]
+        };
+        let validity = if faults.contains(&Fault::ExpiredCertificate) {
+            Validity::Expired
+        } else {
+            Validity::Current
+        };
+        let issued = ca.server(names, validity).map_err(io::Error::other)?;
+        let chain = vec![
+            CertificateDer::from_pem_slice(issued.cert_pem.as_bytes()).map_err(io::Error::other)?,
+            CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).map_err(io::Error::other)?,
+        ];
+        let key =
+            PrivateKeyDer::from_pem_slice(issued.key_pem.as_bytes()).map_err(io::Error::other)?;
+        Ok((chain, key, ca.cert_pem))
+    }
 }
+
+/// Why the certificate faults cannot bend a certificate the sandbox was given.
+pub const OWN_CERTIFICATE_AND_FAULTS: &str = "the faults expired-certificate and \
+     wrong-hostname-certificate make the sandbox's own certificate, so they cannot be used with \
+     --tls-cert";
 
 /// A stream that replays bytes already read before reading on.
 struct Prefixed {
@@ -374,5 +457,32 @@ async fn connection(
             None => app,
         };
         serve_http(secured, app).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_own_certificate_needs_its_own_key() {
+        let ca = TestCa::new("own certificate CA").unwrap();
+        let one = ca.server(&["127.0.0.1"], Validity::Current).unwrap();
+        let other = ca.server(&["127.0.0.1"], Validity::Current).unwrap();
+        let bundle = format!("{}{}", one.cert_pem, ca.cert_pem);
+        let own = OwnCertificate::from_pem(bundle.as_bytes(), one.key_pem.as_bytes()).unwrap();
+        assert_eq!(own.chain.len(), 2);
+        assert!(!format!("{own:?}").contains("PRIVATE"));
+        let mismatch = OwnCertificate::from_pem(one.cert_pem.as_bytes(), other.key_pem.as_bytes())
+            .unwrap_err();
+        assert!(mismatch.contains("does not belong"), "{mismatch}");
+        // A key where the certificate should be: no certificate, and the key is not quoted.
+        let swapped =
+            OwnCertificate::from_pem(one.key_pem.as_bytes(), one.cert_pem.as_bytes()).unwrap_err();
+        assert!(!swapped.contains("PRIVATE"), "{swapped}");
+        // The sandbox serves it, and has no CA of its own to hand out.
+        let tls = SandboxTls::new(&[], false, Some(&own)).unwrap();
+        assert!(tls.ca_pem.is_none());
+        assert!(SandboxTls::new(&[Fault::ExpiredCertificate], false, Some(&own)).is_err());
     }
 }

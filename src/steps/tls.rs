@@ -7,8 +7,9 @@ use super::world::MtsWorld;
 use crate::checks::Halt;
 use crate::http::RequestSpec;
 use crate::report::Failure;
+use crate::tls::TrustBasis;
 use crate::tls::hello::{self, SSL_3_0, TLS_1_0, TLS_1_1, WEAK_SUITES};
-use crate::tls::probe::{self, Offer};
+use crate::tls::probe::{self, CertificateFacts, Offer};
 
 pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
@@ -303,6 +304,11 @@ async fn certificate_valid(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         ));
     };
     let mut problems = Vec::new();
+    // First, as the dates are what the supplier has to fix (the verifier's words give them as
+    // UNIX seconds).
+    if let Some(problem) = probe::validity_problem(leaf, chrono::Utc::now()) {
+        problems.push(problem);
+    }
     if let Some(error) = &facts.verification_error {
         problems.push(format!("the certificate does not verify: {error}"));
     }
@@ -312,6 +318,15 @@ async fn certificate_valid(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         world.note(note);
     }
     if problems.is_empty() {
+        // A pinned certificate passes, with a note. SEC-TLS-005 asks for a chain to a trusted
+        // root, and its verification makes the harness trust store configurable: --ca-cert is
+        // that configuration, for a private CA as for a pinned certificate, and a supplier
+        // pins one only for an environment of its own choosing. What a pin cannot show is that
+        // the certificate would be trusted anywhere else, so the note says so; it is still
+        // checked for dates, host name, key and hash, and fails on any of them.
+        if facts.trust == Some(TrustBasis::PinnedCertificate) {
+            world.note(pinned_note(leaf));
+        }
         world.note(format!(
             "{} issued by {}, {} {} bits, {}, valid until {}",
             leaf.subject,
@@ -335,4 +350,48 @@ async fn certificate_valid(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
             leaf.not_after
         ),
     ))
+}
+
+/// What SEC-TLS-005 notes about a certificate trusted only because `--ca-cert` pinned it.
+fn pinned_note(leaf: &CertificateFacts) -> String {
+    let mut kind = Vec::new();
+    if leaf.subject == leaf.issuer {
+        kind.push("self-signed");
+    }
+    if leaf.ca {
+        kind.push("CA:TRUE leaf");
+    }
+    let kind = if kind.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", kind.join(", "))
+    };
+    format!(
+        "trusted only because it was pinned with --ca-cert{kind}; clients that have not pinned \
+         it refuse it, so a public deployment could not use it"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_note_says_what_the_certificate_is() {
+        let mut leaf =
+            probe::certificate_facts(&rustls::pki_types::CertificateDer::from(Vec::new()));
+        leaf.subject = "CN=localhost".into();
+        leaf.issuer = "CN=localhost".into();
+        leaf.ca = true;
+        assert_eq!(
+            pinned_note(&leaf),
+            "trusted only because it was pinned with --ca-cert (self-signed, CA:TRUE leaf); \
+             clients that have not pinned it refuse it, so a public deployment could not use it"
+        );
+        leaf.issuer = "CN=private CA".into();
+        leaf.ca = false;
+        assert!(
+            pinned_note(&leaf).starts_with("trusted only because it was pinned with --ca-cert;")
+        );
+    }
 }

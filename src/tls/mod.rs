@@ -7,4 +7,5 @@ pub mod hello;
 pub mod pki;
 pub mod probe;
 
+pub use crate::http::tls::TrustBasis;
 pub use probe::{CertificateFacts, TlsFacts};

@@ -3,18 +3,17 @@
 //! strong-suite handshakes, and raw ClientHello offers for protocols and suites rustls refuses
 //! to speak.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::ClientConfig;
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::hello::{self, ServerAnswer};
-use crate::http::tls::{ClientIdentity, with_identity};
+use crate::http::tls::{ClientIdentity, TrustBasis, Verifier, with_identity};
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct CertificateFacts {
@@ -29,6 +28,10 @@ pub struct CertificateFacts {
     pub key: String,
     pub key_bits: usize,
     pub signature_algorithm: String,
+    /// basicConstraints CA:TRUE (as `openssl req -x509` makes): a server presenting a CA
+    /// certificate as its own is trusted only when it is pinned.
+    #[serde(default)]
+    pub ca: bool,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
@@ -40,59 +43,10 @@ pub struct TlsFacts {
     /// The trust store's verdict on the chain and host name (`None` when it verified).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_error: Option<String>,
+    /// What the certificate was trusted through (`None` when it is not trusted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<TrustBasis>,
     pub chain: Vec<CertificateFacts>,
-}
-
-/// Lets a handshake finish whatever the certificate, remembering what the real verifier said.
-#[derive(Debug)]
-struct RecordingVerifier {
-    inner: Arc<dyn ServerCertVerifier>,
-    verdict: Mutex<Option<Result<(), String>>>,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
-        if let Ok(mut slot) = self.verdict.lock() {
-            *slot = Some(verdict.map(|_| ()).map_err(|e| e.to_string()));
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
 }
 
 /// Host and port of an https URL.
@@ -119,7 +73,7 @@ fn server_name(host: &str) -> Result<ServerName<'static>, String> {
 pub struct Peer<'a> {
     pub host: &'a str,
     pub port: u16,
-    pub verifier: Arc<dyn ServerCertVerifier>,
+    pub verifier: Arc<Verifier>,
     pub identity: Option<&'a ClientIdentity>,
     pub timeout: Duration,
 }
@@ -150,10 +104,8 @@ pub async fn facts(
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> Result<TlsFacts, String> {
     let (host, port, timeout) = (peer.host, peer.port, peer.timeout);
-    let recording = Arc::new(RecordingVerifier {
-        inner: peer.verifier.clone(),
-        verdict: Mutex::default(),
-    });
+    // The handshake finishes whatever the certificate; the trust verdict is recorded.
+    let recording = Arc::new(peer.verifier.recording());
     let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?
@@ -185,17 +137,17 @@ pub async fn facts(
         .iter()
         .map(|c| certificate_facts(c))
         .collect();
-    let verification_error = recording
-        .verdict
-        .lock()
-        .ok()
-        .and_then(|v| v.clone())
-        .and_then(Result::err);
+    let (trust, verification_error) = match recording.recorded() {
+        Some(Ok(basis)) => (Some(basis), None),
+        Some(Err(error)) => (None, Some(error)),
+        None => (None, None),
+    };
     Ok(TlsFacts {
         protocol,
         cipher_suite,
         alpn,
         verification_error,
+        trust,
         chain,
     })
 }
@@ -217,10 +169,7 @@ pub async fn negotiates(
         .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(RecordingVerifier {
-            inner: peer.verifier.clone(),
-            verdict: Mutex::default(),
-        }));
+        .with_custom_certificate_verifier(Arc::new(peer.verifier.accepting_any()));
     let config = with_identity(builder, peer.identity)?;
     let stream = connect(host, port, timeout).await?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
@@ -349,6 +298,7 @@ pub fn certificate_facts(der: &CertificateDer<'_>) -> CertificateFacts {
             key: "unknown".into(),
             key_bits: 0,
             signature_algorithm: String::new(),
+            ca: false,
         };
     };
     let time = |t: &x509_parser::time::ASN1Time| {
@@ -396,6 +346,33 @@ pub fn certificate_facts(der: &CertificateDer<'_>) -> CertificateFacts {
         key,
         key_bits,
         signature_algorithm: signature_name(&cert.signature_algorithm.algorithm.to_id_string()),
+        ca: cert
+            .basic_constraints()
+            .ok()
+            .flatten()
+            .is_some_and(|constraints| constraints.value.ca),
+    }
+}
+
+/// When `now` is outside the certificate's validity period, that in words with the dates.
+pub fn validity_problem(
+    leaf: &CertificateFacts,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).ok();
+    let (not_before, not_after) = (parse(&leaf.not_before)?, parse(&leaf.not_after)?);
+    if now > not_after {
+        Some(format!(
+            "the certificate expired on {} (valid {} to {})",
+            leaf.not_after, leaf.not_before, leaf.not_after
+        ))
+    } else if now < not_before {
+        Some(format!(
+            "the certificate is not valid before {} (valid {} to {})",
+            leaf.not_before, leaf.not_before, leaf.not_after
+        ))
+    } else {
+        None
     }
 }
 
@@ -461,6 +438,7 @@ mod tests {
             key: "RSA".into(),
             key_bits: 1024,
             signature_algorithm: "sha1WithRSAEncryption".into(),
+            ca: false,
         };
         let (problems, notes) = certificate_strength(&leaf);
         assert_eq!(problems.len(), 2);
@@ -484,5 +462,34 @@ mod tests {
         assert_eq!(facts.signature_algorithm, "ecdsa-with-SHA256");
         assert!(facts.days_left >= 88);
         assert!(facts.issuer.contains("facts CA"));
+        assert!(!facts.ca);
+        let ca_der = CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).unwrap();
+        assert!(certificate_facts(&ca_der).ca);
+    }
+
+    #[test]
+    fn dates_outside_the_validity_period_are_named() {
+        let mut leaf = certificate_facts(&CertificateDer::from(Vec::new()));
+        leaf.not_before = "2025-01-01T00:00:00+00:00".into();
+        leaf.not_after = "2025-03-01T00:00:00+00:00".into();
+        let at = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        assert_eq!(validity_problem(&leaf, at("2025-02-01T00:00:00Z")), None);
+        let expired = validity_problem(&leaf, at("2025-03-02T00:00:00Z")).unwrap();
+        assert!(
+            expired.starts_with("the certificate expired on 2025-03-01T00:00:00+00:00"),
+            "{expired}"
+        );
+        let early = validity_problem(&leaf, at("2024-12-31T00:00:00Z")).unwrap();
+        assert!(early.contains("not valid before 2025-01-01"), "{early}");
+        // An unparseable certificate has no dates to judge.
+        let unparseable = certificate_facts(&CertificateDer::from(Vec::new()));
+        assert_eq!(
+            validity_problem(&unparseable, at("2025-02-01T00:00:00Z")),
+            None
+        );
     }
 }

@@ -98,9 +98,8 @@ fn synthetic(exchanges: usize) -> Report {
                 blocking: failing,
                 reason: failing.then(|| "answered 200, expected 400".to_owned()),
                 reason_kind: None,
-                evidence: failing.then(|| {
-                    format!("features/fhir/read.feature:{n}: GET /Patient/{n} → 200")
-                }),
+                evidence: failing
+                    .then(|| format!("features/fhir/read.feature:{n}: GET /Patient/{n} → 200")),
                 profile_rule: None,
                 scenarios: vec![ScenarioRef {
                     name: "a scenario".into(),

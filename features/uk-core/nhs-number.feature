@@ -22,7 +22,8 @@ Feature: NHS numbers
 
   @REQ-IOP-UKC-003
   Scenario: Reading a checksum-invalid NHS number is a 400
-    Given a GET request to "Patient/{patient:invalid}"
+    Given the target reads patients by NHS number
+    And a GET request to "Patient/{patient:invalid}"
     When the request is sent
     Then the status is 400
     And the body is an OperationOutcome

@@ -348,41 +348,50 @@ impl OpenApi {
         Some(problems)
     }
 
-    /// Whether an operation on a path `paths_of_interest` keeps declares a response in `media`
-    /// (its type, without parameters).
+    /// Whether the operation that documents this exchange declares its response (for the
+    /// status it got) in `media`, its type without parameters.
     pub fn declares_response_media(
         &self,
+        exchange: &Exchange,
+        base_url: &str,
         media: &str,
-        paths_of_interest: impl Fn(&str) -> bool,
     ) -> bool {
-        let Some(paths) = self.document["paths"].as_object() else {
+        let Some(response) = exchange.response.as_ref() else {
             return false;
         };
-        paths
-            .iter()
-            .filter(|(path, _)| paths_of_interest(path))
-            .any(|(_, item)| {
-                let item = self.resolve(item).unwrap_or(item);
-                METHODS
-                    .iter()
-                    .filter_map(|m| item.get(*m))
-                    .any(|operation| {
-                        operation["responses"]
-                            .as_object()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|(_, r)| self.resolve(r))
-                            .filter_map(|r| r["content"].as_object())
-                            .flatten()
-                            .any(|(declared, _)| {
-                                declared
-                                    .split(';')
-                                    .next()
-                                    .unwrap_or("")
-                                    .trim()
-                                    .eq_ignore_ascii_case(media)
-                            })
-                    })
+        let method = exchange.request.method.to_ascii_lowercase();
+        let Some((_, operation)) = self.operation(
+            &path_of_url(&exchange.request.url),
+            &method,
+            &path_of_url(base_url),
+        ) else {
+            return false;
+        };
+        let Some(responses) = operation["responses"].as_object() else {
+            return false;
+        };
+        let status = response.status.to_string();
+        let range = format!("{}XX", &status[..1]);
+        let declared = [
+            status.as_str(),
+            range.as_str(),
+            &range.to_lowercase(),
+            "default",
+        ]
+        .into_iter()
+        .find_map(|key| responses.get(key))
+        .and_then(|r| self.resolve(r));
+        declared
+            .and_then(|r| r["content"].as_object())
+            .into_iter()
+            .flatten()
+            .any(|(declared, _)| {
+                declared
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case(media)
             })
     }
 

@@ -26,8 +26,8 @@ pub struct PassiveContext {
     pub base_url: String,
     /// The supplier's OpenAPI document, when one was given.
     pub openapi: Option<Arc<OpenApi>>,
-    /// The supplier declares `application/json` (CapabilityStatement format, or its OpenAPI
-    /// document), so FHIR JSON labelled so is not a mislabel (SEC-HDR-005).
+    /// The supplier's CapabilityStatement declares `application/json`, so FHIR JSON labelled so
+    /// is not a mislabel (SEC-HDR-005); its OpenAPI document may declare it per response.
     pub json_declared: bool,
 }
 
@@ -776,7 +776,10 @@ fn content_type(exchange: &Exchange, context: &PassiveContext) -> Option<Judged>
     let response = exchange.response.as_ref()?;
     let allowed = security::JsonLabel {
         asked_for_json: security::asked_for_plain_json(exchange),
-        declared: context.json_declared,
+        declared: context.json_declared
+            || context.openapi.as_ref().is_some_and(|o| {
+                o.declares_response_media(exchange, &context.base_url, "application/json")
+            }),
     };
     Some(match security::content_type(response, allowed)? {
         Ok(note) => Judged {

@@ -180,9 +180,15 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
     let mut context = RunContext::new(http, options.data.clone(), options.profile, false);
     context.gpc = options.gpc.clone();
     context.tokens = TokenManager::new(options.credentials.clone());
-    if let Some(source) = &options.openapi {
-        context.openapi = Some(super::execute::load_openapi(&context.http, source).await?);
-    }
+    context.openapi = match &options.openapi {
+        Some(source) => Some(super::execute::load_openapi(&context.http, source).await?),
+        None => super::execute::probe_openapi(
+            &context.http,
+            &format!("{}/openapi.json", target.trim_end_matches('/')),
+        )
+        .await
+        .map(Ok),
+    };
     let context = Arc::new(context);
     let mut sequence = 0;
     let mut send = |spec: RequestSpec, label: &'static str| {

@@ -149,6 +149,23 @@ pub(super) async fn load_openapi(
         .map_err(|e| e.to_string()))
 }
 
+/// The OpenAPI document at `url`, if one is published there.
+pub(super) async fn probe_openapi(http: &HttpClient, url: &str) -> Option<Arc<OpenApi>> {
+    let mut spec = RequestSpec::get(url);
+    spec.set_header("Accept", "application/json");
+    let exchange = http
+        .send(
+            ExchangeId("openapi#1".into()),
+            "look for an OpenAPI document at [base]/openapi.json",
+            &spec,
+        )
+        .await;
+    let response = exchange.response.as_ref().filter(|r| r.status == 200)?;
+    let document = response.body.json()?;
+    document.get("openapi").and_then(|v| v.as_str())?;
+    OpenApi::parse(&response.body.text()).ok().map(Arc::new)
+}
+
 /// Checks that the test patients scenarios rely on exist, so a missing fixture is reported as
 /// "not run (test data missing)" rather than as the supplier's failure. Only a clear "not found"
 /// counts as missing: any other answer is left for the scenarios to judge.
@@ -323,13 +340,8 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
             .ok(),
         None => None,
     };
-    let openapi_source = options.openapi.clone().or_else(|| {
-        options
-            .target
-            .is_none()
-            .then(|| format!("{target}/openapi.json"))
-    });
-    let openapi = match (&openapi_source, &interrupted) {
+    let mut openapi_source = options.openapi.clone();
+    let mut openapi = match (&openapi_source, &interrupted) {
         (Some(source), None) => match interrupt.guard(load_openapi(&http, source)).await {
             Ok(loaded) => Some(loaded?),
             Err(reason) => {
@@ -339,6 +351,19 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         },
         _ => None,
     };
+    // Not given: look where OpenAPI tooling publishes it by default. Only a real OpenAPI
+    // document counts; anything else there (a 404, an HTML catch-all) is no document.
+    if openapi_source.is_none() && interrupted.is_none() {
+        let url = format!("{}/openapi.json", target.trim_end_matches('/'));
+        match interrupt.guard(probe_openapi(&http, &url)).await {
+            Ok(Some(found)) => {
+                openapi = Some(Ok(found));
+                openapi_source = Some(url);
+            }
+            Ok(None) => {}
+            Err(reason) => interrupted = Some(reason),
+        }
+    }
     let tokens = crate::auth::TokenManager::new(credentials);
     let mut context = RunContext::new(
         http,
@@ -502,8 +527,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
             let checked = exchanges.clone();
             let base_url = target.clone();
             let openapi = openapi.and_then(Result::ok);
-            let json_declared =
-                crate::target::declares_json(Some(&context.model), openapi.as_deref());
+            let json_declared = crate::target::declares_json(Some(&context.model));
             tokio::task::spawn_blocking(move || {
                 let context = PassiveContext {
                     schema,

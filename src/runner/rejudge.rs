@@ -119,7 +119,12 @@ fn judge_again(
     let suite = Suite::load_embedded().map_err(|e| MergeError::Mismatch(e.to_string()))?;
     let plan = plan_for(&run, &catalogue, &suite)?;
     let schema = FhirSchema::embedded().map_err(MergeError::Mismatch)?;
+    let recorded = match openapi {
+        Some(_) => None,
+        None => recorded_openapi(&run)?,
+    };
     let openapi = openapi
+        .or(recorded.as_deref())
         .map(|text| OpenApi::parse(text).map(Arc::new))
         .transpose()
         .map_err(|e| MergeError::Mismatch(format!("the OpenAPI document: {e}")))?;
@@ -131,7 +136,7 @@ fn judge_again(
             .target
             .trim_end_matches(" (embedded sandbox)")
             .to_owned(),
-        json_declared: crate::target::declares_json(run.target_model.as_ref(), openapi.as_deref()),
+        json_declared: crate::target::declares_json(run.target_model.as_ref()),
         openapi: openapi.clone(),
     };
     let selected = |id: &str| plan.requirements.iter().any(|r| r.as_str() == id);
@@ -153,6 +158,29 @@ fn judge_again(
         report: assemble(&catalogue, &plan, scenarios, checks, run.exchanges, meta),
         cut_bodies,
     })
+}
+
+/// The OpenAPI document the run itself fetched or found (`openapi#1`), when its copy in the
+/// report is whole; a copy cut at the report's body limit cannot stand in for it.
+fn recorded_openapi(run: &RecordedRun) -> Result<Option<String>, MergeError> {
+    let Some(response) = run
+        .exchanges
+        .iter()
+        .find(|e| e.id.0 == "openapi#1")
+        .and_then(|e| e.response.as_ref())
+        .filter(|r| r.status == 200)
+    else {
+        return Ok(None);
+    };
+    let is_openapi = serde_json::from_str::<serde_json::Value>(&response.body)
+        .ok()
+        .is_some_and(|d| d.get("openapi").is_some());
+    if response.body_truncated {
+        return Err(MergeError::Mismatch(
+            "the run held its responses to an OpenAPI document whose copy in report.json is cut at the report's body limit: give the document with --openapi".into(),
+        ));
+    }
+    Ok(is_openapi.then(|| response.body.clone()))
 }
 
 /// An exchange as the checks see it, rebuilt from its record.

@@ -48,6 +48,9 @@ pub fn scenario_outcome(halt: Option<&Halt>) -> ScenarioOutcome {
 
 /// Bodies longer than this are cut in report.json (the evidence keeps them whole).
 const REPORT_BODY_LIMIT: usize = 16 * 1024;
+/// The OpenAPI document a run holds responses to is kept whole up to this size, so that
+/// `mts rejudge` can judge the evidence again by the same document.
+const OPENAPI_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 pub struct RunMeta {
     pub target: String,
@@ -496,8 +499,13 @@ pub(crate) fn record(exchange: &Exchange) -> ExchangeRecord {
         request: exchange.request.clone(),
         response: exchange.response.as_ref().map(|response| {
             let text = response.body.text();
-            let (body, cut) = if text.len() > REPORT_BODY_LIMIT {
-                let mut end = REPORT_BODY_LIMIT;
+            let limit = if exchange.id.0 == "openapi#1" {
+                OPENAPI_BODY_LIMIT
+            } else {
+                REPORT_BODY_LIMIT
+            };
+            let (body, cut) = if text.len() > limit {
+                let mut end = limit;
                 while !text.is_char_boundary(end) {
                     end -= 1;
                 }

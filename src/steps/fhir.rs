@@ -87,6 +87,13 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     );
     step!(
         defs,
+        Given,
+        r#"^the target reads patients by NHS number$"#,
+        "the target reads patients by NHS number",
+        read_by_nhs_number
+    );
+    step!(
+        defs,
         Then,
         r#"^the patient carries the NHS number "([^"]+)" under the national system$"#,
         r#"the patient carries the NHS number "{nhs-number:existing}" under the national system"#,
@@ -289,6 +296,24 @@ async fn capability_r4_server(world: &mut MtsWorld, _: Args) -> Result<(), Halt>
         .actual(problems.join("; "))
         .exchange(&exchange.id)
         .into())
+}
+
+/// On a target whose patients are keyed by another id (a UUID, configured as
+/// `[data.patient.existing] id`), `Patient/<NHS number>` is only an unknown id, and a 404 for
+/// it is right; the NHS number rules then apply to searches by identifier only.
+async fn read_by_nhs_number(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let existing = world
+        .data()?
+        .patient(crate::config::PatientRole::Existing)
+        .clone();
+    if existing.logical_id() == existing.nhs_number {
+        return Ok(());
+    }
+    Err(Halt::not_declared(format!(
+        "the target keys patients by id, not by NHS number ([data.patient.existing] id = \"{}\" for NHS number {}), so Patient/<NHS number> is only an unknown id there",
+        existing.logical_id(),
+        existing.nhs_number
+    )))
 }
 
 /// Evidence owed: a patient asked for by its NHS number carries that NHS number under

@@ -341,9 +341,9 @@ async fn interface_published(world: &mut MtsWorld, _: Args) -> Result<(), Halt> 
         .exchange(&crate::http::ExchangeId("capability#1".into()))
         .into()),
         None => Err(Failure::new(
-            "the server publishes no CapabilityStatement and no OpenAPI document was given",
+            "the server publishes no CapabilityStatement, and no OpenAPI document was given or found at [base]/openapi.json",
         )
-        .expected("a CapabilityStatement at /metadata, or an OpenAPI 3 document (--openapi)")
+        .expected("a CapabilityStatement at /metadata, or an OpenAPI 3 document (--openapi, or published at [base]/openapi.json)")
         .actual("neither")
         .exchange(&crate::http::ExchangeId("capability#1".into()))
         .into()),

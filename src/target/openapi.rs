@@ -7,7 +7,7 @@ use crate::checks::openapi::{DeclaredOperation, OpenApi};
 
 /// A path segment that names a FHIR resource type: capitalised and with lower-case letters
 /// (`Patient`, `AllergyIntolerance`; not `FHIR` or `R4`).
-pub fn is_type_segment(segment: &str) -> bool {
+fn is_type_segment(segment: &str) -> bool {
     segment
         .chars()
         .next()

@@ -181,8 +181,8 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
     context.gpc = options.gpc.clone();
     context.tokens = TokenManager::new(options.credentials.clone());
     context.openapi = match &options.openapi {
-        Some(source) => Some(super::execute::load_openapi(&context.http, source).await?),
-        None => super::execute::probe_openapi(
+        Some(source) => Some(super::discover::load_openapi(&context.http, source).await?),
+        None => super::discover::probe_openapi(
             &context.http,
             &format!("{}/openapi.json", target.trim_end_matches('/')),
         )

@@ -12,7 +12,6 @@ use super::plan::{Permissions, Plan, Selection, SelectionError};
 use super::verdict::{RunMeta, assemble};
 use crate::auth::{ClientCredentials, Credentials};
 use crate::catalogue::{self, Catalogue, CatalogueError, Profile};
-use crate::checks::openapi::OpenApi;
 use crate::checks::{CheckJudgement, Halt, PassiveContext, aggregate, judge_exchanges};
 use crate::config::{GpcSettings, PatientRole, TestData};
 use crate::features::{Suite, SuiteError, scenario_info};
@@ -100,70 +99,6 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// Reads the OpenAPI document. A file that cannot be read is the user's error; a document that
-/// cannot be fetched or parsed is the supplier's, judged by API-DOC-001.
-pub(super) async fn load_openapi(
-    http: &HttpClient,
-    source: &str,
-) -> Result<Result<Arc<OpenApi>, String>, RunError> {
-    let text = if source.starts_with("http://") || source.starts_with("https://") {
-        let mut spec = RequestSpec::get(source);
-        spec.set_header(
-            "Accept",
-            "application/json, application/yaml;q=0.9, */*;q=0.5",
-        );
-        let exchange = http
-            .send(
-                ExchangeId("openapi#1".into()),
-                "fetch the OpenAPI document",
-                &spec,
-            )
-            .await;
-        match &exchange.response {
-            Some(response) if response.status == 200 => response.body.text(),
-            Some(response) => {
-                return Ok(Err(format!(
-                    "{} answered {}",
-                    exchange.summary_request(),
-                    response.status
-                )));
-            }
-            None => {
-                return Ok(Err(format!(
-                    "{} failed: {}",
-                    exchange.summary_request(),
-                    exchange.error.as_ref().map_or("", |e| e.message.as_str())
-                )));
-            }
-        }
-    } else {
-        std::fs::read_to_string(source).map_err(|e| RunError::OpenApiFile {
-            path: source.to_owned(),
-            source: e,
-        })?
-    };
-    Ok(OpenApi::parse(&text)
-        .map(Arc::new)
-        .map_err(|e| e.to_string()))
-}
-
-/// The OpenAPI document at `url`, if one is published there.
-pub(super) async fn probe_openapi(http: &HttpClient, url: &str) -> Option<Arc<OpenApi>> {
-    let mut spec = RequestSpec::get(url);
-    spec.set_header("Accept", "application/json");
-    let exchange = http
-        .send(
-            ExchangeId("openapi#1".into()),
-            "look for an OpenAPI document at [base]/openapi.json",
-            &spec,
-        )
-        .await;
-    let response = exchange.response.as_ref().filter(|r| r.status == 200)?;
-    let document = response.body.json()?;
-    document.get("openapi").and_then(|v| v.as_str())?;
-    OpenApi::parse(&response.body.text()).ok().map(Arc::new)
 }
 
 /// Checks that the test patients scenarios rely on exist, so a missing fixture is reported as
@@ -342,7 +277,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     };
     let mut openapi_source = options.openapi.clone();
     let mut openapi = match (&openapi_source, &interrupted) {
-        (Some(source), None) => match interrupt.guard(load_openapi(&http, source)).await {
+        (Some(source), None) => match interrupt.guard(super::discover::load_openapi(&http, source)).await {
             Ok(loaded) => Some(loaded?),
             Err(reason) => {
                 interrupted = Some(reason);
@@ -355,7 +290,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     // document counts; anything else there (a 404, an HTML catch-all) is no document.
     if openapi_source.is_none() && interrupted.is_none() {
         let url = format!("{}/openapi.json", target.trim_end_matches('/'));
-        match interrupt.guard(probe_openapi(&http, &url)).await {
+        match interrupt.guard(super::discover::probe_openapi(&http, &url)).await {
             Ok(Some(found)) => {
                 openapi = Some(Ok(found));
                 openapi_source = Some(url);

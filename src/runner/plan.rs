@@ -326,7 +326,8 @@ impl Plan {
 }
 
 /// Whether a need stops a scenario: `None` when the target offers it or declares nothing at all;
-/// not applicable when it is not declared; a failure when the run's profile requires it.
+/// not applicable when it is not declared; a failure when the run's profile requires it. A
+/// negated need (`does not offer`) runs only where the absence is known.
 pub fn judge_need(step: &NeedStep, model: &TargetModel, profile: Profile) -> Option<Halt> {
     let offer = step.need.offer(model);
     if step.negated {
@@ -339,7 +340,13 @@ pub fn judge_need(step: &NeedStep, model: &TargetModel, profile: Profile) -> Opt
                     names.join(", ")
                 )))
             }
-            Offer::NotDeclared(_) | Offer::Unknown => None,
+            Offer::NotDeclared(_) => None,
+            // Such a probe changes data where the method is offered after all (a DELETE of the
+            // test patient): only a known absence lets it run.
+            Offer::Unknown => Some(Halt::not_declared(format!(
+                "the target declares nothing, so mts cannot know that it does not offer {}, and does not risk it",
+                step.need.describe()
+            ))),
         };
     }
     match offer {
@@ -353,5 +360,56 @@ pub fn judge_need(step: &NeedStep, model: &TargetModel, profile: Profile) -> Opt
             .actual(why),
         )),
         Offer::NotDeclared(why) => Some(Halt::not_declared(why)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+    use crate::runner::verdict::scenario_outcome;
+    use crate::target::{Interaction, ResourceModel, Source};
+
+    fn pds_like() -> TargetModel {
+        let mut model = TargetModel::default();
+        model.add(
+            "Patient",
+            ResourceModel {
+                interactions: [Interaction::Read, Interaction::Patch, Interaction::SearchType]
+                    .into_iter()
+                    .collect(),
+                search_params: [("family".to_owned(), String::new())].into_iter().collect(),
+                ..ResourceModel::default()
+            },
+            Source::Openapi,
+        );
+        model
+    }
+
+    fn outcome(text: &str, model: &TargetModel, profile: Profile) -> Verdict {
+        let step = need::parse(text).unwrap();
+        scenario_outcome(judge_need(&step, model, profile).as_ref()).verdict
+    }
+
+    #[test]
+    fn needs_are_judged_against_the_model_and_the_profile() {
+        let declared = pds_like();
+        let nothing = TargetModel::default();
+        let table: &[(&str, &TargetModel, Profile, Verdict)] = &[
+            (r#"the target offers read of "Patient""#, &declared, Profile::Apim, Verdict::Pass),
+            (r#"the target offers search of "Patient" by "identifier""#, &declared, Profile::Apim, Verdict::NotApplicable),
+            (r#"the target offers search of "Patient" by "identifier", which the ukca profile requires"#, &declared, Profile::Apim, Verdict::NotApplicable),
+            (r#"the target offers search of "Patient" by "identifier", which the ukca profile requires"#, &declared, Profile::Ukca, Verdict::Fail),
+            (r#"the target offers search of "Patient" by "identifier""#, &nothing, Profile::Ukca, Verdict::Pass),
+            ("the target offers writes", &declared, Profile::Apim, Verdict::Pass),
+            ("the target offers creates", &declared, Profile::Apim, Verdict::NotApplicable),
+            (r#"the target does not offer delete of "Patient""#, &declared, Profile::Apim, Verdict::Pass),
+            (r#"the target does not offer patch of "Patient""#, &declared, Profile::Apim, Verdict::NotApplicable),
+            (r#"the target does not offer delete of "Patient""#, &nothing, Profile::Apim, Verdict::NotApplicable),
+            ("the target offers the capabilities interaction", &declared, Profile::Apim, Verdict::NotApplicable),
+        ];
+        for (text, model, profile, expected) in table {
+            assert_eq!(outcome(text, model, *profile), *expected, "{text} under {profile}");
+        }
     }
 }

@@ -15,7 +15,8 @@ use crate::target::{self, Declaration, Source, TargetModel};
 async fn fetch_openapi(http: &HttpClient, url: &str, label: &str, accept: &str) -> Arc<Exchange> {
     let mut spec = RequestSpec::get(url);
     spec.set_header("Accept", accept);
-    http.send(ExchangeId("openapi#1".into()), label, &spec).await
+    http.send(ExchangeId("openapi#1".into()), label, &spec)
+        .await
 }
 
 /// Reads the OpenAPI document given. A file that cannot be read is the user's error; a document

@@ -277,7 +277,10 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     };
     let mut openapi_source = options.openapi.clone();
     let mut openapi = match (&openapi_source, &interrupted) {
-        (Some(source), None) => match interrupt.guard(super::discover::load_openapi(&http, source)).await {
+        (Some(source), None) => match interrupt
+            .guard(super::discover::load_openapi(&http, source))
+            .await
+        {
             Ok(loaded) => Some(loaded?),
             Err(reason) => {
                 interrupted = Some(reason);
@@ -290,7 +293,10 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     // document counts; anything else there (a 404, an HTML catch-all) is no document.
     if openapi_source.is_none() && interrupted.is_none() {
         let url = format!("{}/openapi.json", target.trim_end_matches('/'));
-        match interrupt.guard(super::discover::probe_openapi(&http, &url)).await {
+        match interrupt
+            .guard(super::discover::probe_openapi(&http, &url))
+            .await
+        {
             Ok(Some(found)) => {
                 openapi = Some(Ok(found));
                 openapi_source = Some(url);

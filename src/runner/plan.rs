@@ -375,9 +375,13 @@ mod tests {
         model.add(
             "Patient",
             ResourceModel {
-                interactions: [Interaction::Read, Interaction::Patch, Interaction::SearchType]
-                    .into_iter()
-                    .collect(),
+                interactions: [
+                    Interaction::Read,
+                    Interaction::Patch,
+                    Interaction::SearchType,
+                ]
+                .into_iter()
+                .collect(),
                 search_params: [("family".to_owned(), String::new())].into_iter().collect(),
                 ..ResourceModel::default()
             },
@@ -396,20 +400,79 @@ mod tests {
         let declared = pds_like();
         let nothing = TargetModel::default();
         let table: &[(&str, &TargetModel, Profile, Verdict)] = &[
-            (r#"the target offers read of "Patient""#, &declared, Profile::Apim, Verdict::Pass),
-            (r#"the target offers search of "Patient" by "identifier""#, &declared, Profile::Apim, Verdict::NotApplicable),
-            (r#"the target offers search of "Patient" by "identifier", which the ukca profile requires"#, &declared, Profile::Apim, Verdict::NotApplicable),
-            (r#"the target offers search of "Patient" by "identifier", which the ukca profile requires"#, &declared, Profile::Ukca, Verdict::Fail),
-            (r#"the target offers search of "Patient" by "identifier""#, &nothing, Profile::Ukca, Verdict::Pass),
-            ("the target offers writes", &declared, Profile::Apim, Verdict::Pass),
-            ("the target offers creates", &declared, Profile::Apim, Verdict::NotApplicable),
-            (r#"the target does not offer delete of "Patient""#, &declared, Profile::Apim, Verdict::Pass),
-            (r#"the target does not offer patch of "Patient""#, &declared, Profile::Apim, Verdict::NotApplicable),
-            (r#"the target does not offer delete of "Patient""#, &nothing, Profile::Apim, Verdict::NotApplicable),
-            ("the target offers the capabilities interaction", &declared, Profile::Apim, Verdict::NotApplicable),
+            (
+                r#"the target offers read of "Patient""#,
+                &declared,
+                Profile::Apim,
+                Verdict::Pass,
+            ),
+            (
+                r#"the target offers search of "Patient" by "identifier""#,
+                &declared,
+                Profile::Apim,
+                Verdict::NotApplicable,
+            ),
+            (
+                r#"the target offers search of "Patient" by "identifier", which the ukca profile requires"#,
+                &declared,
+                Profile::Apim,
+                Verdict::NotApplicable,
+            ),
+            (
+                r#"the target offers search of "Patient" by "identifier", which the ukca profile requires"#,
+                &declared,
+                Profile::Ukca,
+                Verdict::Fail,
+            ),
+            (
+                r#"the target offers search of "Patient" by "identifier""#,
+                &nothing,
+                Profile::Ukca,
+                Verdict::Pass,
+            ),
+            (
+                "the target offers writes",
+                &declared,
+                Profile::Apim,
+                Verdict::Pass,
+            ),
+            (
+                "the target offers creates",
+                &declared,
+                Profile::Apim,
+                Verdict::NotApplicable,
+            ),
+            (
+                r#"the target does not offer delete of "Patient""#,
+                &declared,
+                Profile::Apim,
+                Verdict::Pass,
+            ),
+            (
+                r#"the target does not offer patch of "Patient""#,
+                &declared,
+                Profile::Apim,
+                Verdict::NotApplicable,
+            ),
+            (
+                r#"the target does not offer delete of "Patient""#,
+                &nothing,
+                Profile::Apim,
+                Verdict::NotApplicable,
+            ),
+            (
+                "the target offers the capabilities interaction",
+                &declared,
+                Profile::Apim,
+                Verdict::NotApplicable,
+            ),
         ];
         for (text, model, profile, expected) in table {
-            assert_eq!(outcome(text, model, *profile), *expected, "{text} under {profile}");
+            assert_eq!(
+                outcome(text, model, *profile),
+                *expected,
+                "{text} under {profile}"
+            );
         }
     }
 }

@@ -2,6 +2,7 @@
 //! OperationOutcome and Bundle helpers. Pure functions, unit-tested without a network.
 
 pub mod compiled;
+pub mod definitions;
 pub mod nhs_number;
 pub mod ods;
 pub mod outcome;

@@ -85,7 +85,8 @@ def main():
     if "FhirVersion=4.0.1" not in version:
         sys.exit(f"{source} is not the FHIR 4.0.1 build: {version!r}")
     resources = []
-    for name in ("profiles-types.json", "profiles-resources.json", "extension-definitions.json"):
+    for name in ("profiles-types.json", "profiles-resources.json", "extension-definitions.json",
+                 "profiles-others.json"):
         for entry in json.loads((source / name).read_text())["entry"]:
             resource = entry["resource"]
             if resource["resourceType"] == "StructureDefinition":

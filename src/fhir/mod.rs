@@ -8,6 +8,7 @@ pub mod ods;
 pub mod outcome;
 pub mod path;
 pub mod primitive;
+pub mod profile;
 pub mod schema;
 pub mod terminology;
 pub mod walk;

@@ -2,3 +2,4 @@
 //! profiles they claim (UK Core, or any implementation guide loaded into the definitions).
 
 pub mod snapshot;
+pub mod valueset;

@@ -1276,6 +1276,15 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_and_declaration_are_allowed() {
+        let xml = "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Patient><active value='true'/></Patient>";
+        assert_eq!(
+            to_json(xml, &core()).unwrap(),
+            json!({"resourceType": "Patient", "active": true})
+        );
+    }
+
+    #[test]
     fn the_nesting_scan_counts_elements_only() {
         let within = |xml: &str, limit| nesting_within(xml, limit).is_ok();
         assert!(within("<a><b><c/></b></a>", 2));

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::Read as _;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
@@ -14,6 +14,9 @@ use serde_json::Value;
 const EMBEDDED: &[u8] = include_bytes!("../../standards/fhir-r4/definitions.json.gz");
 
 const CORE_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";
+
+const FHIR_TYPE_EXTENSION: &str =
+    "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DefinitionsError {
@@ -29,6 +32,18 @@ pub struct Definitions {
     structures: HashMap<String, Arc<Value>>,
     value_sets: HashMap<String, Arc<Value>>,
     code_systems: HashMap<String, Arc<Value>>,
+    /// Snapshot elements by path, per structure, built on first use: the XML reader asks for
+    /// every element of every document, and a snapshot scan per element would dominate it.
+    /// Shared by clones; `add` starts a new one.
+    indexes: Arc<RwLock<HashMap<String, Arc<SnapshotIndex>>>>,
+}
+
+/// One structure's snapshot elements (not slices), by path.
+#[derive(Debug, Default)]
+struct SnapshotIndex {
+    by_path: HashMap<String, Arc<ElementInfo>>,
+    /// The choice elements (`value[x]`) under each parent path, by stem (`value`).
+    choices: HashMap<String, Vec<(String, Arc<ElementInfo>)>>,
 }
 
 /// What a path of a type is, as its snapshot says.
@@ -41,12 +56,20 @@ pub struct ElementInfo {
     pub max: Option<u32>,
     /// The type codes (`string`, `HumanName`, `BackboneElement`; several for `value[x]`).
     pub types: Vec<String>,
+    /// How the element is represented where not as an XML element (`xmlAttr` for `Element.id`,
+    /// `Extension.url` and the primitives' `value`).
+    pub representation: Vec<String>,
 }
 
 impl ElementInfo {
     /// Whether more than one may occur (a JSON array, repeated XML elements).
     pub fn repeats(&self) -> bool {
         self.max != Some(0) && self.max != Some(1)
+    }
+
+    /// Whether the XML form carries this element as an attribute of its parent.
+    pub fn is_xml_attribute(&self) -> bool {
+        self.representation.iter().any(|r| r == "xmlAttr")
     }
 }
 
@@ -93,6 +116,8 @@ impl Definitions {
             }
         };
         map.insert(url, Arc::new(resource));
+        // Indexes already built may be of a structure just replaced.
+        self.indexes = Arc::default();
         Ok(())
     }
 
@@ -123,86 +148,110 @@ impl Definitions {
             .is_some_and(|sd| sd["kind"] == "resource" && sd["derivation"] == "specialization")
     }
 
+    /// Whether `code` names a primitive type (`string`, `boolean`, `decimal`): one whose XML
+    /// form is a `value` attribute and whose JSON form is a JSON primitive.
+    pub fn is_primitive_type(&self, code: &str) -> bool {
+        self.structure(code)
+            .is_some_and(|sd| sd["kind"] == "primitive-type")
+    }
+
     /// The element at `path` below a type (`Patient`, `contact.name.given`), following data
     /// types, backbone elements, `contentReference`s and choice types (`valueQuantity` is
     /// `value[x]` with type Quantity). `None` when the type has no such element.
     pub fn element(&self, type_name: &str, path: &str) -> Option<ElementInfo> {
-        let mut owner = type_name.to_owned();
-        let mut prefix = type_name.to_owned();
-        let mut found: Option<ElementInfo> = None;
+        let mut found = self.type_root(type_name)?;
         for name in path.split('.').filter(|s| !s.is_empty()) {
-            if let Some(info) = &found {
-                // Step into the type of the element reached so far.
-                match info.types.as_slice() {
-                    [single] if single != "BackboneElement" && single != "Element" => {
-                        owner = single.clone();
-                        prefix = single.clone();
-                    }
-                    _ => prefix = info.path.clone(),
-                }
-            }
-            found = Some(self.child(&owner, &prefix, name)?);
-            if let Some(info) = &found {
-                // A contentReference points at the definition to use for the children.
-                if let Some(target) = info.path.strip_prefix('#') {
-                    let (target_owner, _) = target.split_once('.').unwrap_or((target, ""));
-                    owner = target_owner.to_owned();
-                    let mut resolved = self.element_by_path(&owner, target)?;
-                    resolved.min = info.min;
-                    resolved.max = info.max;
-                    found = Some(resolved);
-                }
-            }
+            found = self.child_element(&found, name)?;
         }
-        found
+        Some(ElementInfo::clone(&found))
     }
 
-    /// The child `name` of the element at `parent_path` in the snapshot of `owner`.
-    fn child(&self, owner: &str, parent_path: &str, name: &str) -> Option<ElementInfo> {
-        let exact = format!("{parent_path}.{name}");
-        if let Some(info) = self.element_by_path(owner, &exact) {
-            return Some(info);
+    /// The root element of a type or resource (`Patient`, `HumanName`): the parent to give
+    /// `child_element` for the type's own elements.
+    pub fn type_root(&self, type_name: &str) -> Option<Arc<ElementInfo>> {
+        self.index(type_name)?.by_path.get(type_name).cloned()
+    }
+
+    /// The child `name` of an element found by `type_root` or an earlier `child_element`: an
+    /// element of its backbone, or of its data type when it has one. A `contentReference` is
+    /// followed (the cardinality stays the referring element's); a choice name (`valueQuantity`)
+    /// gives the `value[x]` element with that one type.
+    pub fn child_element(&self, parent: &ElementInfo, name: &str) -> Option<Arc<ElementInfo>> {
+        // A name is one step: `contact.name` must not reach Patient.contact.name from Patient.
+        if name.is_empty() || name.contains('.') {
+            return None;
         }
-        // A choice type: `valueQuantity` is `value[x]` of type Quantity.
-        let elements = self.snapshot(owner)?;
-        for element in elements {
+        let (owner, prefix) = match parent.types.as_slice() {
+            [single] if single != "BackboneElement" && single != "Element" => {
+                (single.as_str(), single.as_str())
+            }
+            _ => {
+                let path = parent.path.as_str();
+                (path.split('.').next().unwrap_or(path), path)
+            }
+        };
+        let index = self.index(owner)?;
+        let found = match index.by_path.get(&format!("{prefix}.{name}")) {
+            Some(info) => Arc::clone(info),
+            None => Arc::new(choice_element(&index, prefix, name)?),
+        };
+        // A contentReference points at the definition to use for the children.
+        let Some(target) = found.path.strip_prefix('#') else {
+            return Some(found);
+        };
+        let (target_owner, _) = target.split_once('.').unwrap_or((target, ""));
+        let mut resolved = ElementInfo::clone(self.index(target_owner)?.by_path.get(target)?);
+        resolved.min = found.min;
+        resolved.max = found.max;
+        Some(Arc::new(resolved))
+    }
+
+    /// The snapshot index of a structure (by URL or core type name), built on first use.
+    fn index(&self, owner: &str) -> Option<Arc<SnapshotIndex>> {
+        if let Some(index) = self.indexes.read().ok()?.get(owner) {
+            return Some(Arc::clone(index));
+        }
+        let elements = self.structure(owner)?["snapshot"]["element"].as_array()?;
+        let mut index = SnapshotIndex::default();
+        for element in elements.iter().filter(|e| e.get("sliceName").is_none()) {
             let Some(path) = element["path"].as_str() else {
                 continue;
             };
-            let Some(stem) = path
-                .strip_prefix(parent_path)
-                .and_then(|p| p.strip_prefix('.'))
-                .and_then(|p| p.strip_suffix("[x]"))
-            else {
-                continue;
-            };
-            if stem.contains('.') {
-                continue;
+            let info = Arc::new(element_info(element));
+            if let Some((parent, last)) = path.rsplit_once('.')
+                && let Some(stem) = last.strip_suffix("[x]")
+            {
+                index
+                    .choices
+                    .entry(parent.to_owned())
+                    .or_default()
+                    .push((stem.to_owned(), Arc::clone(&info)));
             }
-            if let Some(suffix) = name.strip_prefix(stem) {
-                let mut info = element_info(element);
-                let chosen = info
-                    .types
-                    .iter()
-                    .find(|t| upper_first(t) == suffix)
-                    .cloned()?;
-                info.types = vec![chosen];
-                return Some(info);
-            }
+            // The first element of a path is its definition; later ones would be re-slicings.
+            index.by_path.entry(path.to_owned()).or_insert(info);
         }
-        None
+        let index = Arc::new(index);
+        self.indexes
+            .write()
+            .ok()?
+            .insert(owner.to_owned(), Arc::clone(&index));
+        Some(index)
     }
+}
 
-    fn snapshot(&self, owner: &str) -> Option<&Vec<Value>> {
-        self.structure(owner)?["snapshot"]["element"].as_array()
-    }
-
-    fn element_by_path(&self, owner: &str, path: &str) -> Option<ElementInfo> {
-        self.snapshot(owner)?
-            .iter()
-            .find(|e| e["path"] == path && e.get("sliceName").is_none())
-            .map(element_info)
-    }
+/// A choice type: `valueQuantity` is `value[x]` of type Quantity.
+fn choice_element(index: &SnapshotIndex, parent_path: &str, name: &str) -> Option<ElementInfo> {
+    index
+        .choices
+        .get(parent_path)?
+        .iter()
+        .find_map(|(stem, info)| {
+            let suffix = name.strip_prefix(stem.as_str())?;
+            let chosen = info.types.iter().find(|t| upper_first(t) == suffix)?;
+            let mut narrowed = ElementInfo::clone(info);
+            narrowed.types = vec![chosen.clone()];
+            Some(narrowed)
+        })
 }
 
 fn upper_first(text: &str) -> String {
@@ -211,6 +260,23 @@ fn upper_first(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// The FHIR type code of an element type. FHIRPath system types stand for the primitives' values
+/// and a few ids (`Element.id`, `Resource.id`); their `structuredefinition-fhir-type` extension
+/// names the FHIR type (`string`, `uri`, `boolean`).
+fn type_code(element_type: &Value) -> Option<String> {
+    let code = element_type["code"].as_str()?;
+    let Some(system) = code.strip_prefix("http://hl7.org/fhirpath/System.") else {
+        return Some(code.to_owned());
+    };
+    let fhir_type = element_type["extension"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["url"] == FHIR_TYPE_EXTENSION)
+        .and_then(|e| e["valueUrl"].as_str());
+    Some(fhir_type.map_or_else(|| system.to_ascii_lowercase(), str::to_owned))
 }
 
 fn element_info(element: &Value) -> ElementInfo {
@@ -233,12 +299,14 @@ fn element_info(element: &Value) -> ElementInfo {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|t| t["code"].as_str())
-            .map(|code| {
-                // FHIRPath system types stand for the primitives' values (`id` of Element).
-                code.strip_prefix("http://hl7.org/fhirpath/System.")
-                    .map_or_else(|| code.to_owned(), |s| s.to_ascii_lowercase())
-            })
+            .filter_map(type_code)
+            .collect(),
+        representation: element["representation"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
             .collect(),
     }
 }
@@ -269,12 +337,62 @@ mod tests {
         let nested = core.element("Questionnaire", "item.item.linkId").unwrap();
         assert_eq!(nested.path, "Questionnaire.item.linkId");
         assert!(core.element("Patient", "colour").is_none());
+        assert!(core.element("Patient", "contact.name.given").is_some());
+        let root = core.type_root("Patient").unwrap();
+        assert!(core.child_element(&root, "contact.name").is_none());
         assert!(
             core.value_set("http://hl7.org/fhir/ValueSet/administrative-gender")
                 .is_some()
         );
         assert!(
             core.code_system("http://hl7.org/fhir/administrative-gender")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn xml_attributes_primitives_and_system_types_come_from_the_snapshots() {
+        let core = Definitions::core().unwrap();
+        let id = core.element("Patient", "name.id").unwrap();
+        assert!(id.is_xml_attribute());
+        assert_eq!(id.types, ["string"]);
+        let url = core.element("Patient", "extension.url").unwrap();
+        assert!(url.is_xml_attribute());
+        assert_eq!(url.types, ["uri"]);
+        // A resource's id is an element, not an attribute.
+        let resource_id = core.element("Patient", "id").unwrap();
+        assert!(!resource_id.is_xml_attribute());
+        assert_eq!(resource_id.types, ["string"]);
+        let value = core.element("decimal", "value").unwrap();
+        assert!(value.is_xml_attribute());
+        assert_eq!(value.types, ["decimal"]);
+        assert!(core.is_primitive_type("positiveInt"));
+        assert!(core.is_primitive_type("xhtml"));
+        assert!(!core.is_primitive_type("HumanName"));
+        assert!(!core.is_primitive_type("Patient"));
+        // Timing.repeat is typed Element: its children are inline in Timing.
+        let bounds = core.element("Timing", "repeat.boundsDuration").unwrap();
+        assert_eq!(bounds.path, "Timing.repeat.bounds[x]");
+        assert_eq!(bounds.types, ["Duration"]);
+    }
+
+    #[test]
+    fn an_added_structure_replaces_the_indexed_one() {
+        let mut definitions = Definitions::core().unwrap().as_ref().clone();
+        assert!(definitions.element("Patient", "gender").is_some());
+        definitions
+            .add(serde_json::json!({
+                "resourceType": "StructureDefinition",
+                "url": "http://hl7.org/fhir/StructureDefinition/Patient",
+                "kind": "resource",
+                "snapshot": {"element": [{"path": "Patient", "min": 0, "max": "*"}]}
+            }))
+            .unwrap();
+        assert!(definitions.element("Patient", "gender").is_none());
+        assert!(
+            Definitions::core()
+                .unwrap()
+                .element("Patient", "gender")
                 .is_some()
         );
     }

@@ -12,6 +12,7 @@ pub mod profile;
 pub mod schema;
 pub mod terminology;
 pub mod walk;
+pub mod xml;
 
 /// The NHS number identifier system (UK Core `nhsNumber` slice).
 pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";

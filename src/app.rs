@@ -337,6 +337,7 @@ fn run_options(
             today: chrono::Utc::now().date_naive(),
         },
         declares: config.target.declares.clone(),
+        declares_complete: config.target.declares_complete,
         write: config.target.write.clone(),
     })
 }

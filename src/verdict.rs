@@ -230,8 +230,10 @@ pub struct Tally {
     pub harness_errors: usize,
 }
 
-/// The run verdict: incomplete when anything could not be judged, or nothing was; else
-/// non-conformant when a blocking failure stands; else conformant.
+/// The run verdict: incomplete when a requirement or the harness errored, or nothing was
+/// judged; else non-conformant when a blocking failure stands; else conformant. Skipped
+/// requirements do not change it: they are reported as coverage beside it (`Report::coverage`),
+/// so "conformant, 80% of MUSTs judged" is said in one line rather than hidden.
 pub fn of_run(tally: Tally) -> RunVerdict {
     let judged = tally.passed + tally.blocking_failures + tally.other_failures + tally.waived;
     if tally.errors > 0 || tally.harness_errors > 0 || judged == 0 {

@@ -90,9 +90,12 @@ const ALSO_CHANGES: &[(&str, &[(&str, &str)])] = &[
             ("IOP-TERM-002", "not-applicable"),
         ],
     ),
+    // Nothing declared at all: mts cannot know DELETE is not offered, so it does not risk the
+    // probe, and SEC-HTTP-001 is skipped (not judged), never passed without it.
     (
         "undocumented",
         &[
+            ("SEC-HTTP-001", "skipped"),
             ("API-DOC-002", "not-applicable"),
             ("IOP-FHIR-002", "not-applicable"),
             ("IOP-FHIR-003", "not-applicable"),

@@ -2,10 +2,13 @@ Feature: Hostile and malformed input
   Malformed bodies, unsupported media types, unacceptable formats, oversized payloads and
   injection strings are handled as data: a 4xx OperationOutcome, never a 5xx, never reflected.
   Bodies go to a write the target declares: a create with a body of mts's own, else a patch or
-  update of the existing test patient (with its current If-Match), each made malformed in a way
-  that would change nothing if a lax server took it.
+  update of the existing test patient (with its current If-Match). A malformed patch is invalid
+  as a whole, so a lax server applies nothing; a malformed update that a lax server takes is
+  undone at once (mts puts the record back and says so), and these run alone so no other
+  scenario reads the patient meanwhile. Oversized bodies are padded with JSON whitespace, so
+  taking one stores what the valid write stores.
 
-  @REQ-SEC-INP-001 @writes
+  @REQ-SEC-INP-001 @writes @serial
   Scenario Outline: A malformed body is refused with a 4xx OperationOutcome (<sample>)
     Given the target offers writes
     And a write the target takes

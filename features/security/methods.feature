@@ -24,14 +24,15 @@ Feature: HTTP methods
     When the request is sent
     Then the method is refused as not allowed
 
-  # POST to an instance is no FHIR interaction, so a conformant server changes nothing; a
-  # lax one might, so it is a write like any other.
+  # POST to an instance is no FHIR interaction, so a conformant server changes nothing; a lax
+  # one might, so it is a write, and its body is the patient's own record: taken, it changes
+  # nothing.
   @REQ-SEC-HTTP-001 @writes
   Scenario: POST to the test patient is refused
     Given the target offers read of "Patient"
     And a POST request to "Patient/{patient:existing}"
     And the request header "Content-Type" is "application/fhir+json"
-    And the request body is an empty JSON object
+    And the request body is the test patient's record
     When the request is sent
     Then the method is refused as not allowed
 

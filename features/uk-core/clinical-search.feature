@@ -19,6 +19,7 @@ Feature: UK Core Access searches
   @REQ-IOP-SRCH-008
   Scenario: Birth date prefixes narrow a search exactly
     Given the target offers search of "Patient" by "birthdate"
+    And the target offers search of "Patient" by "family"
     And a search for "Patient" with "family={search:family}"
     When the request is sent
     And the search is narrowed with "birthdate=ge1970-01&birthdate=le2009-12-31"

@@ -5,6 +5,7 @@
 pub mod assert;
 pub mod capability;
 pub mod content;
+pub mod need;
 pub mod openapi;
 pub mod passive;
 pub mod search;

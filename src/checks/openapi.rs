@@ -262,16 +262,7 @@ impl OpenApi {
             self.operation(&request_path, &method, &path_of_url(base_url))?;
         let responses = operation["responses"].as_object()?;
         let status = response.status.to_string();
-        let range = format!("{}XX", &status[..1]);
-        let lower_range = range.to_lowercase();
-        let key = [
-            status.as_str(),
-            range.as_str(),
-            lower_range.as_str(),
-            "default",
-        ]
-        .into_iter()
-        .find(|k| responses.contains_key(*k));
+        let key = response_key(responses, response.status);
         let where_ = format!("{} {template}", method.to_ascii_uppercase());
         let Some(key) = key else {
             let declared: Vec<&String> = responses.keys().collect();
@@ -370,17 +361,9 @@ impl OpenApi {
         let Some(responses) = operation["responses"].as_object() else {
             return false;
         };
-        let status = response.status.to_string();
-        let range = format!("{}XX", &status[..1]);
-        let declared = [
-            status.as_str(),
-            range.as_str(),
-            &range.to_lowercase(),
-            "default",
-        ]
-        .into_iter()
-        .find_map(|key| responses.get(key))
-        .and_then(|r| self.resolve(r));
+        let declared = response_key(responses, response.status)
+            .and_then(|key| responses.get(key))
+            .and_then(|r| self.resolve(r));
         declared
             .and_then(|r| r["content"].as_object())
             .into_iter()
@@ -544,6 +527,21 @@ fn collect_dangling_refs(root: &Value, value: &Value, out: &mut Vec<String>) {
             .for_each(|child| collect_dangling_refs(root, child, out)),
         _ => {}
     }
+}
+
+/// The key of `responses` that describes `status`: the code itself, its range (`4XX`, either
+/// case), else `default` (OpenAPI 3 Responses Object).
+fn response_key(responses: &serde_json::Map<String, Value>, status: u16) -> Option<&str> {
+    let code = status.to_string();
+    let range = format!("{}XX", status / 100);
+    [
+        code,
+        range.clone(),
+        range.to_lowercase(),
+        "default".to_owned(),
+    ]
+    .into_iter()
+    .find_map(|key| responses.get_key_value(&key).map(|(k, _)| k.as_str()))
 }
 
 #[cfg(test)]

@@ -193,6 +193,10 @@ pub struct TargetSection {
     /// CapabilityStatement or OpenAPI document does not say: merged with what they declare.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub declares: BTreeMap<String, DeclaredResource>,
+    /// `[target.declares]` lists everything the target offers, so what it leaves out is not
+    /// offered (a CapabilityStatement or OpenAPI document is always read as complete).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub declares_complete: bool,
     /// Where write scenarios create their test resource, and with what body.
     pub write: Option<WriteSection>,
 }

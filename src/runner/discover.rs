@@ -61,9 +61,13 @@ pub(super) async fn load_openapi(
         .map_err(|e| e.to_string()))
 }
 
-/// The OpenAPI document at `url`, if one is published there: only a real OpenAPI document
-/// counts, anything else there (a 404, an HTML catch-all) is no document.
-pub(super) async fn probe_openapi(http: &HttpClient, url: &str) -> Option<Arc<OpenApi>> {
+/// The OpenAPI document at `url`, if one is published there: only a JSON object naming an
+/// `openapi` version counts, anything else there (a 404, an HTML catch-all) is no document; one
+/// that names itself OpenAPI and cannot be read is published broken (an error, for API-DOC-001).
+pub(super) async fn probe_openapi(
+    http: &HttpClient,
+    url: &str,
+) -> Option<Result<Arc<OpenApi>, String>> {
     let exchange = fetch_openapi(
         http,
         url,
@@ -74,7 +78,11 @@ pub(super) async fn probe_openapi(http: &HttpClient, url: &str) -> Option<Arc<Op
     let response = exchange.response.as_ref().filter(|r| r.status == 200)?;
     let document = response.body.json()?;
     document.get("openapi").and_then(|v| v.as_str())?;
-    OpenApi::parse(&response.body.text()).ok().map(Arc::new)
+    Some(
+        OpenApi::parse(&response.body.text())
+            .map(Arc::new)
+            .map_err(|e| format!("{url}: {e}")),
+    )
 }
 
 /// The model, and the exchange that asked for the CapabilityStatement (the evidence when a
@@ -82,6 +90,7 @@ pub(super) async fn probe_openapi(http: &HttpClient, url: &str) -> Option<Arc<Op
 pub async fn discover(
     context: &RunContext,
     declares: &BTreeMap<String, DeclaredResource>,
+    declares_complete: bool,
 ) -> Result<(TargetModel, ExchangeId), String> {
     let mut model = TargetModel::default();
     let (statement, exchange) = context.capability_exchange().await;
@@ -124,6 +133,9 @@ pub async fn discover(
             detail: "none given (--openapi FILE|URL)".into(),
         }),
     }
+    // What a CapabilityStatement or OpenAPI document leaves out, the target does not offer
+    // (`TargetModel::add`); mts.toml only adds to them, unless it says it lists everything.
+    model.complete |= declares_complete && !declares.is_empty();
     if !declares.is_empty() {
         target::config::add(&mut model, declares)?;
         model.declarations.push(Declaration {

@@ -182,12 +182,13 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
     context.tokens = TokenManager::new(options.credentials.clone());
     context.openapi = match &options.openapi {
         Some(source) => Some(super::discover::load_openapi(&context.http, source).await?),
-        None => super::discover::probe_openapi(
-            &context.http,
-            &format!("{}/openapi.json", target.trim_end_matches('/')),
-        )
-        .await
-        .map(Ok),
+        None => {
+            super::discover::probe_openapi(
+                &context.http,
+                &format!("{}/openapi.json", target.trim_end_matches('/')),
+            )
+            .await
+        }
     };
     let context = Arc::new(context);
     let mut sequence = 0;
@@ -232,10 +233,10 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
     });
 
     // What the target declares: what a run will plan from.
-    match super::discover::discover(&context, &options.declares).await {
+    match super::discover::discover(&context, &options.declares, options.declares_complete).await {
         Ok((model, _)) => {
             let lines = model.summary_lines();
-            let declares = model.declares_anything();
+            let declares = model.is_complete();
             for (index, line) in lines.into_iter().enumerate() {
                 checks.push(check(
                     "declares",

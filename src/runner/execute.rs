@@ -66,6 +66,8 @@ pub struct RunOptions {
     pub verbosity: super::Verbosity,
     /// What the target offers, declared in `mts.toml` (`[target.declares]`).
     pub declares: std::collections::BTreeMap<String, crate::config::DeclaredResource>,
+    /// `[target] declares_complete`: the mts.toml declarations list everything offered.
+    pub declares_complete: bool,
     /// Where writes go and with what body (`[target.write]`).
     pub write: Option<crate::config::WriteSection>,
 }
@@ -298,7 +300,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
             .await
         {
             Ok(Some(found)) => {
-                openapi = Some(Ok(found));
+                openapi = Some(found);
                 openapi_source = Some(url);
             }
             Ok(None) => {}
@@ -327,7 +329,11 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     let mut model_evidence = None;
     if interrupted.is_none() {
         match interrupt
-            .guard(super::discover::discover(&context, &options.declares))
+            .guard(super::discover::discover(
+                &context,
+                &options.declares,
+                options.declares_complete,
+            ))
             .await
         {
             Ok(Ok((model, evidence))) => {

@@ -8,7 +8,7 @@ mod execute;
 mod gate;
 mod interrupt;
 mod merge;
-pub mod plan;
+pub(crate) mod plan;
 mod progress;
 mod rejudge;
 mod verdict;

@@ -7,10 +7,11 @@ use cucumber::tag::Ext as _;
 
 use crate::catalogue::{Catalogue, Profile, Requirement, RequirementId, Status, Strength};
 use crate::checks::Halt;
+use crate::checks::need::judge_need;
 use crate::features::{ScenarioInfo, Suite};
-use crate::report::{Failure, ReasonKind};
-use crate::target::need::{self, NeedStep};
-use crate::target::{Offer, TargetModel};
+use crate::report::ReasonKind;
+use crate::target::TargetModel;
+use crate::target::need;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SelectionError {
@@ -325,44 +326,6 @@ impl Plan {
     }
 }
 
-/// Whether a need stops a scenario: `None` when the target offers it or declares nothing at all;
-/// not applicable when it is not declared; a failure when the run's profile requires it. A
-/// negated need (`does not offer`) runs only where the absence is known.
-pub fn judge_need(step: &NeedStep, model: &TargetModel, profile: Profile) -> Option<Halt> {
-    let offer = step.need.offer(model);
-    if step.negated {
-        return match offer {
-            Offer::Declared(sources) => {
-                let names: Vec<&str> = sources.iter().map(|s| s.as_str()).collect();
-                Some(Halt::not_declared(format!(
-                    "the target declares {} ({}), so there is nothing undeclared to probe",
-                    step.need.describe(),
-                    names.join(", ")
-                )))
-            }
-            Offer::NotDeclared(_) => None,
-            // Such a probe changes data where the method is offered after all (a DELETE of the
-            // test patient): only a known absence lets it run.
-            Offer::Unknown => Some(Halt::not_declared(format!(
-                "the target declares nothing, so mts cannot know that it does not offer {}, and does not risk it",
-                step.need.describe()
-            ))),
-        };
-    }
-    match offer {
-        Offer::Declared(_) | Offer::Unknown => None,
-        Offer::NotDeclared(why) if step.required_under == Some(profile) => Some(Halt::Fail(
-            Failure::new(format!(
-                "the {profile} profile requires {}, and {why}",
-                step.need.describe()
-            ))
-            .expected(format!("{} declared", step.need.describe()))
-            .actual(why),
-        )),
-        Offer::NotDeclared(why) => Some(Halt::not_declared(why)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,11 +417,12 @@ mod tests {
                 Profile::Apim,
                 Verdict::NotApplicable,
             ),
+            // Held back, not inapplicable: the probe is owed where the absence is unknown.
             (
                 r#"the target does not offer delete of "Patient""#,
                 &nothing,
                 Profile::Apim,
-                Verdict::NotApplicable,
+                Verdict::Skipped,
             ),
             (
                 "the target offers the capabilities interaction",

@@ -172,15 +172,25 @@ fn recorded_openapi(run: &RecordedRun) -> Result<Option<String>, MergeError> {
     else {
         return Ok(None);
     };
-    let is_openapi = serde_json::from_str::<serde_json::Value>(&response.body)
+    // JSON or YAML, as the run read it; a body that names itself OpenAPI and cannot be read was
+    // judged as a broken document, and rejudging without it would change verdicts.
+    let names_openapi = serde_yaml_ng::from_str::<serde_json::Value>(&response.body)
         .ok()
         .is_some_and(|d| d.get("openapi").is_some());
+    if !names_openapi {
+        return Ok(None);
+    }
     if response.body_truncated {
         return Err(MergeError::Mismatch(
             "the run held its responses to an OpenAPI document whose copy in report.json is cut at the report's body limit: give the document with --openapi".into(),
         ));
     }
-    Ok(is_openapi.then(|| response.body.clone()))
+    OpenApi::parse(&response.body).map_err(|e| {
+        MergeError::Mismatch(format!(
+            "the OpenAPI document the run fetched cannot be read ({e}): give a readable one with --openapi"
+        ))
+    })?;
+    Ok(Some(response.body.clone()))
 }
 
 /// An exchange as the checks see it, rebuilt from its record.

@@ -111,18 +111,6 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
         r#"the response header "X-Correlation-ID" is absent"#,
         header_absent
     );
-    step!(
-        defs,
-        Given,
-        r#"^the request body is an empty JSON object$"#,
-        "the request body is an empty JSON object",
-        empty_object_body
-    );
-}
-
-async fn empty_object_body(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    world.request_mut()?.body = Some(b"{}".to_vec());
-    Ok(())
 }
 
 async fn new_request(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
@@ -208,7 +196,7 @@ async fn no_credentials(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 async fn send(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let spec = world.request_mut()?.clone();
     world.send(&spec).await?;
-    Ok(())
+    super::writes::restore_if_taken(world).await
 }
 
 async fn status_is(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {

@@ -166,12 +166,19 @@ async fn body_sample(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
         .ok_or_else(|| Halt::Error("the write has no valid JSON body to start from".into()))?;
     let body = sample(args.get(0), &valid, envelope.as_ref().map(|e| e.as_deref()))
         .ok_or_else(|| Halt::Error(format!("no body sample named {}", args.get(0))))?;
+    let replaces_existing = request.method == "PUT";
     request.body = Some(body);
+    // A lax server may store a malformed update of the test patient: put its record back then.
+    if replaces_existing {
+        world.restore_after_send = world.created.clone();
+    }
     Ok(())
 }
 
-/// Pads the write's valid body to the size asked for with content a server must still parse:
-/// a narrative for a resource, a `test` operation (which fails, changing nothing) for a patch.
+/// Pads the write's valid body to the size asked for without changing what it says: JSON
+/// whitespace inside a resource body (so a server that took it, even an update of the test
+/// patient, would store what the valid write stores), a `test` operation (which fails, so the
+/// patch changes nothing) for a patch.
 async fn oversized(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let mib: usize = args
         .get(0)
@@ -185,15 +192,10 @@ async fn oversized(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
         .as_deref()
         .and_then(|b| serde_json::from_slice(b).ok())
         .ok_or_else(|| Halt::Error("the write has no valid JSON body to start from".into()))?;
-    let padding = "a".repeat(size);
-    match &envelope {
-        None => {
-            valid["text"] = json!({
-                "status": "generated",
-                "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{padding}</div>")
-            });
-        }
+    let body = match &envelope {
+        None => padded_with_whitespace(&valid, size),
         Some(envelope) => {
+            let padding = "a".repeat(size);
             let operation = json!({"op": "test", "path": "/id", "value": padding});
             let list = match envelope {
                 Some(member) => &mut valid[member.as_str()],
@@ -202,10 +204,23 @@ async fn oversized(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
             if let Some(operations) = list.as_array_mut() {
                 operations.push(operation);
             }
+            valid.to_string().into_bytes()
         }
-    }
-    request.body = Some(valid.to_string().into_bytes());
+    };
+    request.body = Some(body);
     Ok(())
+}
+
+/// `value` serialised with `size` bytes of insignificant whitespace after its opening brace,
+/// so a parser has to read through all of it.
+fn padded_with_whitespace(value: &Value, size: usize) -> Vec<u8> {
+    let text = value.to_string();
+    let (open, rest) = text.split_at(text.find('{').map_or(0, |i| i + 1));
+    let mut body = Vec::with_capacity(text.len() + size);
+    body.extend_from_slice(open.as_bytes());
+    body.extend(std::iter::repeat_n(b' ', size));
+    body.extend_from_slice(rest.as_bytes());
+    body
 }
 
 async fn oversize_refused(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {

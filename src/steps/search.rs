@@ -527,7 +527,11 @@ async fn refers_to_patient(world: &mut MtsWorld, args: Args) -> Result<(), Halt>
         })
         .collect();
     if matches.is_empty() {
-        world.note(format!("the patient {patient} has no records of this type"));
+        // Nothing returned is nothing shown to belong to the patient: the data is owed.
+        return Err(Halt::missing_data(format!(
+            "the search returned no records of this type for Patient/{patient}, so none can be shown to be theirs; seed the test patient with some ({})",
+            exchange.summary()
+        )));
     }
     if strangers.is_empty() {
         return Ok(());
@@ -543,8 +547,24 @@ async fn refers_to_patient(world: &mut MtsWorld, args: Args) -> Result<(), Halt>
 
 async fn narrow(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let baseline = world.last()?.clone();
-    // Evidence owed: the search uses parameters the target declares.
-    assert::status_is(&baseline, &[200])?;
+    if baseline.status() != Some(200) {
+        // A family-only baseline is no search a target takes when it declares that every
+        // search needs more (PDS: family and birthdate); then there is nothing to compare.
+        let needs_more = world.run()?.model.resource("Patient").is_some_and(|p| {
+            !p.required_search.is_empty()
+                && p.required_search
+                    .iter()
+                    .all(|c| c.iter().any(|param| param != "family"))
+        });
+        if needs_more {
+            return Err(Halt::not_declared(format!(
+                "the target declares that a Patient search needs more than a family name, so the family-only search the narrowing is compared with is not one it takes ({})",
+                baseline.summary()
+            )));
+        }
+        // Otherwise evidence owed: the target declares search by family and birthdate.
+        assert::status_is(&baseline, &[200])?;
+    }
     world.baseline = Some(baseline);
     let extra = expand_placeholders(args.get(0), world.data()?).map_err(Halt::Error)?;
     let spec = with_extra(world, &extra)?;

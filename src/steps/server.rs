@@ -105,16 +105,16 @@ async fn statement(world: &mut MtsWorld) -> Result<std::sync::Arc<Value>, Halt> 
     })
 }
 
-/// The planner already matched this need against the target model (`runner::plan`); a scenario
-/// reaches here only when it is offered or nothing is declared. The same rule decides again, so a
-/// run without planning (a custom runner) is judged alike.
+/// The planner already matched this need against the target model (`checks::need`); a scenario
+/// reaches here only when it is offered or nothing is declared. The same rule decides again, so
+/// a run without planning (a custom runner) is judged alike.
 async fn target_offers(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let step = world.current_step.clone();
     let Some(need) = crate::target::need::parse(&step) else {
         return Err(Halt::Error(format!("\"{step}\" is not a need step")));
     };
     let run = world.run()?.clone();
-    match crate::runner::plan::judge_need(&need, &run.model, run.profile) {
+    match crate::checks::need::judge_need(&need, &run.model, run.profile) {
         None => Ok(()),
         Some(halt) => Err(halt),
     }
@@ -357,8 +357,10 @@ async fn openapi_valid(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         None => failure,
     };
     match &run.openapi {
+        // API-DOC-001 takes a CapabilityStatement or an OpenAPI document: without the latter
+        // this scenario has nothing to judge, and the other one decides.
         None => Err(Halt::nothing_to_judge(
-            "no OpenAPI document was given (--openapi FILE|URL)",
+            "no OpenAPI document was given (--openapi FILE|URL) or found at [base]/openapi.json",
         )),
         Some(Err(why)) => Err(with_exchange(
             Failure::new(format!("the OpenAPI document could not be read: {why}"))

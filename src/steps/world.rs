@@ -29,6 +29,9 @@ pub struct MtsWorld {
     pub(crate) burst_elapsed: std::time::Duration,
     /// What the scenario created (writes), for later steps.
     pub(crate) created: Option<Created>,
+    /// A resource the scenario's request may spoil if a lax server takes it: put back as it
+    /// was when the request is answered with a success.
+    pub(crate) restore_after_send: Option<Created>,
 }
 
 /// A resource a scenario created on the target, or the test patient it changes.

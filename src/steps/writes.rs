@@ -41,6 +41,13 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Given,
+        r#"^the request body is the test patient's record$"#,
+        "the request body is the test patient's record",
+        patient_record_body
+    );
+    step!(
+        defs,
+        Given,
         r#"^an update of that resource$"#,
         "an update of that resource",
         update_request
@@ -162,6 +169,38 @@ pub fn built_in_body(kind: &str, patient: &str) -> Option<Value> {
     })
 }
 
+/// Puts a fresh mts test identifier first among `body`'s identifiers (replacing the one a
+/// resource type with a single identifier carries), so each create is new to the server and the
+/// retry check can count exactly what this run made.
+fn stamp_test_identifier(body: &mut Value) {
+    let ours = json!({"system": TEST_IDENTIFIER_SYSTEM, "value": uuid::Uuid::new_v4().to_string()});
+    let kind = body["resourceType"].as_str().unwrap_or_default().to_owned();
+    let single = crate::fhir::definitions::Definitions::core()
+        .ok()
+        .and_then(|d| d.element(&kind, "identifier"))
+        .is_some_and(|e| !e.repeats());
+    if single {
+        body["identifier"] = ours;
+    } else if let Some(Value::Array(list)) = body.get_mut("identifier") {
+        list.insert(0, ours);
+    } else {
+        body["identifier"] = json!([ours]);
+    }
+}
+
+/// The value of the mts test identifier `body` carries, if any.
+fn test_identifier(body: &Value) -> Option<&str> {
+    let identifiers = match &body["identifier"] {
+        Value::Array(list) => list.iter().collect::<Vec<_>>(),
+        one @ Value::Object(_) => vec![one],
+        _ => Vec::new(),
+    };
+    identifiers
+        .into_iter()
+        .find(|i| i["system"] == TEST_IDENTIFIER_SYSTEM)
+        .and_then(|i| i["value"].as_str())
+}
+
 /// Where this target takes writes (`derive::write_target`), or why it takes none.
 pub(crate) fn write_target(world: &MtsWorld) -> Result<WriteTarget, Halt> {
     let run = world.run()?;
@@ -184,12 +223,20 @@ fn create_body(world: &MtsWorld, kind: &str) -> Result<Value, Halt> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Halt::missing_config(format!("[target.write] body {}: {e}", path.display()))
         })?;
-        return serde_json::from_str(&text).map_err(|e| {
+        let mut body: Value = serde_json::from_str(&text).map_err(|e| {
             Halt::missing_config(format!(
                 "[target.write] body {} is not JSON: {e}",
                 path.display()
             ))
-        });
+        })?;
+        if !body.is_object() {
+            return Err(Halt::missing_config(format!(
+                "[target.write] body {} is not a JSON object (a FHIR resource)",
+                path.display()
+            )));
+        }
+        stamp_test_identifier(&mut body);
+        return Ok(body);
     }
     built_in_body(kind, &patient).ok_or_else(|| {
         Halt::missing_config(format!(
@@ -212,8 +259,11 @@ fn version_of(exchange: &Exchange) -> Option<String> {
     response
         .header("etag")
         .and_then(|e| {
-            e.trim()
-                .strip_prefix("W/\"")
+            // Weak (W/"3") or strong ("3") validators both name the version.
+            let e = e.trim();
+            e.strip_prefix("W/")
+                .unwrap_or(e)
+                .strip_prefix('"')
                 .and_then(|e| e.strip_suffix('"'))
         })
         .map(str::to_owned)
@@ -236,11 +286,22 @@ async fn read_test_patient(world: &mut MtsWorld) -> Result<Created, Halt> {
     let exchange = world
         .send(&RequestSpec::get(format!("Patient/{id}")))
         .await?;
-    let record = assert::fhir_resource(&exchange, Some("Patient"))?.clone();
+    // A setup read that goes wrong leaves the write unjudged; it is not the write's failure.
+    let record = assert::fhir_resource(&exchange, Some("Patient"))
+        .map_err(|halt| match halt {
+            Halt::Fail(failure) => Halt::Error(format!(
+                "could not read the test patient to start the write from ({}): {}",
+                exchange.summary(),
+                failure.message
+            )),
+            other => other,
+        })?
+        .clone();
     Ok(Created {
         resource_type: "Patient".into(),
         id,
-        version: version_of(&exchange).unwrap_or_else(|| "1".into()),
+        // Empty: the server gave no version, so it is not version-aware.
+        version: version_of(&exchange).unwrap_or_default(),
         body: record,
         how: None,
     })
@@ -283,7 +344,9 @@ fn patch_request(resource: &Created, style: &PatchStyle) -> RequestSpec {
     let mut spec = RequestSpec::get(format!("{}/{}", resource.resource_type, resource.id));
     spec.method = "PATCH".into();
     spec.set_header("Content-Type", style.media_type.clone());
-    spec.set_header("If-Match", format!("W/\"{}\"", resource.version));
+    if !resource.version.is_empty() {
+        spec.set_header("If-Match", format!("W/\"{}\"", resource.version));
+    }
     spec.body = Some(
         derive::harmless_patch(&resource.body, style)
             .to_string()
@@ -297,9 +360,54 @@ fn put_request(resource: &Created, mut body: Value) -> RequestSpec {
     let mut spec = RequestSpec::get(format!("{}/{}", resource.resource_type, resource.id));
     spec.method = "PUT".into();
     spec.set_header("Content-Type", "application/fhir+json");
-    spec.set_header("If-Match", format!("W/\"{}\"", resource.version));
+    if !resource.version.is_empty() {
+        spec.set_header("If-Match", format!("W/\"{}\"", resource.version));
+    }
     spec.body = Some(body.to_string().into_bytes());
     spec
+}
+
+/// Puts back the resource a request may have spoiled (`restore_after_send`) when the server
+/// answered that request with a success; the answer the scenario judges stays the last one.
+pub(crate) async fn restore_if_taken(world: &mut MtsWorld) -> Result<(), Halt> {
+    let Some(original) = world.restore_after_send.take() else {
+        return Ok(());
+    };
+    let answered = world.last()?.clone();
+    let Some(status) = answered
+        .response
+        .as_ref()
+        .map(|r| r.status)
+        .filter(|s| (200..300).contains(s))
+    else {
+        return Ok(());
+    };
+    let mut spec = put_request(&original, original.body.clone());
+    spec.headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("if-match"));
+    if let Some(tag) = answered.response.as_ref().and_then(|r| r.header("etag")) {
+        spec.set_header("If-Match", tag.to_owned());
+    }
+    let restore = world.send(&spec).await?;
+    let outcome = restore
+        .response
+        .as_ref()
+        .map_or_else(|| "no answer".to_owned(), |r| format!("HTTP {}", r.status));
+    world.note(if restore.response.as_ref().is_some_and(|r| (200..300).contains(&r.status)) {
+        format!("the server took the request (HTTP {status}); mts put {}/{} back as it was ({outcome})", original.resource_type, original.id)
+    } else {
+        format!("the server took the request (HTTP {status}) and refused mts's restore of {}/{} ({outcome}): it may now differ from its record before the run", original.resource_type, original.id)
+    });
+    world.last = Some(answered);
+    Ok(())
+}
+
+/// The test patient's own current record as the body: a probe a lax server took would store
+/// what is already there.
+async fn patient_record_body(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let patient = read_test_patient(world).await?;
+    world.request_mut()?.body = Some(patient.body.to_string().into_bytes());
+    Ok(())
 }
 
 async fn valid_write_step(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
@@ -363,17 +471,16 @@ async fn resource_to_update(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let target = write_target(world)?;
     let how = |kind: &str| -> Option<UpdateHow> {
         let declared = run.model.resource(kind);
-        if !run.model.declares_anything() || declared.is_some_and(|r| r.offers(Interaction::Update))
-        {
+        if declared.is_some_and(|r| r.offers(Interaction::Update)) {
             return Some(UpdateHow::Put);
         }
-        let patch = declared.filter(|r| r.offers(Interaction::Patch))?;
-        Some(UpdateHow::Patch(patch.patch.clone().unwrap_or(
-            PatchStyle {
-                media_type: "application/json-patch+json".into(),
-                envelope: None,
-            },
-        )))
+        if let Some(patch) = declared.filter(|r| r.offers(Interaction::Patch)) {
+            return Some(UpdateHow::Patch(
+                patch.patch.clone().unwrap_or_else(PatchStyle::json_patch),
+            ));
+        }
+        // Not declared, but the declarations are no complete list: try a PUT.
+        (!run.model.is_complete()).then_some(UpdateHow::Put)
     };
     let patient_how = how("Patient");
     match (&target, patient_how) {
@@ -398,9 +505,7 @@ async fn resource_to_update(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
                     }
                 )));
             };
-            let version = version_of(&exchange)
-                .or(version)
-                .unwrap_or_else(|| "1".into());
+            let version = version_of(&exchange).or(version).unwrap_or_default();
             world.created = Some(Created {
                 resource_type: kind.clone(),
                 id,
@@ -445,11 +550,22 @@ async fn update_request(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     Ok(())
 }
 
+/// API-HDR-006 judges version-aware updates only: a resource served with no version has none.
+fn unversioned(created: &crate::steps::world::Created) -> Halt {
+    Halt::nothing_to_judge(format!(
+        "{}/{} came with no version (no ETag, no meta.versionId): its updates are not version-aware, which API-HDR-006 exempts",
+        created.resource_type, created.id
+    ))
+}
+
 async fn if_match(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let created = world
         .created
         .clone()
         .ok_or_else(|| Halt::Error("no resource was created in this scenario".into()))?;
+    if created.version.is_empty() {
+        return Err(unversioned(&created));
+    }
     let tag = if args.get(0) == "the current" {
         format!("W/\"{}\"", created.version)
     } else {
@@ -513,11 +629,7 @@ async fn no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let Some(created) = world.created.clone() else {
         return Ok(());
     };
-    let identifier = created
-        .body
-        .pointer("/identifier/0/value")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let identifier = test_identifier(&created.body).map(str::to_owned);
     let run = world.run()?.clone();
     let searchable = matches!(
         run.model
@@ -571,23 +683,46 @@ async fn refused_when_stale(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     Ok(())
 }
 
+/// An update without If-Match: PDS (apim) answers 412 PRECONDITION_FAILED and GP Connect 409.
+/// FHIR R4 leaves it to the server, so elsewhere the refusal is required only where the target
+/// declares If-Match required (`[target.declares.<Type>] if-match-required`, or its OpenAPI
+/// document marks the header required); otherwise taking the update is also conformant. A
+/// refusal must be an OperationOutcome.
 async fn refused_without_if_match(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let exchange = world.last()?.clone();
-    let allowed: &[u16] = match world.run()?.profile {
-        Profile::Apim => &[412],
-        Profile::Gpc => &[409],
-        Profile::All | Profile::Ukca => &[409, 412],
+    let run = world.run()?.clone();
+    if let Some(created) = world.created.as_ref().filter(|c| c.version.is_empty()) {
+        return Err(unversioned(created));
+    }
+    let kind = world
+        .created
+        .as_ref()
+        .map_or("Patient", |c| c.resource_type.as_str());
+    let declared_required = run
+        .model
+        .resource(kind)
+        .is_some_and(|r| r.if_match_required);
+    let status = exchange.status().unwrap_or(0);
+    let (allowed, why): (&[u16], &str) = match run.profile {
+        Profile::Apim => (&[412], "PDS answers 412 PRECONDITION_FAILED"),
+        Profile::Gpc => (&[409], "GP Connect answers 409"),
+        Profile::All | Profile::Ukca if declared_required => (
+            &[409, 412],
+            "the target declares If-Match required; 409 or 412 accepted",
+        ),
+        Profile::All | Profile::Ukca => (
+            &[200, 409, 412],
+            "FHIR R4 lets the server choose whether If-Match is required, and the target does not declare it required",
+        ),
     };
     assert::status_is(&exchange, allowed)?;
+    // A refusal explains itself; an update the profile lets the server take has nothing to.
+    if status >= 400 {
+        assert::operation_outcome(&exchange)?;
+    }
     world.note(format!(
-        "an update without If-Match was answered {} ({} profile: {})",
-        exchange.status().unwrap_or(0),
-        world.run()?.profile,
-        match world.run()?.profile {
-            Profile::Apim => "PDS answers 412 PRECONDITION_FAILED",
-            Profile::Gpc => "GP Connect answers 409",
-            _ => "409 or 412 accepted",
-        }
+        "an update without If-Match was answered {status} ({} profile: {why})",
+        run.profile
     ));
     Ok(())
 }

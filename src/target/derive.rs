@@ -39,7 +39,14 @@ pub fn patient_search(model: &TargetModel) -> PatientSearch {
     else {
         return PatientSearch::Identifier;
     };
-    if patient.offers_param("identifier") {
+    // A declared combination rules: identifier alone only where no combination is required
+    // or one of them is identifier alone.
+    let identifier_alone = patient.required_search.is_empty()
+        || patient
+            .required_search
+            .iter()
+            .any(|c| c.len() == 1 && c[0] == "identifier");
+    if patient.offers_param("identifier") && identifier_alone {
         return PatientSearch::Identifier;
     }
     if let Some(combination) = patient
@@ -181,7 +188,8 @@ impl NoWrite {
 
 /// Where writes go: the type configured (`[target.write]`); else a declared creatable type mts
 /// has a body for (`built_in`, in order of preference); else a patch or update of the test
-/// patient. With nothing declared at all, a create of the first built-in type.
+/// patient. Where the declarations are not a complete list, a create of the first built-in
+/// type.
 pub fn write_target(
     model: &TargetModel,
     configured: Option<&str>,
@@ -192,14 +200,6 @@ pub fn write_target(
             kind: kind.to_owned(),
         });
     }
-    if !model.declares_anything() {
-        return built_in
-            .first()
-            .map(|kind| WriteTarget::Create {
-                kind: (*kind).to_owned(),
-            })
-            .ok_or_else(|| NoWrite::NoBody("no built-in body".to_owned()));
-    }
     let creatable = model.types_offering(Interaction::Create);
     if let Some(kind) = built_in.iter().find(|k| creatable.contains(k)) {
         return Ok(WriteTarget::Create {
@@ -208,16 +208,22 @@ pub fn write_target(
     }
     if let Some(patient) = model.resource("Patient") {
         if patient.offers(Interaction::Patch) {
-            return Ok(WriteTarget::PatchPatient(patient.patch.clone().unwrap_or(
-                PatchStyle {
-                    media_type: "application/json-patch+json".into(),
-                    envelope: None,
-                },
-            )));
+            return Ok(WriteTarget::PatchPatient(
+                patient.patch.clone().unwrap_or_else(PatchStyle::json_patch),
+            ));
         }
         if patient.offers(Interaction::Update) {
             return Ok(WriteTarget::UpdatePatient);
         }
+    }
+    // Declarations that are not a complete list leave creates open: try mts's first body.
+    if !model.is_complete() && creatable.is_empty() {
+        return built_in
+            .first()
+            .map(|kind| WriteTarget::Create {
+                kind: (*kind).to_owned(),
+            })
+            .ok_or_else(|| NoWrite::NoBody("no built-in body".to_owned()));
     }
     match creatable.first() {
         Some(kind) => Err(NoWrite::NoBody(format!(

@@ -116,6 +116,16 @@ pub struct PatchStyle {
     pub envelope: Option<String>,
 }
 
+impl PatchStyle {
+    /// A plain RFC 6902 JSON Patch: the operations array as the body.
+    pub fn json_patch() -> Self {
+        PatchStyle {
+            media_type: "application/json-patch+json".into(),
+            envelope: None,
+        }
+    }
+}
+
 /// What the target declares about one resource type.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
@@ -213,6 +223,10 @@ pub struct TargetModel {
     pub system_operations: BTreeSet<String>,
     /// `GET [base]/metadata` answered with a CapabilityStatement.
     pub capability_statement: bool,
+    /// The declarations list everything the target offers (a CapabilityStatement or OpenAPI
+    /// document was read, or mts.toml says `declares_complete`), so what they leave out is known
+    /// to be absent. Otherwise they only add to what mts tries.
+    pub complete: bool,
 }
 
 /// One declaration mts looked for.
@@ -238,9 +252,9 @@ pub enum Offer {
 }
 
 impl TargetModel {
-    /// Whether any declaration about resources was read.
-    pub fn declares_anything(&self) -> bool {
-        !self.resources.is_empty()
+    /// Whether the declarations are a complete list, so an absence in them is known.
+    pub fn is_complete(&self) -> bool {
+        self.complete && !self.resources.is_empty()
     }
 
     pub fn resource(&self, kind: &str) -> Option<&ResourceModel> {
@@ -250,6 +264,8 @@ impl TargetModel {
     /// Adds what one source declares about a type.
     pub fn add(&mut self, kind: &str, mut declared: ResourceModel, source: Source) {
         declared.sources.insert(source);
+        // A CapabilityStatement or OpenAPI document lists everything offered.
+        self.complete |= source != Source::Config;
         match self.resources.get_mut(kind) {
             Some(existing) => existing.merge(declared),
             None => {
@@ -278,11 +294,9 @@ impl TargetModel {
     }
 
     fn offer(&self, found: Option<&ResourceModel>, what: impl FnOnce() -> String) -> Offer {
-        if !self.declares_anything() {
-            return Offer::Unknown;
-        }
         match found {
             Some(resource) => Offer::Declared(resource.sources.iter().copied().collect()),
+            None if !self.is_complete() => Offer::Unknown,
             None => Offer::NotDeclared(format!(
                 "the target declares no {} ({})",
                 what(),
@@ -343,9 +357,13 @@ impl TargetModel {
                 )
             })
             .collect();
-        if !self.declares_anything() {
+        if self.resources.is_empty() {
             lines.push(
                 "declares nothing: every scenario runs, and the report says so (only a known absence makes a scenario not applicable)".into(),
+            );
+        } else if !self.is_complete() {
+            lines.push(
+                "mts.toml declarations only add to what mts tries (no CapabilityStatement or OpenAPI document, and no declares_complete = true): scenarios for undeclared types still run".into(),
             );
         }
         for (kind, resource) in &self.resources {
@@ -475,5 +493,29 @@ mod tests {
         listed.params_complete = true;
         assert!(!listed.offers_param("_count"));
         assert!(listed.offers_param("family"));
+    }
+
+    #[test]
+    fn mts_toml_hints_add_to_what_runs_unless_they_say_they_are_complete() {
+        let mut model = TargetModel::default();
+        model.add(
+            "Patient",
+            patient(&[Interaction::Patch], &[]),
+            Source::Config,
+        );
+        assert_eq!(
+            model.offers("Patient", Interaction::Patch),
+            Offer::Declared(vec![Source::Config])
+        );
+        // A PDS-style patch hint says nothing about Observation: it still runs.
+        assert_eq!(
+            model.offers("Observation", Interaction::Create),
+            Offer::Unknown
+        );
+        model.complete = true;
+        assert!(matches!(
+            model.offers("Observation", Interaction::Create),
+            Offer::NotDeclared(why) if why.contains("create of Observation")
+        ));
     }
 }

@@ -48,7 +48,11 @@ fn meaning(method: &str, path: &str) -> Option<Meaning> {
     // The type is the last type-like segment; what follows it says which interaction.
     let position = segments.iter().rposition(|s| is_type_segment(s))?;
     // `/Patient/{id}/RelatedPerson` is a compartment search, not a type-level interaction.
-    if position >= 2 && is_variable(segments[position - 1]) {
+    // (`/fhir/{tenant}/Patient` is not: the variable must follow a type.)
+    if position >= 2
+        && is_variable(segments[position - 1])
+        && is_type_segment(segments[position - 2])
+    {
         return None;
     }
     let kind = segments[position].to_owned();
@@ -245,5 +249,17 @@ components:
             })
         );
         assert!(patient.required_search.is_empty());
+    }
+
+    #[test]
+    fn a_tenant_variable_before_the_type_is_no_compartment() {
+        assert_eq!(
+            meaning("GET", "/fhir/{tenant}/Patient"),
+            Some(Meaning::Interaction(
+                "Patient".into(),
+                Interaction::SearchType
+            ))
+        );
+        assert_eq!(meaning("GET", "/Patient/{id}/Observation"), None);
     }
 }

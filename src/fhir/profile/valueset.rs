@@ -83,13 +83,21 @@ fn expand(definitions: &Definitions, url: &str, depth: usize) -> Expansion {
         return Expansion::Codes(codes);
     }
     let mut codes = HashSet::new();
-    for include in value_set["compose"]["include"].as_array().into_iter().flatten() {
+    for include in value_set["compose"]["include"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         match part(definitions, include, depth) {
             Expansion::Codes(found) => codes.extend(found),
             not_offline => return not_offline,
         }
     }
-    for exclude in value_set["compose"]["exclude"].as_array().into_iter().flatten() {
+    for exclude in value_set["compose"]["exclude"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         match part(definitions, exclude, depth) {
             Expansion::Codes(found) => codes.retain(|c| !found.contains(c)),
             not_offline => return not_offline,
@@ -158,7 +166,10 @@ fn system_codes(definitions: &Definitions, system: &str, part: &Value) -> Expans
     let Some(code_system) = definitions.code_system(system) else {
         return Expansion::NotOffline(format!("the code system {system} is not held offline"));
     };
-    if code_system["content"].as_str().is_some_and(|c| c != "complete") {
+    if code_system["content"]
+        .as_str()
+        .is_some_and(|c| c != "complete")
+    {
         return Expansion::NotOffline(format!(
             "the code system {system} is held only in part ({})",
             code_system["content"].as_str().unwrap_or("")
@@ -200,7 +211,11 @@ fn system_codes(definitions: &Definitions, system: &str, part: &Value) -> Expans
 }
 
 /// Every concept with the chain of its ancestors.
-fn flatten(concepts: Option<&Vec<Value>>, parent: Option<&[String]>, out: &mut Vec<(String, Vec<String>)>) {
+fn flatten(
+    concepts: Option<&Vec<Value>>,
+    parent: Option<&[String]>,
+    out: &mut Vec<(String, Vec<String>)>,
+) {
     for concept in concepts.into_iter().flatten() {
         let Some(code) = concept["code"].as_str() else {
             continue;
@@ -230,7 +245,10 @@ mod tests {
     fn core_value_sets_expand_offline_and_snomed_ones_say_they_cannot() {
         let core = Definitions::core().unwrap();
         let sets = ValueSets::default();
-        let gender = sets.expand(&core, "http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1");
+        let gender = sets.expand(
+            &core,
+            "http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1",
+        );
         assert_eq!(
             gender.contains(Some("http://hl7.org/fhir/administrative-gender"), "female"),
             Some(true)
@@ -239,7 +257,10 @@ mod tests {
         let status = sets.expand(&core, "http://hl7.org/fhir/ValueSet/observation-status");
         assert_eq!(status.contains(None, "final"), Some(true));
         let snomed = sets.expand(&core, "http://hl7.org/fhir/ValueSet/clinical-findings");
-        assert!(matches!(&*snomed, Expansion::NotOffline(why) if why.contains("snomed")), "{snomed:?}");
+        assert!(
+            matches!(&*snomed, Expansion::NotOffline(why) if why.contains("snomed")),
+            "{snomed:?}"
+        );
         let unknown = sets.expand(&core, "https://example.org/ValueSet/none");
         assert!(matches!(&*unknown, Expansion::NotOffline(_)));
     }

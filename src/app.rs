@@ -41,6 +41,7 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Merge(args) => merge_runs(&args),
         Command::Rejudge(args) => rejudge_run(&args),
         Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
+        Command::Validate(args) => crate::commands::validate::run(&args),
         Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) => ExitCode::Internal,
     }
 }
@@ -58,6 +59,7 @@ pub async fn run_async(cli: Cli) -> ExitCode {
         | Command::Lint(_)
         | Command::Merge(_)
         | Command::Rejudge(_)
+        | Command::Validate(_)
         | Command::Config(_) => ExitCode::Internal,
     }
 }

@@ -48,6 +48,41 @@ pub enum Command {
     /// Check the suite itself: steps defined, tags known, every automated requirement verified
     /// and proven able to fail, every MUST not automated explained, no orphaned faults.
     Lint(LintArgs),
+    /// Validate FHIR resources in files (JSON, XML or NDJSON; folders are searched) against
+    /// their core type, the profiles they claim and UK Core, offline. Exits 1 when any resource
+    /// has an error.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Files or folders of resources.
+    #[arg(required = true, num_args = 1..)]
+    pub paths: Vec<PathBuf>,
+    /// Also load this implementation guide: a folder of conformance resources (JSON or XML) or
+    /// an NPM package (.tgz). Repeatable.
+    #[arg(long = "ig", value_name = "DIR|PACKAGE.tgz")]
+    pub igs: Vec<PathBuf>,
+    /// Hold every top-level resource to this profile too (canonical URL). Repeatable.
+    #[arg(long = "against", value_name = "URL")]
+    pub against: Vec<String>,
+    /// Do not hold each resource to the UK Core profile of its type (it is still held to the
+    /// profiles it claims).
+    #[arg(long)]
+    pub no_uk_core: bool,
+    /// Output: text (errors and warnings; --verbose adds information) or json (everything).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ValidateFormat,
+    /// With text output, list information too (invariants not evaluated, codes not checked
+    /// offline).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

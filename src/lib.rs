@@ -9,6 +9,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod checks;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod exit;
 pub mod features;

@@ -2,4 +2,5 @@
 //! profiles they claim (UK Core, or any implementation guide loaded into the definitions).
 
 pub mod snapshot;
+pub mod validate;
 pub mod valueset;

@@ -11,7 +11,7 @@
 //! the parent's data type. R4's renamed choice (`Observation.valueQuantity`) is the type slice
 //! `Observation.value[x]:valueQuantity`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
@@ -78,10 +78,18 @@ pub fn generate(
         url,
         elements: base,
         renames: Vec::new(),
+        base_cardinality: HashMap::new(),
     };
     for element in differential {
         let id = builder.renamed(&element_id(element));
         let index = builder.place(&id)?;
+        let before = &builder.elements[index];
+        if element.get("min").is_some() || element.get("max").is_some() {
+            builder
+                .base_cardinality
+                .entry(id.clone())
+                .or_insert_with(|| (before["min"].clone(), before["max"].clone()));
+        }
         merge(&mut builder.elements[index], element);
         if let Some(map) = builder.elements[index].as_object_mut() {
             map.insert("id".into(), json!(id));
@@ -98,6 +106,10 @@ struct Builder<'a> {
     /// Id prefixes the differential names by a renamed choice (`Observation.valueQuantity`) and
     /// the snapshot ids they stand for (`Observation.value[x]:valueQuantity`).
     renames: Vec<(String, String)>,
+    /// The cardinality elements had before the differential changed it: a new slice starts
+    /// from its sliced element as the base defines it, so `Extension.extension` constrained to
+    /// min 2 (all slices together) does not make each slice required twice.
+    base_cardinality: HashMap<String, (Value, Value)>,
 }
 
 /// An element's id, or one made from its path (R4 ids are optional in differentials).
@@ -247,6 +259,10 @@ impl Builder<'_> {
             map.remove("slicing");
             map.insert("id".into(), json!(slice_id));
             map.insert("sliceName".into(), json!(slice));
+            if let Some((min, max)) = self.base_cardinality.get(sliced_id) {
+                map.insert("min".into(), min.clone());
+                map.insert("max".into(), max.clone());
+            }
         }
         if let Some(type_name) = choice_slice_type(sliced_id, slice) {
             let narrowed: Vec<Value> = head["type"]

@@ -80,7 +80,12 @@ fn expand(definitions: &Definitions, url: &str, depth: usize) -> Expansion {
     if let Some(contains) = value_set["expansion"]["contains"].as_array() {
         let mut codes = HashSet::new();
         collect_expansion(contains, &mut codes);
-        return Expansion::Codes(codes);
+        // A stored expansion is used only when it is whole: not a page of a larger one.
+        let total = value_set["expansion"]["total"].as_u64();
+        let offset = value_set["expansion"]["offset"].as_u64().unwrap_or(0);
+        if offset == 0 && total.is_none_or(|t| t as usize <= codes.len()) {
+            return Expansion::Codes(codes);
+        }
     }
     let mut codes = HashSet::new();
     for include in value_set["compose"]["include"]
@@ -263,5 +268,35 @@ mod tests {
         );
         let unknown = sets.expand(&core, "https://example.org/ValueSet/none");
         assert!(matches!(&*unknown, Expansion::NotOffline(_)));
+    }
+
+    #[test]
+    fn a_stored_expansion_is_used_only_when_whole() {
+        let mut definitions = Definitions::clone(&Definitions::core().unwrap());
+        let page = |url: &str, total: u64| {
+            serde_json::json!({
+                "resourceType": "ValueSet", "url": url, "status": "active",
+                "compose": {"include": [{"system": "http://snomed.info/sct"}]},
+                "expansion": {"timestamp": "2026-01-01", "total": total, "contains": [
+                    {"system": "http://snomed.info/sct", "code": "1"}
+                ]}
+            })
+        };
+        definitions
+            .add(page("https://example.org/vs/whole", 1))
+            .unwrap();
+        definitions
+            .add(page("https://example.org/vs/page", 500))
+            .unwrap();
+        let sets = ValueSets::default();
+        let whole = sets.expand(&definitions, "https://example.org/vs/whole");
+        assert_eq!(
+            whole.contains(Some("http://snomed.info/sct"), "2"),
+            Some(false)
+        );
+        // One page of 500 codes cannot say a code is outside: the compose decides (SNOMED CT,
+        // not held offline).
+        let page = sets.expand(&definitions, "https://example.org/vs/page");
+        assert!(matches!(&*page, Expansion::NotOffline(_)), "{page:?}");
     }
 }

@@ -57,10 +57,10 @@ fn setup() -> Option<Setup> {
         })
         .collect();
     let expectations = Expectations {
-        by_type: ig::type_profiles(&definitions, &format!("{}UKCore-", ig::UK_CORE_PREFIX)),
+        by_type: mts::fhir::profile::uk_core_type_profiles(&definitions),
         always: Vec::new(),
     };
-    let validator = Validator::new(Arc::clone(&definitions));
+    let validator = mts::fhir::profile::validator(Arc::clone(&definitions));
     Some(Setup {
         definitions,
         validator,

@@ -8,6 +8,7 @@ pub mod content;
 pub mod need;
 pub mod openapi;
 pub mod passive;
+pub mod profiles;
 pub mod search;
 pub mod security;
 

@@ -53,7 +53,7 @@ impl Judged {
         }
     }
 
-    fn from_problems(
+    pub fn from_problems(
         exchange: &Exchange,
         what: &str,
         expected: &str,
@@ -167,6 +167,12 @@ pub static PASSIVE_CHECKS: &[PassiveCheck] = &[
         requirement: "IOP-FHIR-008",
         summary: "every resource returned carries meta.versionId, meta.lastUpdated and meta.profile",
         judge: meta,
+    },
+    PassiveCheck {
+        id: "ukcore.profiles",
+        requirement: "IOP-UKC-008",
+        summary: "every resource in every response conforms to the profiles it claims and, under ukca, to the UK Core profile of its type",
+        judge: super::profiles::conform,
     },
     PassiveCheck {
         id: "ukcore.nhs-number-checksum",
@@ -439,6 +445,12 @@ fn unjudged_reason(check: &PassiveCheck, openapi: OpenApiUse) -> (ReasonKind, St
             }
             OpenApiUse::Read => {}
         }
+    }
+    if check.id == "ukcore.profiles" {
+        return (
+            ReasonKind::NothingToJudge,
+            "no resource returned claims a profile mts holds (meta.profile), and only the ukca profile holds every resource to UK Core: run with --profile ukca to judge UK Core conformance".into(),
+        );
     }
     (
         ReasonKind::NothingToJudge,

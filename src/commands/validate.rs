@@ -62,11 +62,11 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         by_type: if args.no_uk_core {
             Default::default()
         } else {
-            ig::type_profiles(&definitions, &format!("{}UKCore-", ig::UK_CORE_PREFIX))
+            crate::fhir::profile::uk_core_type_profiles(&definitions)
         },
         always: args.against.clone(),
     };
-    let validator = Validator::new(definitions);
+    let validator = crate::fhir::profile::validator(definitions);
     let results: Vec<FileResult> = files
         .iter()
         .map(|file| validate_file(&validator, &expectations, file))

@@ -146,6 +146,19 @@ fn patient(person: &Person, faults: &[Fault]) -> Value {
         resource["generalPractitioner"] =
             json!([{"type": "Organization", "identifier": {"system": ODS_SYSTEM, "value": ods}}]);
     }
+    if has(faults, Fault::UkCoreSlice) {
+        let ethnicity = json!({
+            "url": "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory",
+            "valueCodeableConcept": {"coding": [{"system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland", "code": "A", "display": "British, Mixed British"}]}
+        });
+        resource["extension"] = json!([ethnicity.clone(), ethnicity]);
+    }
+    if has(faults, Fault::UkCoreBinding) {
+        resource["extension"] = json!([{
+            "url": "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex",
+            "valueCodeableConcept": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender", "code": "X", "display": "Unknown to the value set"}]}
+        }]);
+    }
     if has(faults, Fault::LegacyIdentifierSystem) && !person.restricted {
         resource["generalPractitioner"][0]["identifier"]["system"] =
             json!("http://fhir.nhs.net/Id/ods-organization-code");
@@ -225,7 +238,7 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
         "322236009"
     };
     let statement = |id: &str, nhs: &str, system: &str, code: &str, display: &str| {
-        json!({
+        let mut resource = json!({
             "resourceType": "MedicationStatement",
             "id": id,
             "meta": meta(1, "https://fhir.hl7.org.uk/StructureDefinition/UKCore-MedicationStatement", faults),
@@ -233,7 +246,12 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
             "medicationCodeableConcept": {"coding": [coding(system, code, display, faults)]},
             "subject": {"reference": format!("Patient/{nhs}")},
             "effectivePeriod": {"start": "2025-01-01"}
-        })
+        });
+        if has(faults, Fault::UkCoreCardinality) {
+            // UK Core requires identifier.system wherever an identifier is given.
+            resource["identifier"] = json!([{"value": format!("{id}-local")}]);
+        }
+        resource
     };
     vec![
         statement(

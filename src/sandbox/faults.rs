@@ -70,7 +70,7 @@ faults! {
     DeclaredNotImplemented = "declared-not-implemented" in Apim: "the CapabilityStatement declares Immunization search, which answers 404" => ["IOP-FHIR-003"];
     NoUkcoreProfiles = "no-ukcore-profiles" in Ukca: "the CapabilityStatement names no UK Core profile" => ["IOP-FHIR-004"];
     FormatIgnored = "format-ignored" in Apim: "_format does not override Accept" => ["IOP-FHIR-005", "SEC-INP-003"];
-    InvalidPatient = "invalid-patient" in Apim: "patients carry gender \"F\", which the FHIR R4 schema forbids" => ["IOP-FHIR-006"];
+    InvalidPatient = "invalid-patient" in Apim: "patients carry gender \"F\", which the FHIR R4 schema forbids" => ["IOP-FHIR-006", "IOP-UKC-008"];
     NoMeta = "no-meta" in Apim: "resources carry no meta.versionId, lastUpdated or profile" => ["IOP-FHIR-008", "API-HDR-005", "IOP-UKC-007"];
     EmptySearch404 = "empty-search-404" in Apim: "a search with no match answers 404" => ["IOP-SRCH-001", "IOP-FHIR-003", "SEC-INP-006"];
     RelativeFullUrl = "relative-full-url" in Apim: "search entries have relative fullUrls and no search mode" => ["IOP-SRCH-002"];
@@ -82,12 +82,15 @@ faults! {
     ClinicalSearchIgnoresPatient = "clinical-search-ignores-patient" in Ukca: "searches by patient return other patients' records" => ["IOP-SRCH-007"];
     DatePrefixIgnored = "date-prefix-ignored" in Ukca: "birthdate prefixes are ignored" => ["IOP-SRCH-008"];
     DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist" => ["IOP-SRCH-009"];
-    DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001"];
+    DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001", "IOP-UKC-008"];
     BadNhsNumber = "bad-nhs-number" in Apim: "patients carry an NHS number that fails modulus 11" => ["IOP-UKC-001", "IOP-UKC-002", "IOP-SRCH-003"];
     InvalidNhsNumber404 = "invalid-nhs-number-404" in Apim: "a checksum-invalid NHS number is answered 404, as if valid" => ["IOP-UKC-003", "IOP-SRCH-004"];
-    BadVerificationStatus = "bad-verification-status" in Apim: "the NHS number verification status uses an unknown code system" => ["IOP-UKC-004"];
+    BadVerificationStatus = "bad-verification-status" in Apim: "the NHS number verification status uses an unknown code system" => ["IOP-UKC-004", "IOP-UKC-008"];
     BadOdsCode = "bad-ods-code" in Apim: "GP practice ODS codes are lower case" => ["IOP-UKC-005"];
     LegacyIdentifierSystem = "legacy-identifier-system" in Apim: "an identifier uses a deprecated http://fhir.nhs.net system" => ["IOP-UKC-006", "IOP-UKC-005"];
+    UkCoreSlice = "uk-core-slice" in Ukca: "patients carry two ethnic category extensions, where UK Core's slice allows one" => ["IOP-UKC-008"];
+    UkCoreBinding = "uk-core-binding" in Ukca: "patients carry a birth sex outside UK Core's required value set" => ["IOP-UKC-008"];
+    UkCoreCardinality = "uk-core-cardinality" in Ukca: "medication statements carry an identifier without the system UK Core requires" => ["IOP-UKC-008"];
     RestrictedLeaksAddress = "restricted-leaks-address" in Apim: "the restricted patient's address, telecom and GP are returned" => ["IOP-UKC-007"];
     BadSnomedCode = "bad-snomed-code" in Apim: "a SNOMED CT coding uses a misspelled system and an invalid check digit" => ["IOP-TERM-001"];
     BadDmdCode = "bad-dmd-code" in Apim: "a dm+d code fails the Verhoeff check" => ["IOP-TERM-002"];

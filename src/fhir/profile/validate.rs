@@ -347,25 +347,53 @@ pub struct Expectations {
     pub always: Vec<String>,
 }
 
+/// What holding resources to profiles found: the issues, and how many (resource, profile)
+/// pairs were judged (none: there was nothing to hold them to).
+#[derive(Debug, Default)]
+pub struct ProfileValidation {
+    pub judged: usize,
+    pub issues: Vec<Issue>,
+}
+
 impl Validator {
     /// Issues of `resource` against its core type, the profiles it claims, the profile its type
     /// is expected to meet and `always`; each resource a Bundle holds is held to its claims and
     /// its type's profile too (its core type is already judged inside the Bundle's). Locations
     /// of entries read `Bundle.entry[2].resource.ofType(Patient).name`.
     pub fn validate_with(&self, resource: &Value, expected: &Expectations) -> Vec<Issue> {
-        let mut issues = self.validate_claims(resource);
-        let claimed = claimed_profiles(resource);
         let kind = resource["resourceType"].as_str().unwrap_or("");
-        for url in expected
-            .by_type
-            .get(kind)
-            .into_iter()
-            .chain(&expected.always)
-        {
-            if !claimed.contains(url) {
-                issues.extend(self.validate(resource, url));
+        let mut issues = self.validate(resource, kind);
+        issues.extend(self.validate_profiles(resource, expected).issues);
+        // An extension is held to its definition under the core type and again under each
+        // profile: the same finding is said once.
+        let mut seen = std::collections::HashSet::new();
+        issues.retain(|i| {
+            seen.insert((
+                i.location.clone(),
+                i.rule.clone(),
+                i.message.clone(),
+                i.profile.clone(),
+            ))
+        });
+        issues
+    }
+
+    /// Like `validate_with`, without the core types: only the profiles claimed, expected for
+    /// the type, and `always`. A claimed profile not known here is a warning.
+    pub fn validate_profiles(
+        &self,
+        resource: &Value,
+        expected: &Expectations,
+    ) -> ProfileValidation {
+        let mut found = ProfileValidation::default();
+        let kind = resource["resourceType"].as_str().unwrap_or("");
+        let mut urls = self.profiles_for(resource, expected);
+        for url in &expected.always {
+            if !urls.contains(url) {
+                urls.push(url.clone());
             }
         }
+        self.hold(resource, kind, &urls, None, &mut found);
         if kind == "Bundle" {
             for (index, entry) in resource["entry"]
                 .as_array()
@@ -377,28 +405,49 @@ impl Validator {
                 let Some(inner_kind) = inner["resourceType"].as_str() else {
                     continue;
                 };
-                let mut urls = claimed_profiles(inner);
-                if let Some(url) = expected.by_type.get(inner_kind)
-                    && !urls.contains(url)
-                {
-                    urls.push(url.clone());
-                }
+                let urls = self.profiles_for(inner, expected);
                 let prefix = format!("Bundle.entry[{index}].resource.ofType({inner_kind})");
-                for url in urls {
-                    let found = if self.definitions.structure(&url).is_some() {
-                        self.validate(inner, &url)
-                    } else {
-                        vec![unknown_profile(inner_kind, &url)]
-                    };
-                    issues.extend(found.into_iter().map(|mut issue| {
-                        let rest = issue.location.strip_prefix(inner_kind).unwrap_or("");
-                        issue.location = format!("{prefix}{rest}");
-                        issue
-                    }));
-                }
+                self.hold(inner, inner_kind, &urls, Some(&prefix), &mut found);
             }
         }
-        issues
+        found
+    }
+
+    /// The profiles `resource` claims, then the one expected of its type.
+    fn profiles_for(&self, resource: &Value, expected: &Expectations) -> Vec<String> {
+        let mut urls = claimed_profiles(resource);
+        let kind = resource["resourceType"].as_str().unwrap_or("");
+        if let Some(url) = expected.by_type.get(kind)
+            && !urls.contains(url)
+        {
+            urls.push(url.clone());
+        }
+        urls
+    }
+
+    fn hold(
+        &self,
+        resource: &Value,
+        kind: &str,
+        urls: &[String],
+        prefix: Option<&str>,
+        found: &mut ProfileValidation,
+    ) {
+        for url in urls {
+            let issues = if self.definitions.structure(url).is_some() {
+                found.judged += 1;
+                self.validate(resource, url)
+            } else {
+                vec![unknown_profile(kind, url)]
+            };
+            found.issues.extend(issues.into_iter().map(|mut issue| {
+                if let Some(prefix) = prefix {
+                    let rest = issue.location.strip_prefix(kind).unwrap_or("");
+                    issue.location = format!("{prefix}{rest}");
+                }
+                issue
+            }));
+        }
     }
 }
 

@@ -1,0 +1,82 @@
+//! IOP-UKC-008: every resource a response carries conforms to the profiles it claims in
+//! `meta.profile` and, under the ukca profile, to the UK Core profile of its type (UK Core
+//! Access: every resource exchanged is UK Core). Elsewhere only claims are held to, because
+//! PDS (apim) and GP Connect (gpc) publish their own profiles rather than UK Core's.
+
+use super::passive::{Judged, PassiveContext};
+use crate::catalogue::Profile;
+use crate::fhir::profile::{self, validate::Expectations, validate::Severity};
+use crate::http::Exchange;
+
+pub fn conform(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
+    let response = exchange.response.as_ref()?;
+    let resource = response.resource()?;
+    // The embedded definitions are tested to load; were they ever unreadable, nothing is
+    // judged rather than a supplier failed.
+    let uk_core = profile::uk_core().ok()?;
+    let expected = Expectations {
+        by_type: if context.profile == Profile::Ukca {
+            uk_core.by_type.clone()
+        } else {
+            Default::default()
+        },
+        always: Vec::new(),
+    };
+    let found = uk_core.validator.validate_profiles(resource, &expected);
+    let unknown: Vec<&str> = found
+        .issues
+        .iter()
+        .filter(|i| i.rule == "profile" && i.severity == Severity::Warning)
+        .map(|i| i.profile.as_str())
+        .collect();
+    if found.judged == 0 {
+        // Nothing it claims is held here (GP Connect's profiles, a supplier's own), and the
+        // run's profile expects nothing of its type: not judged.
+        return None;
+    }
+    let errors: Vec<String> = found
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .map(|i| {
+            format!(
+                "{} [{}] {} ({} {})",
+                i.location,
+                i.rule,
+                i.message,
+                short_profile(&i.profile),
+                i.element
+            )
+        })
+        .collect();
+    let mut judged = Judged::from_problems(
+        exchange,
+        "returned a resource that breaks a profile it is held to",
+        "conformance to the profiles claimed (and, under ukca, UK Core 2.0.2)",
+        errors,
+    );
+    // Notes are kept once per distinct text across the run, so they carry no request.
+    let first_warning = found
+        .issues
+        .iter()
+        .find(|i| i.severity == Severity::Warning && i.rule != "profile");
+    judged.note = match (unknown.is_empty(), first_warning) {
+        (false, _) => Some(format!(
+            "claims profile(s) not held here, not validated: {}",
+            unknown.join(", ")
+        )),
+        (true, Some(warning)) if judged.result.is_ok() => Some(format!(
+            "a warning, not a failure: {} at {} ({})",
+            warning.message,
+            warning.element,
+            short_profile(&warning.profile)
+        )),
+        _ => None,
+    };
+    Some(judged)
+}
+
+/// `UKCore-Patient` for `https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient`.
+fn short_profile(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or(url)
+}

@@ -268,7 +268,7 @@ fn mts_validate_passes_the_examples_and_fails_a_broken_resource() {
         let (code, stdout, stderr) = mts(&["validate", dir.to_str().unwrap()]);
         assert_eq!(code, 0, "{stdout}{stderr}");
         assert!(
-            stdout.contains("140 resource(s) in 140 file(s): 0 error(s)"),
+            stdout.contains("140 resource(s) in 140 file(s): 0 error(s), 5 warning(s)"),
             "{stdout}"
         );
     }

@@ -309,8 +309,21 @@ fn print_text(results: &[FileResult], counts: &Counts, verbose: bool) {
             );
         }
     }
+    let unevaluated = results
+        .iter()
+        .flat_map(|r| &r.issues)
+        .any(|i| i.rule == "invariant" && i.severity == Severity::Information);
     println!(
-        "{} resource(s) in {} file(s): {} error(s), {} warning(s), {} information",
-        counts.resources, counts.files, counts.errors, counts.warnings, counts.information
+        "{} resource(s) in {} file(s): {} error(s), {} warning(s), {} information{}",
+        counts.resources,
+        counts.files,
+        counts.errors,
+        counts.warnings,
+        counts.information,
+        if unevaluated {
+            " (FHIRPath invariants were not evaluated: -v lists them)"
+        } else {
+            ""
+        }
     );
 }

@@ -290,6 +290,7 @@ impl Validator {
             validator: self,
             issues: Vec::new(),
             resource,
+            unevaluated: Default::default(),
         };
         match self.compiled(url) {
             Ok(profile) => {
@@ -314,6 +315,21 @@ impl Validator {
                 message: format!("the profile cannot be used: {why}"),
                 rule: "profile".into(),
             }),
+        }
+        if !run.unevaluated.is_empty() {
+            let keys: Vec<&str> = run.unevaluated.iter().map(String::as_str).collect();
+            run.issues.push(Issue {
+                severity: Severity::Information,
+                location: resource["resourceType"].as_str().unwrap_or("").to_owned(),
+                profile: url.to_owned(),
+                element: String::new(),
+                message: format!(
+                    "{} invariant(s) not evaluated (no FHIRPath engine in this build): {}",
+                    keys.len(),
+                    keys.join(", ")
+                ),
+                rule: "invariant".into(),
+            });
         }
         run.issues
     }
@@ -478,6 +494,8 @@ struct Run<'v, 'r> {
     validator: &'v Validator,
     issues: Vec<Issue>,
     resource: &'r Value,
+    /// Keys of invariants met while no FHIRPath engine is plugged in: said once, not passed.
+    unevaluated: std::collections::BTreeSet<String>,
 }
 
 /// Whether a type code is a FHIR primitive (lower-case first letter, or a FHIRPath system type).
@@ -991,6 +1009,8 @@ impl<'v, 'r> Run<'v, 'r> {
         location: &str,
     ) {
         let Some(engine) = &self.validator.invariants else {
+            self.unevaluated
+                .extend(element.constraints.iter().map(|c| c.key.clone()));
             return;
         };
         let mut found = Vec::new();

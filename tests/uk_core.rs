@@ -313,3 +313,28 @@ fn mts_validate_passes_the_examples_and_fails_a_broken_resource() {
     assert_eq!(code, 3);
     assert!(stderr.contains("no such file or folder"), "{stderr}");
 }
+
+#[test]
+fn every_uk_core_profile_and_extension_has_a_snapshot() {
+    let definitions = ig::uk_core().unwrap();
+    let core = Definitions::core().unwrap();
+    let mut count = 0;
+    let mut broken = Vec::new();
+    for structure in definitions.structures() {
+        let Some(url) = structure["url"].as_str() else {
+            continue;
+        };
+        // UK Core's own: 71 under its prefix and 7 R5 cross-version extensions it defines.
+        if core.structure(url).is_some() {
+            continue;
+        }
+        count += 1;
+        match snapshot::snapshot(&definitions, url) {
+            Ok(elements) if !elements.is_empty() => {}
+            Ok(_) => broken.push(format!("{url}: empty snapshot")),
+            Err(why) => broken.push(format!("{url}: {why}")),
+        }
+    }
+    assert_eq!(count, 78, "UK Core 2.0.2 has 78 StructureDefinitions");
+    assert!(broken.is_empty(), "{broken:#?}");
+}

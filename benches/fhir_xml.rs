@@ -8,33 +8,22 @@
 //! with `fhir::xml::to_json`; "to_string" also writes the JSON text, as FHIR.js's `xmlToJson`
 //! does. Prints the median round as documents per second and MB of XML per second.
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+mod support;
 
 use mts::fhir::definitions::Definitions;
 use mts::fhir::xml;
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    let dir = args.first().map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/uk-core/examples"),
-        PathBuf::from,
-    );
-    let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(20);
-    let warmup: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(3);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("skipped: no examples at {}", dir.display());
+    let Some(support::Examples {
+        files,
+        rounds,
+        warmup,
+    }) = support::examples(20, 3)
+    else {
         return;
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-        .collect();
-    files.sort();
     let documents: Vec<String> = files
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())))

@@ -13,9 +13,11 @@
 //!   also written to `$MTS_BENCH_DIR/bundle-10000.json` (default /tmp/mts-bench) so peak memory
 //!   can be measured on the binary: `/usr/bin/time -v target/release/mts validate FILE`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
+
+mod support;
 
 use mts::fhir::ig;
 use mts::fhir::profile::validate::{Expectations, Validator};
@@ -37,27 +39,14 @@ fn median_seconds(rounds: usize, warmup: usize, mut work: impl FnMut()) -> (f64,
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    let dir = args.first().map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/uk-core/examples"),
-        PathBuf::from,
-    );
-    let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(10);
-    let warmup: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(2);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("skipped: no examples at {}", dir.display());
+    let Some(support::Examples {
+        files,
+        rounds,
+        warmup,
+    }) = support::examples(10, 2)
+    else {
         return;
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-        .collect();
-    files.sort();
-
     let clock = Instant::now();
     let definitions = ig::uk_core().expect("the core and UK Core definitions");
     let load_ms = clock.elapsed().as_secs_f64() * 1000.0;

@@ -7,9 +7,10 @@ use crate::report::Failure;
 use crate::target::need::NeedStep;
 use crate::target::{Offer, TargetModel};
 
-/// Whether a need stops a scenario: `None` when the target offers it or declares nothing at all;
-/// not applicable when it is not declared; a failure when the run's profile requires it. A
-/// negated need (`does not offer`) runs only where the absence is known.
+/// Whether a need stops a scenario: `None` when the target offers it or its declarations are no
+/// complete list (`TargetModel::is_complete`); not applicable when a complete list leaves it out;
+/// a failure when the run's profile requires it. A negated need (`does not offer`) runs only
+/// where the absence is known.
 pub fn judge_need(step: &NeedStep, model: &TargetModel, profile: Profile) -> Option<Halt> {
     let offer = step.need.offer(model);
     if step.negated {

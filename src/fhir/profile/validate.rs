@@ -276,8 +276,16 @@ impl Validator {
             return found;
         }
         let result = snapshot::snapshot(&self.definitions, &key)
-            .map(|elements| Arc::new(Compiled::new(&key, &elements)))
-            .map_err(|e: SnapshotError| e.to_string());
+            .map_err(|e: SnapshotError| e.to_string())
+            .and_then(|elements| {
+                // Every walk starts at element 0: a profile with none (a broken guide) is
+                // unusable, not a panic.
+                if elements.is_empty() {
+                    Err(format!("{key} has no snapshot elements"))
+                } else {
+                    Ok(Arc::new(Compiled::new(&key, &elements)))
+                }
+            });
         if let Ok(mut cache) = self.compiled.lock() {
             cache.insert(key, result.clone());
         }
@@ -1410,5 +1418,24 @@ mod tests {
             &json!({"coding": [{"system": "a", "code": "x"}]}),
             &json!({"coding": [{"code": "b"}]})
         ));
+    }
+
+    #[test]
+    fn a_profile_without_elements_is_unusable_not_a_panic() {
+        let mut definitions = Definitions::clone(&Definitions::core().unwrap());
+        definitions
+            .add(json!({
+                "resourceType": "StructureDefinition", "url": "https://example.org/sd/empty",
+                "type": "Patient", "derivation": "constraint", "snapshot": {"element": []}
+            }))
+            .unwrap();
+        let issues = Validator::new(Arc::new(definitions))
+            .validate(&json!({"resourceType": "Patient"}), "https://example.org/sd/empty");
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.rule == "profile" && i.message.contains("no snapshot elements")),
+            "{issues:?}"
+        );
     }
 }

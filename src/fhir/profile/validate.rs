@@ -1429,8 +1429,10 @@ mod tests {
                 "type": "Patient", "derivation": "constraint", "snapshot": {"element": []}
             }))
             .unwrap();
-        let issues = Validator::new(Arc::new(definitions))
-            .validate(&json!({"resourceType": "Patient"}), "https://example.org/sd/empty");
+        let issues = Validator::new(Arc::new(definitions)).validate(
+            &json!({"resourceType": "Patient"}),
+            "https://example.org/sd/empty",
+        );
         assert!(
             issues
                 .iter()

@@ -683,10 +683,11 @@ fn keygen(args: &crate::cli::KeygenArgs) -> ExitCode {
 /// at once (130).
 fn interrupt_on_signals() -> runner::Interrupt {
     let (switch, interrupt) = runner::Interrupt::channel();
+    let mut signals = Signals::listen();
     tokio::spawn(async move {
         let mut first = true;
         loop {
-            let name = next_signal().await;
+            let name = signals.next().await;
             if !first {
                 eprintln!("\n{name} again: stopping without a report");
                 std::process::exit(130);
@@ -701,25 +702,52 @@ fn interrupt_on_signals() -> runner::Interrupt {
     interrupt
 }
 
-#[cfg(unix)]
-async fn next_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => tokio::select! {
-            _ = tokio::signal::ctrl_c() => "SIGINT",
-            _ = terminate.recv() => "SIGTERM",
-        },
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            "SIGINT"
-        }
-    }
+/// SIGINT and SIGTERM, caught from the moment this is made: tokio installs its handler on
+/// registration, not at the first await, so a signal that lands just after `MTS_READY` is
+/// printed still stops the process cleanly instead of killing it with its key folder behind.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
 }
 
-#[cfg(not(unix))]
-async fn next_signal() -> &'static str {
-    let _ = tokio::signal::ctrl_c().await;
-    "Ctrl-C"
+impl Signals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The name of the next signal to arrive.
+    #[cfg(unix)]
+    async fn next(&mut self) -> &'static str {
+        async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            _ = recv(&mut self.interrupt) => "SIGINT",
+            _ = recv(&mut self.terminate) => "SIGTERM",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }
 
 fn env_secret(name: &str) -> Option<String> {
@@ -1255,6 +1283,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
             }
         }
     }
+    let mut signals = Signals::listen();
     for (key, value) in &lines {
         println!("{key}={value}");
     }
@@ -1271,7 +1300,7 @@ async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     );
     tokio::select! {
         _ = running_wait(running) => {}
-        _ = next_signal() => {}
+        _ = signals.next() => {}
     }
     drop(state);
     ExitCode::Conformant
@@ -1321,6 +1350,7 @@ async fn serve_hostile(case: &str, args: &SandboxArgs) -> ExitCode {
             return ExitCode::Usage;
         }
     };
+    let mut signals = Signals::listen();
     println!("MTS_SANDBOX_URL=http://{address}{}", sandbox::BASE_PATH);
     println!("MTS_READY=1");
     eprintln!(
@@ -1328,7 +1358,7 @@ async fn serve_hostile(case: &str, args: &SandboxArgs) -> ExitCode {
         case.name(),
         case.description()
     );
-    next_signal().await;
+    signals.next().await;
     task.abort();
     ExitCode::Conformant
 }

@@ -3,6 +3,7 @@
 
 pub mod compiled;
 pub mod definitions;
+pub mod fhirpath;
 pub mod ig;
 pub mod nhs_number;
 pub mod ods;

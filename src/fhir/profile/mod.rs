@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::fhir::definitions::Definitions;
-use crate::fhir::ig;
+use crate::fhir::{fhirpath, ig};
 
 /// A validator over R4 core and UK Core, and UK Core's profile per resource type, built once
 /// per process: the suite's passive check (IOP-UKC-008) judges every response with it.
@@ -37,7 +37,13 @@ pub fn uk_core_type_profiles(definitions: &Definitions) -> BTreeMap<String, Stri
     ig::type_profiles(definitions, &format!("{}UKCore-", ig::UK_CORE_PREFIX))
 }
 
-/// A validator over `definitions`, with every rule mts can evaluate.
+/// A validator over `definitions`, with every rule mts can evaluate, invariants included.
 pub fn validator(definitions: Arc<Definitions>) -> validate::Validator {
-    validate::Validator::new(definitions)
+    let engine = fhirpath::Engine::new(Arc::clone(&definitions));
+    validate::Validator::new(definitions).with_invariants(Box::new(
+        move |expression: &str,
+              focus: fhirpath::Focus<'_>,
+              resource: &serde_json::Value,
+              root: &serde_json::Value| { engine.check(expression, focus, resource, root) },
+    ))
 }

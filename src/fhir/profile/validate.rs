@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::snapshot::{self, SnapshotError};
 use super::valueset::{Expansion, ValueSets};
 use crate::fhir::definitions::Definitions;
+use crate::fhir::fhirpath::Focus;
 
 /// Nesting of elements and profiles followed at most (hostile input must not exhaust the stack).
 const MAX_DEPTH: usize = 64;
@@ -222,10 +223,11 @@ fn strings(value: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Evaluates invariants; `None` when the expression cannot be evaluated (it is then listed as
-/// not evaluated). Plugged in by the FHIRPath engine.
+/// Evaluates invariants (expression, focus, resource, root resource); `None` when the expression uses FHIRPath
+/// the engine does not evaluate (it is then listed as not evaluated). Plugged in by
+/// `profile::validator` with the FHIRPath engine.
 pub type InvariantEngine =
-    dyn Fn(&str, &Value, &Value) -> Option<Result<bool, String>> + Send + Sync;
+    dyn Fn(&str, Focus<'_>, &Value, &Value) -> Option<Result<bool, String>> + Send + Sync;
 
 /// Validates resources against profiles; snapshots and value-set expansions are computed once.
 pub struct Validator {
@@ -233,6 +235,8 @@ pub struct Validator {
     compiled: Mutex<HashMap<String, Result<Arc<Compiled>, String>>>,
     value_sets: ValueSets,
     invariants: Option<Box<InvariantEngine>>,
+    /// Each primitive type's lexical rule (the `regex` extension of its `value` element).
+    primitive_rules: Mutex<HashMap<String, Option<regex::Regex>>>,
 }
 
 impl std::fmt::Debug for Validator {
@@ -257,6 +261,7 @@ impl Validator {
             compiled: Mutex::default(),
             value_sets: ValueSets::default(),
             invariants: None,
+            primitive_rules: Mutex::default(),
         }
     }
 
@@ -268,6 +273,47 @@ impl Validator {
 
     pub fn definitions(&self) -> &Definitions {
         &self.definitions
+    }
+
+    /// The lexical rule of a primitive type, anchored, from its definition; `None` for a type
+    /// with none (or not a primitive).
+    fn primitive_rule(&self, type_name: &str) -> Option<regex::Regex> {
+        if let Some(found) = self
+            .primitive_rules
+            .lock()
+            .ok()
+            .and_then(|rules| rules.get(type_name).cloned())
+        {
+            return found;
+        }
+        let rule = self
+            .definitions
+            .structure(type_name)
+            .and_then(|sd| {
+                sd["snapshot"]["element"]
+                    .as_array()?
+                    .iter()
+                    .find(|e| e["id"].as_str() == Some(&format!("{type_name}.value")))
+                    .cloned()
+            })
+            .and_then(|value| {
+                value["type"][0]["extension"]
+                    .as_array()?
+                    .iter()
+                    .find(|e| e["url"] == "http://hl7.org/fhir/StructureDefinition/regex")
+                    .and_then(|e| e["valueString"].as_str())
+                    .map(str::to_owned)
+            })
+            .and_then(|pattern| {
+                regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+                    .size_limit(1 << 22)
+                    .build()
+                    .ok()
+            });
+        if let Ok(mut rules) = self.primitive_rules.lock() {
+            rules.insert(type_name.to_owned(), rule.clone());
+        }
+        rule
     }
 
     fn compiled(&self, url: &str) -> Result<Arc<Compiled>, String> {
@@ -294,10 +340,16 @@ impl Validator {
 
     /// Issues of `resource` against the profile at `url` (or a core type's name).
     pub fn validate(&self, resource: &Value, url: &str) -> Vec<Issue> {
+        self.validate_inside(resource, url, resource)
+    }
+
+    /// Like `validate`, for a resource contained in `root`.
+    fn validate_inside(&self, resource: &Value, url: &str, root: &Value) -> Vec<Issue> {
         let mut run = Run {
             validator: self,
             issues: Vec::new(),
             resource,
+            root,
             unevaluated: Default::default(),
         };
         match self.compiled(url) {
@@ -346,18 +398,7 @@ impl Validator {
     /// `meta.profile`; unknown claimed profiles are warned about.
     pub fn validate_claims(&self, resource: &Value) -> Vec<Issue> {
         let kind = resource["resourceType"].as_str().unwrap_or("");
-        let mut issues = self.validate(resource, kind);
-        for claimed in resource["meta"]["profile"].as_array().into_iter().flatten() {
-            let Some(url) = claimed.as_str() else {
-                continue;
-            };
-            if self.definitions.structure(url).is_none() {
-                issues.push(unknown_profile(kind, url));
-                continue;
-            }
-            issues.extend(self.validate(resource, url));
-        }
-        issues
+        self.validate_claims_nested(resource, kind, resource, 0)
     }
 }
 
@@ -388,17 +429,11 @@ impl Validator {
         let kind = resource["resourceType"].as_str().unwrap_or("");
         let mut issues = self.validate(resource, kind);
         issues.extend(self.validate_profiles(resource, expected).issues);
-        // An extension is held to its definition under the core type and again under each
-        // profile: the same finding is said once.
+        // An extension is held to its definition, and an inherited invariant evaluated, under
+        // the core type and again under each profile: the same finding is said once, under the
+        // first profile that found it.
         let mut seen = std::collections::HashSet::new();
-        issues.retain(|i| {
-            seen.insert((
-                i.location.clone(),
-                i.rule.clone(),
-                i.message.clone(),
-                i.profile.clone(),
-            ))
-        });
+        issues.retain(|i| seen.insert((i.location.clone(), i.rule.clone(), i.message.clone())));
         issues
     }
 
@@ -502,6 +537,9 @@ struct Run<'v, 'r> {
     validator: &'v Validator,
     issues: Vec<Issue>,
     resource: &'r Value,
+    /// The resource that contains `resource` (itself, unless `resource` is contained):
+    /// FHIRPath's `%rootResource`, where `#id` references point.
+    root: &'r Value,
     /// Keys of invariants met while no FHIRPath engine is plugged in: said once, not passed.
     unevaluated: std::collections::BTreeSet<String>,
 }
@@ -553,6 +591,7 @@ impl<'v, 'r> Run<'v, 'r> {
             return;
         }
         let element = &profile.elements[index];
+        self.check_primitive(profile, element, item, location);
         self.check_value_rules(profile, element, item, location);
         self.check_invariants(profile, element, item, location);
         let type_name = item
@@ -584,6 +623,115 @@ impl<'v, 'r> Run<'v, 'r> {
         };
         for &child in &element.children {
             self.check_child(profile, child, object, location, depth);
+        }
+        self.check_unknown_properties(profile, element, object, location);
+    }
+
+    /// Properties no child element defines (`unknownElement`): FHIR JSON allows none.
+    fn check_unknown_properties(
+        &mut self,
+        profile: &Compiled,
+        element: &Element,
+        object: &Value,
+        location: &str,
+    ) {
+        let Some(map) = object.as_object() else {
+            return;
+        };
+        let names: Vec<&str> = element
+            .children
+            .iter()
+            .map(|&c| profile.elements[c].name.as_str())
+            .collect();
+        for key in map.keys() {
+            let name = key.strip_prefix('_').unwrap_or(key);
+            let known = name == "resourceType"
+                || name == "fhir_comments"
+                || names.contains(&name)
+                || names.iter().any(|n| {
+                    n.strip_suffix("[x]").is_some_and(|stem| {
+                        name.strip_prefix(stem)
+                            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+                    })
+                });
+            if !known {
+                self.issue(
+                    Severity::Error,
+                    &format!("{location}.{key}"),
+                    profile,
+                    element,
+                    "structure",
+                    format!("{key} is not an element of {}", element.id),
+                );
+            }
+        }
+    }
+
+    /// A primitive's JSON form (string, number or boolean) and its type's lexical rule; a
+    /// resource's own id by the `id` rule (R4's snapshots type it as a plain string).
+    fn check_primitive(
+        &mut self,
+        profile: &Compiled,
+        element: &Element,
+        item: Item<'_>,
+        location: &str,
+    ) {
+        let Some(type_name) = item
+            .type_name
+            .or_else(|| element.types.first().map(|t| t.code.as_str()))
+        else {
+            return;
+        };
+        if item.value.is_null() || item.value.is_object() || item.value.is_array() {
+            return;
+        }
+        let segments: Vec<&str> = element.id.split('.').collect();
+        let resource_id = segments.len() == 2
+            && segments[1] == "id"
+            && self.validator.definitions.is_resource_type(segments[0]);
+        let type_name = if resource_id {
+            "id"
+        } else {
+            type_name
+                .strip_prefix("http://hl7.org/fhirpath/System.")
+                .map_or(type_name, |_| "string")
+        };
+        if !self.validator.definitions.is_primitive_type(type_name) {
+            return;
+        }
+        let kind_ok = match type_name {
+            "boolean" => item.value.is_boolean(),
+            "integer" | "positiveInt" | "unsignedInt" | "decimal" | "integer64" => {
+                item.value.is_number()
+            }
+            _ => item.value.is_string(),
+        };
+        if !kind_ok {
+            self.issue(
+                Severity::Error,
+                location,
+                profile,
+                element,
+                "type",
+                format!("a {type_name} cannot be the JSON value {}", item.value),
+            );
+            return;
+        }
+        let Some(text) = item.value.as_str() else {
+            return;
+        };
+        if let Some(rule) = self.validator.primitive_rule(type_name)
+            && !rule.is_match(text)
+        {
+            let shown: String = text.chars().take(64).collect();
+            self.issue(
+                Severity::Error,
+                location,
+                profile,
+                element,
+                "format",
+                format!("{shown:?} is not a valid {type_name}"),
+            );
         }
     }
 
@@ -1021,9 +1169,23 @@ impl<'v, 'r> Run<'v, 'r> {
                 .extend(element.constraints.iter().map(|c| c.key.clone()));
             return;
         };
+        // The element's path without slice names (`Patient.identifier:nhsNumber` is
+        // `Patient.identifier`), to type a backbone element's children.
+        let path: String = element
+            .id
+            .split('.')
+            .map(|step| step.split(':').next().unwrap_or(step))
+            .collect::<Vec<_>>()
+            .join(".");
+        let focus = Focus {
+            value: item.value,
+            companion: item.companion,
+            type_name: item.type_name,
+            path: Some(&path),
+        };
         let mut found = Vec::new();
         for constraint in &element.constraints {
-            match engine(&constraint.expression, item.value, self.resource) {
+            match engine(&constraint.expression, focus, self.resource, self.root) {
                 Some(Ok(true)) => {}
                 Some(Ok(false)) => found.push((
                     constraint.severity,
@@ -1097,9 +1259,16 @@ impl<'v, 'r> Run<'v, 'r> {
         }
         if matches!(type_name, "Resource" | "DomainResource") {
             if let Some(kind) = item.value["resourceType"].as_str() {
+                // A contained resource's `#id` references point into its container; a Bundle
+                // entry is its own root.
+                let root = if element.name == "contained" {
+                    self.root
+                } else {
+                    item.value
+                };
                 let nested = self
                     .validator
-                    .validate_claims_nested(item.value, kind, depth);
+                    .validate_claims_nested(item.value, kind, root, depth);
                 for mut issue in nested {
                     issue.location = format!(
                         "{location}{}",
@@ -1139,13 +1308,30 @@ impl<'v, 'r> Run<'v, 'r> {
 }
 
 impl Validator {
-    /// A resource inside another (contained, a Bundle entry): its type and claimed profiles.
-    fn validate_claims_nested(&self, resource: &Value, kind: &str, depth: usize) -> Vec<Issue> {
+    /// A resource, perhaps inside another (`root`: contained, a Bundle entry): its type and
+    /// claimed profiles.
+    fn validate_claims_nested(
+        &self,
+        resource: &Value,
+        kind: &str,
+        root: &Value,
+        depth: usize,
+    ) -> Vec<Issue> {
         if depth > MAX_DEPTH {
             return Vec::new();
         }
-        let _ = kind;
-        self.validate_claims(resource)
+        let mut issues = self.validate_inside(resource, kind, root);
+        for claimed in resource["meta"]["profile"].as_array().into_iter().flatten() {
+            let Some(url) = claimed.as_str() else {
+                continue;
+            };
+            if self.definitions.structure(url).is_none() {
+                issues.push(unknown_profile(kind, url));
+                continue;
+            }
+            issues.extend(self.validate_inside(resource, url, root));
+        }
+        issues
     }
 }
 

@@ -208,7 +208,7 @@ pub fn allergies(faults: &[Fault]) -> Vec<Value> {
         }
     };
     let allergy = |id: &str, nhs: &str, code: &str, display: &str| {
-        json!({
+        let mut resource = json!({
             "resourceType": "AllergyIntolerance",
             "id": id,
             "meta": meta(1, "https://fhir.hl7.org.uk/StructureDefinition/UKCore-AllergyIntolerance", faults),
@@ -217,7 +217,13 @@ pub fn allergies(faults: &[Fault]) -> Vec<Value> {
             "code": {"coding": [coding(snomed, code, display, faults)]},
             "patient": subject(nhs),
             "recordedDate": "2024-03-01"
-        })
+        });
+        if has(faults, Fault::UkCoreInvariant) {
+            // ait-2: a clinical status SHALL NOT be present when the record is entered in error.
+            resource["verificationStatus"]["coding"][0]["code"] = json!("entered-in-error");
+            resource["verificationStatus"]["coding"][0]["display"] = json!("Entered in Error");
+        }
+        resource
     };
     vec![
         allergy(

@@ -91,6 +91,7 @@ faults! {
     UkCoreSlice = "uk-core-slice" in Ukca: "patients carry two ethnic category extensions, where UK Core's slice allows one" => ["IOP-UKC-008"];
     UkCoreBinding = "uk-core-binding" in Ukca: "patients carry a birth sex outside UK Core's required value set" => ["IOP-UKC-008"];
     UkCoreCardinality = "uk-core-cardinality" in Ukca: "medication statements carry an identifier without the system UK Core requires" => ["IOP-UKC-008"];
+    UkCoreInvariant = "uk-core-invariant" in Ukca: "allergies entered in error still carry a clinical status, breaking the invariant ait-2" => ["IOP-UKC-008"];
     RestrictedLeaksAddress = "restricted-leaks-address" in Apim: "the restricted patient's address, telecom and GP are returned" => ["IOP-UKC-007"];
     BadSnomedCode = "bad-snomed-code" in Apim: "a SNOMED CT coding uses a misspelled system and an invalid check digit" => ["IOP-TERM-001"];
     BadDmdCode = "bad-dmd-code" in Apim: "a dm+d code fails the Verhoeff check" => ["IOP-TERM-002"];
@@ -101,7 +102,7 @@ faults! {
     MetadataAsText = "metadata-as-text" in Apim: "the CapabilityStatement is labelled text/plain" => ["SEC-HDR-005", "API-DOC-002"];
     CorsAnyOriginWithCredentials = "cors-any-origin-with-credentials" in Apim: "CORS preflights echo any origin and allow credentials" => ["SEC-HDR-006"];
     StackTraceInErrors = "stack-trace-in-errors" in Apim: "not-found errors carry a Java stack trace in diagnostics" => ["SEC-ERR-001"];
-    AcceptsUnknownElements = "accepts-unknown-elements" in Apim: "created resources are not validated: unknown elements are stored and returned" => ["SEC-INP-001", "IOP-FHIR-006"];
+    AcceptsUnknownElements = "accepts-unknown-elements" in Apim: "created resources are not validated: unknown elements are stored and returned" => ["SEC-INP-001", "IOP-FHIR-006", "IOP-UKC-008"];
     IgnoresContentType = "ignores-content-type" in Apim: "request bodies are read whatever their Content-Type" => ["SEC-INP-002"];
     AcceptIgnored = "accept-ignored" in Apim: "any Accept header is answered with JSON" => ["SEC-INP-003", "IOP-FHIR-005"];
     NoSizeLimit = "no-size-limit" in Apim: "request bodies of any size are accepted" => ["SEC-INP-004"];

@@ -81,7 +81,14 @@ pub fn generate(
         base_cardinality: HashMap::new(),
     };
     for element in differential {
-        let id = builder.renamed(&element_id(element));
+        // An id and a path that name different elements: the differential is broken.
+        let own_id = element_id(element);
+        if let Some(path) = element["path"].as_str()
+            && id_to_path(&own_id) != path
+        {
+            return Err(builder.unplaced(&own_id, format!("its path {path} names another element")));
+        }
+        let id = builder.renamed(&own_id);
         let index = builder.place(&id)?;
         let before = &builder.elements[index];
         if element.get("min").is_some() || element.get("max").is_some() {
@@ -213,6 +220,10 @@ impl Builder<'_> {
                 })
                 .cloned()
                 .collect();
+            // `valueBla` names no type of `value[x]`: not a choice (placing it then fails).
+            if narrowed.is_empty() {
+                continue;
+            }
             let to = if parent.contains(':') {
                 self.elements[choice_index]["type"] = json!(narrowed);
                 choice

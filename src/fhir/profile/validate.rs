@@ -391,6 +391,9 @@ impl Validator {
                 rule: "invariant".into(),
             });
         }
+        // A value is judged by its element and again by its type's definition (an
+        // Attachment's size rule): one finding is said once.
+        said_once(&mut run.issues);
         run.issues
     }
 
@@ -400,6 +403,12 @@ impl Validator {
         let kind = resource["resourceType"].as_str().unwrap_or("");
         self.validate_claims_nested(resource, kind, resource, 0)
     }
+}
+
+/// Keeps the first of issues with the same location, rule and message.
+fn said_once(issues: &mut Vec<Issue>) {
+    let mut seen = std::collections::HashSet::new();
+    issues.retain(|i| seen.insert((i.location.clone(), i.rule.clone(), i.message.clone())));
 }
 
 /// What, beyond its core type and the profiles it claims, a resource is held to.
@@ -429,12 +438,40 @@ impl Validator {
         let kind = resource["resourceType"].as_str().unwrap_or("");
         let mut issues = self.validate(resource, kind);
         issues.extend(self.validate_profiles(resource, expected).issues);
+        if kind == "StructureDefinition" {
+            issues.extend(self.check_differential(resource));
+        }
         // An extension is held to its definition, and an inherited invariant evaluated, under
         // the core type and again under each profile: the same finding is said once, under the
         // first profile that found it.
-        let mut seen = std::collections::HashSet::new();
-        issues.retain(|i| seen.insert((i.location.clone(), i.rule.clone(), i.message.clone())));
+        said_once(&mut issues);
         issues
+    }
+
+    /// A StructureDefinition published with a differential only: its snapshot must be
+    /// generable over its base (a broken guide otherwise validates nothing).
+    fn check_differential(&self, sd: &Value) -> Vec<Issue> {
+        let Some(url) = sd["url"].as_str() else {
+            return Vec::new();
+        };
+        if !sd["differential"]["element"].is_array() || sd["snapshot"]["element"].is_array() {
+            return Vec::new();
+        }
+        let mut definitions = Definitions::clone(&self.definitions);
+        if definitions.add(sd.clone()).is_err() {
+            return Vec::new();
+        }
+        match snapshot::snapshot(&definitions, url) {
+            Ok(_) => Vec::new(),
+            Err(error) => vec![Issue {
+                severity: Severity::Error,
+                location: "StructureDefinition.differential".into(),
+                profile: "StructureDefinition".into(),
+                element: "StructureDefinition.differential".into(),
+                message: format!("no snapshot can be generated: {error}"),
+                rule: "snapshot".into(),
+            }],
+        }
     }
 
     /// Like `validate_with`, without the core types: only the profiles claimed, expected for
@@ -592,6 +629,7 @@ impl<'v, 'r> Run<'v, 'r> {
         }
         let element = &profile.elements[index];
         self.check_primitive(profile, element, item, location);
+        self.check_core_rules(profile, element, item, location);
         self.check_value_rules(profile, element, item, location);
         self.check_invariants(profile, element, item, location);
         let type_name = item
@@ -625,6 +663,174 @@ impl<'v, 'r> Run<'v, 'r> {
             self.check_child(profile, child, object, location, depth);
         }
         self.check_unknown_properties(profile, element, object, location);
+    }
+
+    /// Rules R4 states in prose rather than as invariants: a Coding's system is an absolute URI
+    /// naming a code system (not a value set); an Attachment's size is the size of its data; a
+    /// Bundle entry's fullUrl is absolute.
+    fn check_core_rules(
+        &mut self,
+        profile: &Compiled,
+        element: &Element,
+        item: Item<'_>,
+        location: &str,
+    ) {
+        let mut found = Vec::new();
+        match item.type_name {
+            Some("Coding") => {
+                if let Some(system) = item.value["system"].as_str() {
+                    if !system.contains(':') {
+                        found.push(format!(
+                            "Coding.system must be an absolute URI, not {system:?}"
+                        ));
+                    } else if self.validator.definitions.value_set(system).is_some()
+                        && self.validator.definitions.code_system(system).is_none()
+                    {
+                        found.push(format!(
+                            "Coding.system names a value set, not a code system: {system}"
+                        ));
+                    }
+                }
+            }
+            Some("Attachment") => {
+                if let (Some(data), Some(size)) =
+                    (item.value["data"].as_str(), item.value["size"].as_u64())
+                {
+                    use base64::Engine as _;
+                    let compact: String = data.split_whitespace().collect();
+                    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(compact)
+                        && bytes.len() as u64 != size
+                    {
+                        found.push(format!(
+                            "the stated size {size} is not the size of the data ({} bytes)",
+                            bytes.len()
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if element.id == "Bundle.entry"
+            && let Some(full_url) = item.value["fullUrl"].as_str()
+            && !full_url.contains(':')
+        {
+            found.push(format!("fullUrl must be an absolute URL, not {full_url:?}"));
+        }
+        for message in found {
+            self.issue(Severity::Error, location, profile, element, "rule", message);
+        }
+    }
+
+    /// An extension is used where its definition's contexts allow. Judged only where the place
+    /// is known: on a resource's element, or on a complex type (whose path in the resource the
+    /// walk does not carry, so any context of that type is taken); never on a primitive.
+    fn check_extension_context(
+        &mut self,
+        profile: &Compiled,
+        element: &Element,
+        url: &str,
+        location: &str,
+    ) {
+        // HL7's own R4 snapshots carry its tooling extensions (structuredefinition-fhir-type
+        // on ElementDefinition.type) outside their declared contexts, and HL7's validator
+        // accepts that: those are not judged.
+        if url.starts_with("http://hl7.org/fhir/StructureDefinition/structuredefinition-") {
+            return;
+        }
+        let definitions = &self.validator.definitions;
+        let Some(contexts) = definitions
+            .structure(url)
+            .and_then(|sd| sd["context"].as_array().cloned())
+        else {
+            return;
+        };
+        let path: Vec<&str> = element
+            .id
+            .split('.')
+            .map(|step| step.split(':').next().unwrap_or(step))
+            .collect();
+        let Some((last, parent)) = path.split_last() else {
+            return;
+        };
+        if !matches!(*last, "extension" | "modifierExtension") || parent.is_empty() {
+            return;
+        }
+        if parent[0].starts_with(|c: char| c.is_ascii_lowercase()) {
+            return;
+        }
+        let parent_path = parent.join(".");
+        // The element types a context expression (`HumanName.family`, `Patient`) names.
+        let types_of = |expression: &str| -> Vec<String> {
+            let (root, rest) = expression.split_once('.').unwrap_or((expression, ""));
+            match definitions.element(root, rest) {
+                Some(info) if !rest.is_empty() => info.types,
+                _ => vec![root.to_owned()],
+            }
+        };
+        let parent_types = if parent.len() == 1 {
+            vec![parent[0].to_owned()]
+        } else {
+            types_of(&parent_path)
+        };
+        let allowed = contexts.iter().any(|context| {
+            let Some(expression) = context["expression"].as_str() else {
+                return true;
+            };
+            if context["type"] != "element" {
+                return true;
+            }
+            if matches!(
+                expression,
+                "Element" | "Resource" | "DomainResource" | "BackboneElement"
+            ) || expression == parent_path
+            {
+                return true;
+            }
+            let context_types = types_of(expression);
+            parent_types.iter().any(|parent_type| {
+                context_types.contains(parent_type)
+                    || (parent.len() == 1 && expression == parent_type)
+                    || self.derives_from(parent_type, expression)
+            })
+        });
+        if !allowed {
+            let names: Vec<&str> = contexts
+                .iter()
+                .filter_map(|c| c["expression"].as_str())
+                .collect();
+            self.issue(
+                Severity::Error,
+                location,
+                profile,
+                element,
+                "extension",
+                format!(
+                    "the extension {url} is not allowed on {parent_path}: its contexts are {}",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// Whether a type derives from another (`Age` from `Quantity`, `Patient` from `DomainResource`).
+    fn derives_from(&self, type_name: &str, ancestor: &str) -> bool {
+        let mut current = type_name.to_owned();
+        for _ in 0..12 {
+            let Some(base) = self
+                .validator
+                .definitions
+                .structure(&current)
+                .and_then(|sd| sd["baseDefinition"].as_str())
+                .and_then(|url| url.rsplit('/').next())
+            else {
+                return false;
+            };
+            if base == ancestor {
+                return true;
+            }
+            current = base.to_owned();
+        }
+        false
     }
 
     /// Properties no child element defines (`unknownElement`): FHIR JSON allows none.
@@ -1240,6 +1446,7 @@ impl<'v, 'r> Run<'v, 'r> {
             && let Some(url) = item.value["url"].as_str()
         {
             if self.validator.definitions.structure(url).is_some() {
+                self.check_extension_context(profile, element, url, location);
                 urls.push(url.to_owned());
             } else if !url.contains(':') {
                 // A nested extension of a complex one (`url` = "level"): its enclosing
@@ -1499,6 +1706,48 @@ mod tests {
             .filter(|i| i.severity == Severity::Error)
             .map(|i| format!("{} [{}] {}", i.location, i.rule, i.message))
             .collect()
+    }
+
+    /// The structural rules beyond the snapshot: each fails once on a broken copy of a clean
+    /// resource, and the clean one passes.
+    #[test]
+    fn formats_unknown_properties_prose_rules_and_extension_contexts() {
+        let validator = validator();
+        let clean = json!({
+            "resourceType": "Patient", "id": "p-1", "birthDate": "1970-01-01",
+            "name": [{"family": "Smith", "_family": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/humanname-own-prefix", "valueString": "van"}]}}],
+            "photo": [{"data": "aGVsbG8=", "size": 5}],
+            "maritalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "code": "M"}]}
+        });
+        assert_eq!(
+            errors(&validator.validate_claims(&clean)),
+            Vec::<String>::new()
+        );
+        let broken = |edit: &dyn Fn(&mut Value), rule: &str| {
+            let mut resource = clean.clone();
+            edit(&mut resource);
+            let found = errors(&validator.validate_claims(&resource));
+            assert!(
+                found.len() == 1 && found[0].contains(&format!("[{rule}]")),
+                "{rule}: {found:?}"
+            );
+        };
+        broken(&|r| r["id"] = json!("bad_id"), "format");
+        broken(&|r| r["birthDate"] = json!("1 Jan 1970"), "format");
+        broken(&|r| r["birthDate"] = json!(1970), "type");
+        broken(&|r| r["mtsUnknown"] = json!(true), "structure");
+        broken(&|r| r["photo"][0]["size"] = json!(6), "rule");
+        broken(
+            &|r| r["maritalStatus"]["coding"][0]["system"] = json!("v3-MaritalStatus"),
+            "rule",
+        );
+        // humanname-own-prefix belongs on HumanName.family, not on the name itself.
+        broken(
+            &|r| {
+                r["name"][0]["extension"] = r["name"][0]["_family"]["extension"].clone();
+            },
+            "extension",
+        );
     }
 
     fn blood_pressure() -> Value {

@@ -29,13 +29,54 @@ pub enum DefinitionsError {
 /// Conformance resources by canonical URL.
 #[derive(Debug, Default, Clone)]
 pub struct Definitions {
-    structures: HashMap<String, Arc<Value>>,
-    value_sets: HashMap<String, Arc<Value>>,
-    code_systems: HashMap<String, Arc<Value>>,
+    structures: HashMap<String, Arc<Entry>>,
+    /// Core types and resources by name (`Patient`): looked up for every value validated, so
+    /// kept apart rather than made by prefixing the name each time.
+    core_by_name: HashMap<String, Arc<Entry>>,
+    value_sets: HashMap<String, Arc<Entry>>,
+    code_systems: HashMap<String, Arc<Entry>>,
     /// Snapshot elements by path, per structure, built on first use: the XML reader asks for
     /// every element of every document, and a snapshot scan per element would dominate it.
     /// Shared by clones; `add` starts a new one.
     indexes: Arc<RwLock<HashMap<String, Arc<SnapshotIndex>>>>,
+}
+
+/// A conformance resource, parsed on first use: the embedded core package holds 3,036
+/// resources and a run uses a few hundred, so the rest stay compact JSON text (a third of
+/// their size as `Value`s, which kept peak memory over 200 MiB).
+#[derive(Debug)]
+struct Entry {
+    raw: Option<Box<serde_json::value::RawValue>>,
+    parsed: OnceLock<Arc<Value>>,
+}
+
+impl Entry {
+    fn parsed(resource: Value) -> Self {
+        Self {
+            raw: None,
+            parsed: OnceLock::from(Arc::new(resource)),
+        }
+    }
+
+    fn get(&self) -> &Arc<Value> {
+        self.parsed.get_or_init(|| {
+            // The text was parsed once already, when it was read; it cannot fail now.
+            Arc::new(
+                self.raw
+                    .as_ref()
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .unwrap_or(Value::Null),
+            )
+        })
+    }
+}
+
+/// Just what is needed to file an embedded resource without parsing it whole.
+#[derive(serde::Deserialize)]
+struct Head {
+    #[serde(rename = "resourceType")]
+    kind: String,
+    url: Option<String>,
 }
 
 /// One structure's snapshot elements (not slices), by path.
@@ -90,15 +131,22 @@ impl Definitions {
         flate2::read::GzDecoder::new(bytes)
             .read_to_end(&mut text)
             .map_err(|e| DefinitionsError::Embedded(e.to_string()))?;
-        let mut document: Value =
+        #[derive(serde::Deserialize)]
+        struct Package {
+            resources: Vec<Box<serde_json::value::RawValue>>,
+        }
+        let package: Package =
             serde_json::from_slice(&text).map_err(|e| DefinitionsError::Embedded(e.to_string()))?;
         drop(text);
         let mut definitions = Self::default();
-        // Moved, not cloned: a second copy of 10 MB of definitions would double the peak.
-        if let Value::Array(resources) = document["resources"].take() {
-            for resource in resources {
-                definitions.add(resource)?;
-            }
+        for raw in package.resources {
+            let head: Head = serde_json::from_str(raw.get())
+                .map_err(|e| DefinitionsError::Embedded(e.to_string()))?;
+            let entry = Entry {
+                raw: Some(raw),
+                parsed: OnceLock::new(),
+            };
+            definitions.file(&head.kind, head.url, entry)?;
         }
         Ok(definitions)
     }
@@ -106,12 +154,22 @@ impl Definitions {
     /// Adds (or replaces) a conformance resource by its canonical URL.
     pub fn add(&mut self, resource: Value) -> Result<(), DefinitionsError> {
         let kind = resource["resourceType"].as_str().unwrap_or("").to_owned();
-        let Some(url) = resource["url"].as_str().map(str::to_owned) else {
+        let url = resource["url"].as_str().map(str::to_owned);
+        self.file(&kind, url, Entry::parsed(resource))
+    }
+
+    fn file(
+        &mut self,
+        kind: &str,
+        url: Option<String>,
+        entry: Entry,
+    ) -> Result<(), DefinitionsError> {
+        let Some(url) = url else {
             return Err(DefinitionsError::NotConformance(format!(
                 "a {kind} without a url"
             )));
         };
-        let map = match kind.as_str() {
+        let map = match kind {
             "StructureDefinition" => &mut self.structures,
             "ValueSet" => &mut self.value_sets,
             "CodeSystem" => &mut self.code_systems,
@@ -119,7 +177,14 @@ impl Definitions {
                 return Err(DefinitionsError::NotConformance(format!("{kind} {url}")));
             }
         };
-        map.insert(url, Arc::new(resource));
+        let entry = Arc::new(entry);
+        if kind == "StructureDefinition"
+            && let Some(name) = url.strip_prefix(CORE_PREFIX)
+        {
+            self.core_by_name
+                .insert(name.to_owned(), Arc::clone(&entry));
+        }
+        map.insert(url, entry);
         // Indexes already built may be of a structure just replaced.
         self.indexes = Arc::default();
         Ok(())
@@ -131,19 +196,30 @@ impl Definitions {
         let url = url_or_type.split('|').next().unwrap_or(url_or_type);
         self.structures
             .get(url)
-            .or_else(|| self.structures.get(&format!("{CORE_PREFIX}{url}")))
+            .or_else(|| self.core_by_name.get(url))
+            .map(|entry| entry.get())
     }
 
     pub fn value_set(&self, url: &str) -> Option<&Arc<Value>> {
-        self.value_sets.get(url.split('|').next().unwrap_or(url))
+        self.value_sets
+            .get(url.split('|').next().unwrap_or(url))
+            .map(|entry| entry.get())
     }
 
     pub fn code_system(&self, url: &str) -> Option<&Arc<Value>> {
-        self.code_systems.get(url.split('|').next().unwrap_or(url))
+        self.code_systems
+            .get(url.split('|').next().unwrap_or(url))
+            .map(|entry| entry.get())
     }
 
+    /// The canonical URLs of the StructureDefinitions held, without parsing any.
+    pub fn structure_urls(&self) -> impl Iterator<Item = &str> {
+        self.structures.keys().map(String::as_str)
+    }
+
+    /// Every StructureDefinition (each parsed, if it was not yet).
     pub fn structures(&self) -> impl Iterator<Item = &Arc<Value>> {
-        self.structures.values()
+        self.structures.values().map(|entry| entry.get())
     }
 
     /// Whether `name` is a core resource type.

@@ -200,9 +200,16 @@ pub fn parse_document(bytes: &[u8], definitions: &Definitions) -> Result<Value, 
 /// type → canonical URL, for the guide's profiles whose id is `<prefix><Type>`.
 pub fn type_profiles(definitions: &Definitions, url_prefix: &str) -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
-    for structure in definitions.structures() {
-        let (Some(url), Some(kind)) = (structure["url"].as_str(), structure["type"].as_str())
+    for url in definitions.structure_urls() {
+        // Only the guide's own are read (the core ones stay unparsed).
+        let Some(structure) = url
+            .starts_with(url_prefix)
+            .then(|| definitions.structure(url))
+            .flatten()
         else {
+            continue;
+        };
+        let Some(kind) = structure["type"].as_str() else {
             continue;
         };
         if url == format!("{url_prefix}{kind}")

@@ -201,18 +201,13 @@ impl<'a, 'd> Evaluator<'a, 'd> {
         let Some(Value::Object(object)) = holder else {
             return;
         };
-        if object.contains_key(name) || object.contains_key(&format!("_{name}")) {
+        let companion = object.get(&format!("_{name}"));
+        if object.contains_key(name) || companion.is_some() {
             let element = node
                 .element
                 .as_ref()
                 .and_then(|parent| self.definitions.child_element(parent, name));
-            self.push_values(
-                object.get(name),
-                object.get(&format!("_{name}")),
-                element,
-                None,
-                out,
-            );
+            self.push_values(object.get(name), companion, element, None, out);
             return;
         }
         // A choice element: `value` finds `valueQuantity` (only where the definitions say the
@@ -1293,10 +1288,34 @@ fn contains(collection: &[Item<'_>], item: &Item<'_>) -> bool {
         .any(|other| value::equal(item, other) == Some(true))
 }
 
+/// The items without repeats. Strings, booleans and numbers are told apart by a hash (a
+/// searchset's 10,000 fullUrls in bdl-7 would otherwise be compared pairwise); other items
+/// by `=` against those kept.
 fn distinct(items: Collection<'_>) -> Collection<'_> {
+    use std::collections::HashSet;
     let mut out: Collection<'_> = Vec::with_capacity(items.len());
+    let mut hashed: HashSet<(u8, String)> = HashSet::new();
+    let mut others: Collection<'_> = Vec::new();
     for item in items {
-        if !contains(&out, &item) {
+        let key = match item.system() {
+            Item::String(s) => Some((0, s)),
+            Item::Boolean(b) => Some((1, b.to_string())),
+            // 1 and 1.0 are equal: numbers share one key space.
+            Item::Integer(i) => Some((2, (i as f64).to_string())),
+            Item::Decimal(d) => Some((2, d.to_string())),
+            _ => None,
+        };
+        let new = match key {
+            Some(key) => hashed.insert(key),
+            None => {
+                let new = !contains(&others, &item);
+                if new {
+                    others.push(item.clone());
+                }
+                new
+            }
+        };
+        if new {
             out.push(item);
         }
     }
@@ -1466,10 +1485,11 @@ fn transcode(function: &str, format: &str, text: &str) -> Result<Option<String>>
 }
 
 /// Compiled regular expressions, kept: the same few patterns run for every element.
-fn compile_regex(pattern: &str) -> Result<regex::Regex> {
+fn compile_regex(pattern: &str) -> Result<Arc<regex::Regex>> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    // Shared, not cloned: a cloned `Regex` starts a cache of its own on every use.
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some(found) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(found);
@@ -1477,6 +1497,7 @@ fn compile_regex(pattern: &str) -> Result<regex::Regex> {
     let compiled = regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
         .build()
+        .map(Arc::new)
         .map_err(|e| EvalError::Failed(format!("bad regular expression: {e}")))?;
     if let Ok(mut cache) = cache.lock()
         && cache.len() < 1024

@@ -236,7 +236,8 @@ pub struct Validator {
     value_sets: ValueSets,
     invariants: Option<Box<InvariantEngine>>,
     /// Each primitive type's lexical rule (the `regex` extension of its `value` element).
-    primitive_rules: Mutex<HashMap<String, Option<regex::Regex>>>,
+    /// Shared, not cloned: a cloned `Regex` starts a cache of its own on every use.
+    primitive_rules: Mutex<HashMap<String, Option<Arc<regex::Regex>>>>,
 }
 
 impl std::fmt::Debug for Validator {
@@ -277,7 +278,7 @@ impl Validator {
 
     /// The lexical rule of a primitive type, anchored, from its definition; `None` for a type
     /// with none (or not a primitive).
-    fn primitive_rule(&self, type_name: &str) -> Option<regex::Regex> {
+    fn primitive_rule(&self, type_name: &str) -> Option<Arc<regex::Regex>> {
         if let Some(found) = self
             .primitive_rules
             .lock()
@@ -309,6 +310,7 @@ impl Validator {
                     .size_limit(1 << 22)
                     .build()
                     .ok()
+                    .map(Arc::new)
             });
         if let Ok(mut rules) = self.primitive_rules.lock() {
             rules.insert(type_name.to_owned(), rule.clone());
@@ -891,10 +893,9 @@ impl<'v, 'r> Run<'v, 'r> {
         if item.value.is_null() || item.value.is_object() || item.value.is_array() {
             return;
         }
-        let segments: Vec<&str> = element.id.split('.').collect();
-        let resource_id = segments.len() == 2
-            && segments[1] == "id"
-            && self.validator.definitions.is_resource_type(segments[0]);
+        let resource_id = element.id.strip_suffix(".id").is_some_and(|root| {
+            !root.contains('.') && self.validator.definitions.is_resource_type(root)
+        });
         let type_name = if resource_id {
             "id"
         } else {
@@ -1375,19 +1376,11 @@ impl<'v, 'r> Run<'v, 'r> {
                 .extend(element.constraints.iter().map(|c| c.key.clone()));
             return;
         };
-        // The element's path without slice names (`Patient.identifier:nhsNumber` is
-        // `Patient.identifier`), to type a backbone element's children.
-        let path: String = element
-            .id
-            .split('.')
-            .map(|step| step.split(':').next().unwrap_or(step))
-            .collect::<Vec<_>>()
-            .join(".");
         let focus = Focus {
             value: item.value,
             companion: item.companion,
             type_name: item.type_name,
-            path: Some(&path),
+            path: Some(&element.id),
         };
         let mut found = Vec::new();
         for constraint in &element.constraints {

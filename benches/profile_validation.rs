@@ -66,7 +66,7 @@ fn main() {
     let validator: Validator = mts::fhir::profile::validator(Arc::clone(&definitions));
     let expectations = Expectations {
         by_type: mts::fhir::profile::uk_core_type_profiles(&definitions),
-        always: Vec::new(),
+        ..Expectations::default()
     };
     // The first pass compiles every profile's snapshot and expands its value sets.
     let clock = Instant::now();

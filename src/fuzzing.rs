@@ -84,6 +84,7 @@ pub fn response(data: &[u8]) {
                 base_url: "http://127.0.0.1:1/FHIR/R4".into(),
                 openapi: None,
                 json_declared: false,
+                declared_profiles: Default::default(),
             };
             let _ =
                 passive::run_passive_checks(std::slice::from_ref(&exchange), &context, |_| true);

@@ -58,7 +58,7 @@ fn setup() -> Option<Setup> {
         .collect();
     let expectations = Expectations {
         by_type: mts::fhir::profile::uk_core_type_profiles(&definitions),
-        always: Vec::new(),
+        ..Expectations::default()
     };
     let validator = mts::fhir::profile::validator(Arc::clone(&definitions));
     Some(Setup {

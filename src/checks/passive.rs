@@ -29,6 +29,8 @@ pub struct PassiveContext {
     /// The supplier's CapabilityStatement declares `application/json`, so FHIR JSON labelled so
     /// is not a mislabel (SEC-HDR-005); its OpenAPI document may declare it per response.
     pub json_declared: bool,
+    /// The profile the target declares for every resource of a type (IOP-UKC-008).
+    pub declared_profiles: std::collections::BTreeMap<String, String>,
 }
 
 /// What a check concluded about one exchange.
@@ -864,6 +866,7 @@ mod tests {
             base_url: "http://127.0.0.1:1/FHIR/R4".into(),
             openapi: None,
             json_declared: false,
+            declared_profiles: Default::default(),
         }
     }
 
@@ -884,6 +887,34 @@ mod tests {
                 check.id
             );
         }
+    }
+
+    /// IOP-UKC-008 reads FHIR XML with mts's reader, and holds a resource to the profile the
+    /// API declares for its type even under apim (where UK Core is not assumed).
+    #[test]
+    fn profiles_check_reads_xml_and_holds_declared_profiles() {
+        let check = PASSIVE_CHECKS
+            .iter()
+            .find(|c| c.id == "ukcore.profiles")
+            .unwrap();
+        let uk_core_patient = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient";
+        // UK Core's birth sex extension takes a CodeableConcept from a required value set.
+        let xml = r#"<Patient xmlns="http://hl7.org/fhir"><meta><profile value="PROFILE"/></meta><extension url="https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex"><valueCodeableConcept><coding><system value="http://hl7.org/fhir/administrative-gender"/><code value="mts-not-a-sex"/></coding></valueCodeableConcept></extension><gender value="female"/></Patient>"#;
+        let as_xml = |body: &str| exchange(200, &[("content-type", "application/fhir+xml")], body);
+        let claimed = as_xml(&xml.replace("PROFILE", uk_core_patient));
+        let verdict = (check.judge)(&claimed, &context()).map(|j| j.result.is_ok());
+        assert_eq!(verdict, Some(false), "XML claiming UK Core, breaking it");
+        let unclaimed = as_xml(&xml.replace("<meta><profile value=\"PROFILE\"/></meta>", ""));
+        assert!(
+            (check.judge)(&unclaimed, &context()).is_none(),
+            "nothing claimed or declared under apim: not judged"
+        );
+        let mut declaring = context();
+        declaring
+            .declared_profiles
+            .insert("Patient".into(), uk_core_patient.into());
+        let verdict = (check.judge)(&unclaimed, &declaring).map(|j| j.result.is_ok());
+        assert_eq!(verdict, Some(false), "the declared profile is held to");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! IOP-UKC-008: every resource a response carries conforms to the profiles it claims in
-//! `meta.profile` and, under the ukca profile, to the UK Core profile of its type (UK Core
-//! Access: every resource exchanged is UK Core). Elsewhere only claims are held to, because
-//! PDS (apim) and GP Connect (gpc) publish their own profiles rather than UK Core's.
+//! `meta.profile`, to the profile the API declares for its type (CapabilityStatement
+//! `rest.resource.profile`) and, under the ukca profile, to the UK Core profile of its type (UK
+//! Core Access: every resource exchanged is UK Core). Elsewhere UK Core is not assumed, because
+//! PDS (apim) and GP Connect (gpc) publish their own profiles rather than UK Core's. FHIR XML
+//! responses are read with mts's XML reader and judged alike.
 
 use super::passive::{Judged, PassiveContext};
 use crate::catalogue::Profile;
@@ -10,16 +12,32 @@ use crate::http::Exchange;
 
 pub fn conform(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
     let response = exchange.response.as_ref()?;
-    let resource = response.resource()?;
     // The embedded definitions are tested to load; were they ever unreadable, nothing is
     // judged rather than a supplier failed.
     let uk_core = profile::uk_core().ok()?;
+    let converted;
+    let resource = match response.resource() {
+        Some(resource) => resource,
+        None => {
+            // FHIR XML is held to the same profiles once mts's reader has made it JSON. XML that
+            // does not convert is IOP-FHIR's business (the format), not this rule's.
+            let xml = response.media_type().is_some_and(|m| m.ends_with("xml"))
+                && !response.body.truncated;
+            if !xml {
+                return None;
+            }
+            let text = std::str::from_utf8(response.body.bytes()).ok()?;
+            converted = crate::fhir::xml::to_json(text, uk_core.validator.definitions()).ok()?;
+            &converted
+        }
+    };
     let expected = Expectations {
         by_type: if context.profile == Profile::Ukca {
             uk_core.by_type.clone()
         } else {
             Default::default()
         },
+        declared: context.declared_profiles.clone(),
         always: Vec::new(),
     };
     let found = uk_core.validator.validate_profiles(resource, &expected);
@@ -64,7 +82,7 @@ pub fn conform(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> 
         .find(|i| i.severity == Severity::Warning && i.rule != "profile");
     judged.note = match (unknown.is_empty(), first_warning) {
         (false, _) => Some(format!(
-            "claims profile(s) not held here, not validated: {}",
+            "claims or declares profile(s) not held here, not validated: {}",
             unknown.join(", ")
         )),
         (true, Some(warning)) if judged.result.is_ok() => Some(format!(

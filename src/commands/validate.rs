@@ -65,6 +65,7 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
             crate::fhir::profile::uk_core_type_profiles(&definitions)
         },
         always: args.against.clone(),
+        ..Expectations::default()
     };
     let validator = crate::fhir::profile::validator(definitions);
     let results: Vec<FileResult> = files

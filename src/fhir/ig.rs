@@ -276,6 +276,59 @@ mod tests {
         assert!(definitions.value_set("http://example.org/vs/b").is_some());
     }
 
+    /// An NPM package as the FHIR registries publish one: gzipped tar, files under `package/`,
+    /// examples under `package/example/` (skipped), a package.json (not FHIR).
+    #[test]
+    fn an_npm_package_adds_its_profiles_and_skips_examples() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("example.guide-1.0.0.tgz");
+        let profile = serde_json::json!({
+            "resourceType": "StructureDefinition",
+            "url": "https://example.org/StructureDefinition/BornPatient",
+            "name": "BornPatient", "status": "draft", "kind": "resource", "abstract": false,
+            "type": "Patient", "derivation": "constraint",
+            "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+            "differential": {"element": [{"id": "Patient.birthDate", "path": "Patient.birthDate", "min": 1}]}
+        });
+        let files: [(&str, String); 3] = [
+            ("package/package.json", r#"{"name": "example.guide", "version": "1.0.0"}"#.into()),
+            ("package/StructureDefinition-BornPatient.json", profile.to_string()),
+            ("package/example/Patient-a.json", r#"{"resourceType": "StructureDefinition", "url": "https://example.org/not-loaded"}"#.into()),
+        ];
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::default(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        for (name, text) in &files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(text.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, name, text.as_bytes()).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+
+        let mut definitions = Definitions::clone(&Definitions::core().unwrap());
+        assert_eq!(load(&mut definitions, &path).unwrap(), 1);
+        assert!(
+            definitions
+                .structure("https://example.org/not-loaded")
+                .is_none()
+        );
+        let validator = crate::fhir::profile::validator(std::sync::Arc::new(definitions));
+        let issues = validator.validate(
+            &serde_json::json!({"resourceType": "Patient"}),
+            "https://example.org/StructureDefinition/BornPatient",
+        );
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.location == "Patient.birthDate" && i.rule == "cardinality"),
+            "{issues:?}"
+        );
+    }
+
     #[test]
     fn documents_are_told_apart_by_their_first_character() {
         let core = Definitions::core().unwrap();

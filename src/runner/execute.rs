@@ -475,6 +475,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
             let base_url = target.clone();
             let openapi = openapi.and_then(Result::ok);
             let json_declared = crate::target::declares_json(Some(&context.model));
+            let declared_profiles = crate::target::declared_profiles(Some(&context.model));
             tokio::task::spawn_blocking(move || {
                 let context = PassiveContext {
                     schema,
@@ -482,6 +483,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
                     base_url,
                     openapi,
                     json_declared,
+                    declared_profiles,
                 };
                 judge_exchanges(&checked, &context, |id| {
                     selected.iter().any(|r| r.as_str() == id)

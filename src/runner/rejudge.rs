@@ -137,6 +137,7 @@ fn judge_again(
             .trim_end_matches(" (embedded sandbox)")
             .to_owned(),
         json_declared: crate::target::declares_json(run.target_model.as_ref()),
+        declared_profiles: crate::target::declared_profiles(run.target_model.as_ref()),
         openapi: openapi.clone(),
     };
     let selected = |id: &str| plan.requirements.iter().any(|r| r.as_str() == id);

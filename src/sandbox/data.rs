@@ -80,7 +80,9 @@ fn has(faults: &[Fault], fault: Fault) -> bool {
 
 fn meta(version: u32, profile: &str, faults: &[Fault]) -> Value {
     if has(faults, Fault::NoMeta) {
-        return json!({"security": []});
+        // Not an empty meta: FHIR allows no element without a value or children (ele-1), and
+        // this fault is about what meta lacks, not about invalid JSON.
+        return json!({"tag": [{"system": "https://fhir.example.org/mts-sandbox", "code": "no-meta"}]});
     }
     json!({"versionId": version.to_string(), "lastUpdated": LAST_UPDATED, "profile": [profile]})
 }

@@ -78,6 +78,7 @@ fn resource_model(resource: &Value) -> ResourceModel {
             declared.required_search.push(required);
         }
     }
+    declared.base_profile = resource["profile"].as_str().map(str::to_owned);
     declared.profiles = resource["profile"]
         .as_str()
         .into_iter()

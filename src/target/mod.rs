@@ -18,3 +18,14 @@ pub use need::Need;
 pub fn declares_json(model: Option<&TargetModel>) -> bool {
     model.is_some_and(|m| m.formats.iter().any(|f| f == "application/json"))
 }
+
+/// The profile the target declares every resource of each type conforms to (type → URL).
+pub fn declared_profiles(
+    model: Option<&TargetModel>,
+) -> std::collections::BTreeMap<String, String> {
+    model
+        .into_iter()
+        .flat_map(|m| &m.resources)
+        .filter_map(|(kind, resource)| Some((kind.clone(), resource.base_profile.clone()?)))
+        .collect()
+}

@@ -144,6 +144,10 @@ pub struct ResourceModel {
     pub required_search: Vec<Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
+    /// The profile every resource of the type conforms to (CapabilityStatement
+    /// `rest.resource.profile`; `supportedProfile` names ones some may meet, and is not it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_profile: Option<String>,
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub operations: BTreeSet<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,6 +204,9 @@ impl ResourceModel {
             }
         }
         self.operations.extend(other.operations);
+        if self.base_profile.is_none() {
+            self.base_profile = other.base_profile;
+        }
         if self.patch.is_none() {
             self.patch = other.patch;
         }

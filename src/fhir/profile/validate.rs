@@ -421,6 +421,9 @@ pub struct Expectations {
     pub by_type: std::collections::BTreeMap<String, String>,
     /// Profiles every top-level resource is validated against.
     pub always: Vec<String>,
+    /// A second profile per resource type: the one the API itself declares (its
+    /// CapabilityStatement's `rest.resource.profile`), held to besides `by_type`.
+    pub declared: std::collections::BTreeMap<String, String>,
 }
 
 /// What holding resources to profiles found: the issues, and how many (resource, profile)
@@ -515,10 +518,13 @@ impl Validator {
     fn profiles_for(&self, resource: &Value, expected: &Expectations) -> Vec<String> {
         let mut urls = claimed_profiles(resource);
         let kind = resource["resourceType"].as_str().unwrap_or("");
-        if let Some(url) = expected.by_type.get(kind)
-            && !urls.contains(url)
+        for url in [expected.by_type.get(kind), expected.declared.get(kind)]
+            .into_iter()
+            .flatten()
         {
-            urls.push(url.clone());
+            if !urls.contains(url) {
+                urls.push(url.clone());
+            }
         }
         urls
     }

@@ -222,6 +222,27 @@ impl Definitions {
         self.structures.values().map(|entry| entry.get())
     }
 
+    /// Whether a type derives, at any depth, from another (`Age` from `Quantity`, `Patient` from
+    /// `DomainResource`), by the base definitions of the structures held.
+    pub fn derives_from(&self, type_name: &str, ancestor: &str) -> bool {
+        let mut current = type_name.to_owned();
+        // Core's deepest chain is five; the bound stops a loop in a broken guide.
+        for _ in 0..12 {
+            let Some(base) = self
+                .structure(&current)
+                .and_then(|sd| sd["baseDefinition"].as_str())
+                .and_then(|url| url.rsplit('/').next())
+            else {
+                return false;
+            };
+            if base == ancestor {
+                return true;
+            }
+            current = base.to_owned();
+        }
+        false
+    }
+
     /// Whether `name` is a core resource type.
     pub fn is_resource_type(&self, name: &str) -> bool {
         self.structure(name)

@@ -532,22 +532,7 @@ impl<'a, 'd> Evaluator<'a, 'd> {
         if !derived_primitives && self.definitions.is_primitive_type(&name) {
             return name == specifier.name;
         }
-        let mut current = name;
-        for _ in 0..12 {
-            if current == specifier.name {
-                return true;
-            }
-            let Some(base) = self
-                .definitions
-                .structure(&current)
-                .and_then(|sd| sd["baseDefinition"].as_str())
-                .and_then(|url| url.rsplit('/').next())
-            else {
-                return false;
-            };
-            current = base.to_owned();
-        }
-        false
+        name == specifier.name || self.definitions.derives_from(&name, &specifier.name)
     }
 
     /// Evaluates an argument against the invocation's `$this`, as functions' plain arguments are.

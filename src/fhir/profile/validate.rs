@@ -798,7 +798,7 @@ impl<'v, 'r> Run<'v, 'r> {
             parent_types.iter().any(|parent_type| {
                 context_types.contains(parent_type)
                     || (parent.len() == 1 && expression == parent_type)
-                    || self.derives_from(parent_type, expression)
+                    || definitions.derives_from(parent_type, expression)
             })
         });
         if !allowed {
@@ -818,27 +818,6 @@ impl<'v, 'r> Run<'v, 'r> {
                 ),
             );
         }
-    }
-
-    /// Whether a type derives from another (`Age` from `Quantity`, `Patient` from `DomainResource`).
-    fn derives_from(&self, type_name: &str, ancestor: &str) -> bool {
-        let mut current = type_name.to_owned();
-        for _ in 0..12 {
-            let Some(base) = self
-                .validator
-                .definitions
-                .structure(&current)
-                .and_then(|sd| sd["baseDefinition"].as_str())
-                .and_then(|url| url.rsplit('/').next())
-            else {
-                return false;
-            };
-            if base == ancestor {
-                return true;
-            }
-            current = base.to_owned();
-        }
-        false
     }
 
     /// Properties no child element defines (`unknownElement`): FHIR JSON allows none.

@@ -4,7 +4,6 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod app;
 pub mod auth;
 pub mod catalogue;
 pub mod checks;

@@ -1,14 +1,14 @@
-use mts::app;
+use mts::commands;
 use mts::exit::ExitCode;
 
 fn main() -> std::process::ExitCode {
-    let cli = match app::parse_cli() {
+    let cli = match commands::parse_cli() {
         Ok(cli) => cli,
         // clap prints help/version (exit 0) or the usage error (exit 2) itself.
         Err(error) => error.exit(),
     };
-    if !app::needs_runtime(&cli) {
-        return app::run_sync(cli).into();
+    if !commands::needs_runtime(&cli) {
+        return commands::run_sync(cli).into();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -20,5 +20,5 @@ fn main() -> std::process::ExitCode {
             return ExitCode::Internal.into();
         }
     };
-    runtime.block_on(app::run_async(cli)).into()
+    runtime.block_on(commands::run_async(cli)).into()
 }

@@ -1,0 +1,48 @@
+//! `mts lint`: the suite and catalogue checked against each other.
+
+use crate::catalogue::{self};
+use crate::exit::ExitCode;
+use crate::sandbox::Fault;
+
+use super::*;
+
+/// `mts lint`: exit 3 with every problem, or 0.
+pub(crate) fn lint_suite(args: &crate::cli::LintArgs) -> ExitCode {
+    let catalogue = match &args.catalogue_dir {
+        Some(dir) => catalogue::load_dir(dir),
+        None => catalogue::load_embedded(),
+    };
+    let catalogue = match catalogue {
+        Ok(catalogue) => catalogue,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
+        }
+    };
+    let suite = match &args.features_dir {
+        Some(dir) => crate::features::Suite::load_dir(dir),
+        None => crate::features::Suite::load_embedded(),
+    };
+    let suite = match suite {
+        Ok(suite) => suite,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
+        }
+    };
+    let problems = crate::lint::lint(&catalogue, &suite, &crate::steps::StepLibrary::new());
+    if problems.is_empty() {
+        println!(
+            "lint: {} requirements, {} scenarios, {} sandbox faults: no problems",
+            catalogue.requirements.len(),
+            suite.scenarios().len(),
+            Fault::ALL.len()
+        );
+        return ExitCode::Conformant;
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    eprintln!("lint: {} problem(s)", problems.len());
+    ExitCode::InvalidInput
+}

@@ -1,0 +1,64 @@
+//! `mts rejudge`: a recorded run judged again by this build.
+
+use crate::catalogue::Profile;
+use crate::exit::ExitCode;
+use crate::runner::{self};
+
+use super::*;
+
+/// `mts rejudge`: a run folder's evidence judged again, offline, into a new folder.
+pub(crate) fn rejudge_run(args: &crate::cli::RejudgeArgs) -> ExitCode {
+    let openapi = match args
+        .openapi
+        .as_deref()
+        .map(std::fs::read_to_string)
+        .transpose()
+    {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("error: cannot read the OpenAPI document: {error}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    let today = chrono::Utc::now().date_naive();
+    let rejudged = match (&args.folder, &args.har) {
+        (Some(folder), _) => runner::rejudge(
+            folder,
+            args.catalogue_dir.as_deref(),
+            openapi.as_deref(),
+            today,
+        ),
+        (None, Some(har)) => runner::rejudge_har(
+            har,
+            args.target.as_deref().unwrap_or_default(),
+            args.profile.unwrap_or(Profile::Apim),
+            args.catalogue_dir.as_deref(),
+            openapi.as_deref(),
+            today,
+        ),
+        (None, None) => {
+            eprintln!("error: give a run folder or --har FILE");
+            return ExitCode::Usage;
+        }
+    };
+    let rejudged = match rejudged {
+        Ok(rejudged) => rejudged,
+        Err(error) => {
+            print_error(&error);
+            return ExitCode::InvalidInput;
+        }
+    };
+    if rejudged.cut_bodies > 0 {
+        eprintln!(
+            "note: {} recorded bod(y/ies) were cut at the report's limit; the checks judged them as cut",
+            rejudged.cut_bodies
+        );
+    }
+    write_to_new_folder(
+        &rejudged.report,
+        args.out.as_deref(),
+        &args.format,
+        None,
+        args.quiet,
+    )
+}

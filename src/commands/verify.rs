@@ -1,0 +1,50 @@
+//! `mts verify`: a report folder's signature and hashes checked.
+
+use crate::exit::ExitCode;
+use crate::report;
+
+/// `mts verify`: 0 when every file matches its manifest (and the signature, if any, holds);
+/// 1 on any discrepancy, each named; 3 when there is no readable manifest or key.
+pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> ExitCode {
+    let public_key = match args
+        .public_key
+        .as_deref()
+        .map(report::load_public_key)
+        .transpose()
+    {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    match report::verify(&args.folder, public_key.as_deref()) {
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::InvalidInput
+        }
+        Ok(outcome) if outcome.problems.is_empty() => {
+            println!(
+                "verified: {} file(s) match {}",
+                outcome.verified,
+                args.folder.join("manifest.json").display()
+            );
+            match &outcome.signature {
+                Some(signature) => println!("{signature}"),
+                None => println!("not signed"),
+            }
+            ExitCode::Conformant
+        }
+        Ok(outcome) => {
+            eprintln!(
+                "VERIFICATION FAILED for {} ({} problem(s)):",
+                args.folder.display(),
+                outcome.problems.len()
+            );
+            for problem in &outcome.problems {
+                eprintln!("  - {problem}");
+            }
+            ExitCode::NonConformant
+        }
+    }
+}

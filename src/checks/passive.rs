@@ -902,8 +902,17 @@ mod tests {
         let xml = r#"<Patient xmlns="http://hl7.org/fhir"><meta><profile value="PROFILE"/></meta><extension url="https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex"><valueCodeableConcept><coding><system value="http://hl7.org/fhir/administrative-gender"/><code value="mts-not-a-sex"/></coding></valueCodeableConcept></extension><gender value="female"/></Patient>"#;
         let as_xml = |body: &str| exchange(200, &[("content-type", "application/fhir+xml")], body);
         let claimed = as_xml(&xml.replace("PROFILE", uk_core_patient));
-        let verdict = (check.judge)(&claimed, &context()).map(|j| j.result.is_ok());
-        assert_eq!(verdict, Some(false), "XML claiming UK Core, breaking it");
+        let judged = (check.judge)(&claimed, &context()).expect("judged");
+        let failure = format!(
+            "{:?}",
+            judged
+                .result
+                .expect_err("XML claiming UK Core, breaking it")
+        );
+        assert!(
+            failure.contains("[binding]") && failure.contains("mts-not-a-sex"),
+            "{failure}"
+        );
         let unclaimed = as_xml(&xml.replace("<meta><profile value=\"PROFILE\"/></meta>", ""));
         assert!(
             (check.judge)(&unclaimed, &context()).is_none(),

@@ -16,18 +16,32 @@ pub fn conform(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> 
     // judged rather than a supplier failed.
     let uk_core = profile::uk_core().ok()?;
     let converted;
+    // What the XML reader found wrong in FHIR XML (an unknown element, a repeated single
+    // one): the same faults JSON's validation reports as errors.
+    let mut xml_problems = Vec::new();
     let resource = match response.resource() {
         Some(resource) => resource,
         None => {
             // FHIR XML is held to the same profiles once mts's reader has made it JSON. XML that
-            // does not convert is IOP-FHIR's business (the format), not this rule's.
+            // is not well formed is IOP-FHIR's business (the format), not this rule's.
             let xml = response.media_type().is_some_and(|m| m.ends_with("xml"))
                 && !response.body.truncated;
             if !xml {
                 return None;
             }
             let text = std::str::from_utf8(response.body.bytes()).ok()?;
-            converted = crate::fhir::xml::to_json(text, uk_core.validator.definitions()).ok()?;
+            let conversion = crate::fhir::xml::convert(
+                text,
+                uk_core.validator.definitions(),
+                &crate::fhir::xml::XmlLimits::default(),
+            )
+            .ok()?;
+            xml_problems = conversion
+                .problems
+                .into_iter()
+                .map(|p| format!("{} [structure] {} (line {})", p.location, p.message, p.line))
+                .collect();
+            converted = conversion.json;
             &converted
         }
     };
@@ -69,6 +83,7 @@ pub fn conform(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> 
             )
         })
         .collect();
+    let errors: Vec<String> = xml_problems.into_iter().chain(errors).collect();
     let mut judged = Judged::from_problems(
         exchange,
         "returned a resource that breaks a profile it is held to",

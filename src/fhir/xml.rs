@@ -784,7 +784,7 @@ impl<'a, 'input> Reader<'a, 'input> {
 /// and processing instructions are skipped. At anything else the scan stops, as the parser
 /// refuses it there (a DOCTYPE, `<!` in content) or sees no more markup (an unterminated
 /// construct runs to the end): every element the parser can reach has been counted.
-fn nesting_within(xml: &str, limit: usize) -> Result<(), XmlError> {
+pub(crate) fn nesting_within(xml: &str, limit: usize) -> Result<(), XmlError> {
     let bytes = xml.as_bytes();
     let find = |needle: &[u8], from: usize| {
         memchr::memmem::find(bytes.get(from..)?, needle).map(|at| from + at + needle.len())

@@ -213,6 +213,12 @@ impl<'a, 'd> Evaluator<'a, 'd> {
         // A choice element: `value` finds `valueQuantity` (only where the definitions say the
         // element is a choice, or, untyped, where the suffix names a FHIR type).
         for (key, found) in object {
+            // `_valueString` stands for a value given only by its id and extensions.
+            let (key, found, companion) = match key.strip_prefix('_') {
+                Some(bare) if object.contains_key(bare) => continue,
+                Some(bare) => (bare, &NULL, Some(found)),
+                None => (key.as_str(), found, object.get(&format!("_{key}"))),
+            };
             let Some(suffix) = key.strip_prefix(name) else {
                 continue;
             };
@@ -229,13 +235,8 @@ impl<'a, 'd> Evaluator<'a, 'd> {
                 None => node.element.is_none() && self.definitions.type_root(&type_name).is_some(),
             };
             if is_choice {
-                self.push_values(
-                    Some(found),
-                    object.get(&format!("_{key}")),
-                    element,
-                    Some(type_name),
-                    out,
-                );
+                let value = (!found.is_null()).then_some(found);
+                self.push_values(value, companion, element, Some(type_name), out);
             }
         }
     }
@@ -840,10 +841,15 @@ impl<'a, 'd> Evaluator<'a, 'd> {
                     .collect())
             }
             ("resolve", 0) => Ok(self.resolve(input)),
-            ("htmlChecks", 0) => Ok(single(input)?
-                .map(|div| Item::Boolean(div.as_text().is_some_and(|t| html_is_safe(&t))))
-                .into_iter()
-                .collect()),
+            ("htmlChecks", 0) => {
+                let Some(div) = single(input)?.and_then(|d| d.as_text()) else {
+                    return Ok(Vec::new());
+                };
+                if crate::fhir::xml::nesting_within(&div, crate::fhir::xml::PARSER_DEPTH).is_err() {
+                    return failed("the narrative nests too deeply to be checked");
+                }
+                boolean_result(html_is_safe(&div))
+            }
             ("toString", 0) => Ok(single(input)?
                 .and_then(|i| i.to_text())
                 .map(Item::String)
@@ -1135,14 +1141,27 @@ impl<'a, 'd> Evaluator<'a, 'd> {
             }
             keyed.push((item.clone(), values));
         }
-        let order = |a: &Option<Item<'a>>, b: &Option<Item<'a>>| match (a, b) {
-            (Some(a), Some(b)) => value::compare(a, b)
-                .ok()
-                .flatten()
-                .unwrap_or(Ordering::Equal),
-            (None, Some(_)) => Ordering::Less,
-            (Some(_), None) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
+        // A total order (Rust's sort may panic on one that is not): empty first, then by kind,
+        // numbers by value, the rest by their text.
+        fn rank(item: &Option<Item<'_>>) -> (u8, f64, String) {
+            let Some(item) = item else {
+                return (0, 0.0, String::new());
+            };
+            match item.system() {
+                Item::Integer(i) => (1, i as f64, String::new()),
+                Item::Decimal(d) => (1, d, String::new()),
+                Item::Quantity(v, unit) => (2, v, unit),
+                Item::String(s) => (3, 0.0, s),
+                Item::Date(s) | Item::DateTime(s) | Item::Time(s) => (4, 0.0, s),
+                Item::Boolean(b) => (5, f64::from(u8::from(b)), String::new()),
+                Item::Node(_) => (6, 0.0, String::new()),
+            }
+        }
+        let order = |a: &Option<Item<'a>>, b: &Option<Item<'a>>| {
+            let (x, y) = (rank(a), rank(b));
+            x.0.cmp(&y.0)
+                .then(x.1.total_cmp(&y.1))
+                .then_with(|| x.2.cmp(&y.2))
         };
         keyed.sort_by(|(a, a_keys), (b, b_keys)| {
             if keys.is_empty() {
@@ -1495,20 +1514,25 @@ fn compile_regex(pattern: &str) -> Result<Arc<regex::Regex>> {
 /// The narrative rule behind `htmlChecks()` (txt-1): XHTML whose elements are the basic
 /// formatting ones FHIR allows, with no scripts, event handlers or `javascript:` links.
 pub fn html_is_safe(div: &str) -> bool {
-    const ALLOWED: [&str; 55] = [
+    const ALLOWED: &[&str] = &[
         "a",
         "abbr",
         "acronym",
+        "address",
+        "area",
         "b",
+        "bdo",
         "big",
         "blockquote",
         "br",
         "caption",
+        "center",
         "cite",
         "code",
         "col",
         "colgroup",
         "dd",
+        "del",
         "dfn",
         "div",
         "dl",
@@ -1523,14 +1547,19 @@ pub fn html_is_safe(div: &str) -> bool {
         "hr",
         "i",
         "img",
+        "ins",
+        "kbd",
         "li",
+        "map",
         "ol",
         "p",
         "pre",
         "q",
+        "s",
         "samp",
         "small",
         "span",
+        "strike",
         "strong",
         "sub",
         "sup",
@@ -1542,16 +1571,15 @@ pub fn html_is_safe(div: &str) -> bool {
         "thead",
         "tr",
         "tt",
+        "u",
         "ul",
         "var",
-        "s",
-        "u",
-        "strike",
-        "del",
-        "ins",
-        "kbd",
-        "center",
     ];
+    // roxmltree recurses per nested element: never hand it what would exhaust the stack
+    // (`htmlChecks()` says such a narrative cannot be judged before calling this).
+    if crate::fhir::xml::nesting_within(div, crate::fhir::xml::PARSER_DEPTH).is_err() {
+        return false;
+    }
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
         ..roxmltree::ParsingOptions::default()

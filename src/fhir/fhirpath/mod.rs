@@ -164,7 +164,7 @@ impl Engine {
         if let Some(answer) = native(expression, focus) {
             return Some(Ok(answer));
         }
-        let expr = match self.compile(expression) {
+        let expr = match self.compile(corrected(expression)) {
             Ok(expr) => expr,
             Err(error) => return Some(Err(format!("the expression does not parse: {error}"))),
         };
@@ -177,6 +177,18 @@ impl Engine {
             Err(EvalError::Unsupported(_)) => None,
             Err(EvalError::Failed(why)) => Some(Err(why)),
         }
+    }
+}
+
+/// R4 invariants whose published expression is wrong, read as HL7's validator reads them
+/// (its FHIRPathExpressionFixer): que-7 tests a FHIR boolean against System's `Boolean`, which
+/// it never is, so every valid `exists` condition would fail.
+fn corrected(expression: &str) -> &str {
+    match expression {
+        "operator = 'exists' implies (answer is Boolean)" => {
+            "operator = 'exists' implies (answer is boolean)"
+        }
+        other => other,
     }
 }
 
@@ -218,8 +230,10 @@ fn native(expression: &str, focus: Focus<'_>) -> Option<bool> {
             let nested = object
                 .get("extension")
                 .is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty()));
+            // `_valueString` alone (a value given only by its extensions) is a value too.
             let value = object.keys().any(|key| {
-                key.strip_prefix("value")
+                key.trim_start_matches('_')
+                    .strip_prefix("value")
                     .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
             });
             Some(nested != value)
@@ -293,6 +307,35 @@ mod tests {
                 "descendants().ofType(Coding).count()"
             ),
             ["1"]
+        );
+    }
+
+    #[test]
+    fn numbers_read_as_written_and_any_collection_sorts() {
+        let engine = engine();
+        let observation = json!({"resourceType": "Observation",
+            "valueQuantity": {"value": 5, "code": "1"}, "component": [{"valueQuantity": {"value": 5.5}}]});
+        // cnt-3 asks whether a whole-number count has a '.': 5 is written "5".
+        assert_eq!(
+            eval_on(&engine, &observation, "value.value.toString()"),
+            ["5"]
+        );
+        assert_eq!(
+            eval_on(&engine, &observation, "component.value.value.toString()"),
+            ["5.5"]
+        );
+        // Items of different kinds have no order in FHIRPath; sorting them must not panic.
+        assert_eq!(
+            eval_on(
+                &engine,
+                &observation,
+                "(1 | 'a' | 0 | @2020 | true).sort().count()"
+            ),
+            ["5"]
+        );
+        assert_eq!(
+            eval_on(&engine, &observation, "(3 | 1 | 2).sort(-$this).first()"),
+            ["3"]
         );
     }
 
@@ -386,6 +429,10 @@ mod tests {
                 None,
             ),
             (json!({"url": "u"}), None),
+            (
+                json!({"url": "u", "_valueString": {"extension": [{"url": "v", "valueCode": "c"}]}}),
+                None,
+            ),
             (
                 json!({"given": ["a", "b"], "_given": [null, {"id": "x"}]}),
                 None,

@@ -123,7 +123,13 @@ const SYMBOLS: [&str; 20] = [
 
 /// The deepest nesting accepted: expressions in conformance resources nest a dozen deep; the
 /// limit keeps a hostile expression from exhausting the stack.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 100;
+
+/// The most tokens an expression may have. A syntax tree is never deeper than its token count,
+/// and evaluating (or dropping) it recurses once per level: a left-nested chain such as
+/// `a.a.a…` or `1 + 1 + …` is as deep as it is long, so length is what bounds the stack. R4
+/// core's longest invariant (dom-3) has 121 tokens.
+const MAX_TOKENS: usize = 400;
 
 fn lex(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
     let bytes = text.as_bytes();
@@ -332,6 +338,12 @@ fn quoted(text: &str, at: usize, quote: char) -> Result<(String, usize), ParseEr
 /// Parses a whole FHIRPath expression.
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
     let tokens = lex(text)?;
+    if tokens.len() > MAX_TOKENS {
+        return Err(ParseError {
+            offset: tokens[MAX_TOKENS].0,
+            message: format!("longer than {MAX_TOKENS} tokens"),
+        });
+    }
     let mut parser = Parser {
         tokens,
         at: 0,
@@ -720,8 +732,10 @@ mod tests {
             "deep nesting is refused, not a stack overflow"
         );
         assert_eq!(
-            parse(&("-".repeat(5000) + "1")).unwrap(),
+            parse(&("-".repeat(300) + "1")).unwrap(),
             Expr::Literal(Literal::Integer(1))
         );
+        assert!(parse(&("a".to_owned() + &".a".repeat(200_000))).is_err());
+        assert!(parse(&("1".to_owned() + &" + 1".repeat(100_000))).is_err());
     }
 }

@@ -130,6 +130,12 @@ impl<'a> Item<'a> {
 
     /// What `toString()` gives: primitives in their FHIRPath text form.
     pub fn to_text(&self) -> Option<String> {
+        // A number in the resource reads as the JSON wrote it (`5`, not `5.0`: cnt-3 asks).
+        if let Item::Node(node) = self
+            && let Value::Number(number) = node.value
+        {
+            return Some(number.to_string());
+        }
         Some(match self.system() {
             Item::Boolean(b) => b.to_string(),
             Item::Integer(i) => i.to_string(),
@@ -408,7 +414,9 @@ impl Moment {
         .and_then(|d| d.and_hms_opt(self.parts[3] as u32, minute as u32, 0)) else {
             return self.clone();
         };
-        let utc = local - chrono::Duration::minutes(offset);
+        let Some(utc) = local.checked_sub_signed(chrono::Duration::minutes(offset)) else {
+            return self.clone();
+        };
         use chrono::{Datelike, Timelike};
         let mut parts = vec![
             i64::from(utc.year()),
@@ -435,7 +443,13 @@ impl Moment {
         {
             return None;
         }
-        let (a, b) = (self.in_utc(), other.in_utc());
+        // Of different precisions, the shared parts are compared as written, as HL7's engine
+        // does: shifting only the one with a time would move it across midnight alone.
+        let (a, b) = if self.precision() == other.precision() {
+            (self.in_utc(), other.in_utc())
+        } else {
+            (self.clone(), other.clone())
+        };
         for (x, y) in a.parts.iter().zip(&b.parts) {
             match x.cmp(y) {
                 Ordering::Equal => {}
@@ -552,8 +566,12 @@ fn split_offset(time: &str) -> Option<(&str, Option<i64>)> {
             let (clock, zone) = time.split_at(at);
             let sign = if zone.starts_with('-') { -1 } else { 1 };
             let (hours, minutes) = zone[1..].split_once(':')?;
-            let minutes = hours.parse::<i64>().ok()? * 60 + minutes.parse::<i64>().ok()?;
-            Some((clock, Some(sign * minutes)))
+            // Real offsets lie within ±14:00; anything else is no offset mts will compute with.
+            let (hours, minutes) = (hours.parse::<i64>().ok()?, minutes.parse::<i64>().ok()?);
+            if !(0..=14).contains(&hours) || !(0..60).contains(&minutes) {
+                return None;
+            }
+            Some((clock, Some(sign * (hours * 60 + minutes))))
         }
         None => Some((time, None)),
     }

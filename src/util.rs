@@ -1,5 +1,9 @@
 //! Small helpers shared across modules.
 
+/// The most bytes of one body mts reads or parses (a response, a FHIR XML document), unless
+/// configured otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
 /// 1-based line and column of a byte offset, for error messages that point into a file.
 pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());

@@ -10,7 +10,7 @@ use crate::catalogue::Profile;
 
 pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
 pub const DEFAULT_CONCURRENCY: usize = 8;
-pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+pub use crate::util::DEFAULT_BODY_LIMIT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -56,8 +56,8 @@ pub struct XmlLimits {
 impl Default for XmlLimits {
     fn default() -> Self {
         Self {
-            // As much as a response body may be (`config::DEFAULT_BODY_LIMIT`).
-            max_bytes: crate::config::DEFAULT_BODY_LIMIT,
+            // As much as a response body may be.
+            max_bytes: crate::util::DEFAULT_BODY_LIMIT,
             // The deepest of UK Core's and the R4 examples (2,700 documents) nest 19 deep.
             max_depth: 128,
             max_nodes: 4_000_000,

@@ -3,7 +3,7 @@
 //! no target tests it; `mts sandbox` serves it for people to explore.
 
 mod auth;
-pub(crate) mod data;
+pub mod data;
 mod faults;
 mod hostile;
 mod openapi;

@@ -206,7 +206,7 @@ pub fn config(data: &[u8]) {
 /// A supplier's OpenAPI document, parsed and used to judge one answer.
 pub fn openapi(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let Ok(document) = crate::checks::openapi::OpenApi::parse(&text) else {
+    let Ok(document) = crate::openapi::OpenApi::parse(&text) else {
         return;
     };
     let _ = document.problems();

@@ -17,6 +17,7 @@ pub mod fuzzing;
 pub mod gpc;
 pub mod http;
 pub mod lint;
+pub mod openapi;
 pub mod report;
 pub mod runner;
 pub mod sandbox;

@@ -58,6 +58,20 @@ pub fn did_you_mean<'a>(
     })
 }
 
+/// Short single-line preview of a body for messages.
+pub fn preview(text: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.trim();
+    if flat.chars().count() <= 160 {
+        flat.to_owned()
+    } else {
+        format!("{}…", flat.chars().take(160).collect::<String>())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

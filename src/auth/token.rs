@@ -131,7 +131,7 @@ pub fn issued_token(exchange: &Exchange, raw_body: &[u8]) -> Result<(String, Dur
         return Err(format!(
             "the token endpoint answered {}: {}",
             response.status,
-            crate::checks::assert::preview(&response.body.text())
+            crate::util::preview(&response.body.text())
         ));
     }
     let body: Value = serde_json::from_slice(raw_body)

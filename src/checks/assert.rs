@@ -296,19 +296,7 @@ pub fn spine_code(exchange: &Exchange, code: &str) -> Result<(), Halt> {
     .into())
 }
 
-/// Short single-line preview of a body for messages.
-pub fn preview(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let flat = flat.trim();
-    if flat.chars().count() <= 160 {
-        flat.to_owned()
-    } else {
-        format!("{}…", flat.chars().take(160).collect::<String>())
-    }
-}
+pub use crate::util::preview;
 
 impl Exchange {
     /// `GET /FHIR/R4/metadata` without the outcome, for messages that state the outcome.
@@ -322,57 +310,12 @@ impl Exchange {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use chrono::Utc;
+mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::http::{Body, ExchangeId, RecordedRequest, TransportError, TransportErrorKind};
-
-    pub fn exchange(status: u16, headers: &[(&str, &str)], body: &str) -> Exchange {
-        exchange_with_request(
-            &[("X-Request-ID", "0b7ab2a6-5d84-4bd2-a1f8-3b4bd1b3d5a9")],
-            status,
-            headers,
-            body,
-        )
-    }
-
-    pub fn exchange_with_request(
-        request_headers: &[(&str, &str)],
-        status: u16,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> Exchange {
-        let pairs = |list: &[(&str, &str)]| {
-            list.iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect()
-        };
-        Exchange {
-            id: ExchangeId("t.feature:1#1".into()),
-            label: "test".into(),
-            started: Utc::now(),
-            elapsed_ms: 1,
-            request: RecordedRequest {
-                method: "GET".into(),
-                url: "http://127.0.0.1:1/FHIR/R4/Patient/1".into(),
-                headers: pairs(request_headers),
-                body: None,
-            },
-            response: Some(RecordedResponse {
-                status,
-                http_version: "HTTP/1.1".into(),
-                headers: pairs(headers),
-                body: Body::new(body.as_bytes().to_vec(), false, body.len()),
-            }),
-            error: None,
-            retried: None,
-            kind: crate::http::ExchangeKind::Fhir,
-        }
-    }
-
-    pub const FHIR_JSON: (&str, &str) = ("content-type", "application/fhir+json; charset=utf-8");
+    use crate::http::testing::{FHIR_JSON, exchange};
+    use crate::http::{ExchangeId, TransportError, TransportErrorKind};
 
     #[test]
     fn a_missing_response_is_an_error_not_a_failure() {

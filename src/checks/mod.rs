@@ -6,7 +6,6 @@ pub mod assert;
 pub mod capability;
 pub mod content;
 pub mod need;
-pub mod openapi;
 pub mod passive;
 pub mod profiles;
 pub mod search;

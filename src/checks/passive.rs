@@ -7,13 +7,13 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::content::{self, Judgement};
-use super::openapi::OpenApi;
 use super::security;
 use crate::catalogue::Profile;
 use crate::fhir::path::JsonPath;
 use crate::fhir::schema::FhirSchema;
 use crate::fhir::{nhs_number, outcome};
 use crate::http::{Exchange, ExchangeId};
+use crate::openapi::OpenApi;
 use crate::report::{CheckResult, Failure, ReasonKind, Verdict};
 
 /// Most failures listed per check; the rest are counted.
@@ -857,7 +857,7 @@ fn openapi_conformance(exchange: &Exchange, context: &PassiveContext) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::assert::tests::{FHIR_JSON, exchange, exchange_with_request};
+    use crate::http::testing::{FHIR_JSON, exchange, exchange_with_request};
 
     fn context() -> PassiveContext {
         PassiveContext {

@@ -276,7 +276,7 @@ pub fn error_disclosure(body: &str, sent: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::assert::tests::exchange;
+    use crate::http::testing::exchange;
 
     fn https(headers: &[(&str, &str)]) -> Exchange {
         let mut e = exchange(200, headers, "");

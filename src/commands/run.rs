@@ -30,7 +30,12 @@ pub(crate) fn run_options(
         ExitCode::InvalidInput
     })?;
     Ok(RunOptions {
-        target,
+        target: match target {
+            Some(url) => runner::Target::Remote(url),
+            None => runner::Target::Started(std::sync::Arc::new(crate::sandbox::EmbeddedSandbox {
+                faults: args.faults.clone(),
+            })),
+        },
         profile,
         selection: Selection {
             requirements,
@@ -66,7 +71,6 @@ pub(crate) fn run_options(
         data: TestData::from_section(&config.data),
         features_dir: args.features_dir.clone(),
         catalogue_dir: args.catalogue_dir.clone(),
-        sandbox_faults: args.faults.clone(),
         openapi: args.openapi.clone().or(config.run.openapi.clone()),
         insecure: args.insecure,
         gpc: config.gpc.clone(),
@@ -262,7 +266,7 @@ pub(crate) fn resolve_mtls(
     };
     let identity = |paths: Option<(PathBuf, PathBuf)>| {
         paths
-            .map(|(cert, key)| crate::http::tls::ClientIdentity::load(&cert, &key))
+            .map(|(cert, key)| crate::tls::trust::ClientIdentity::load(&cert, &key))
             .transpose()
     };
     let issuing_ca = pair(

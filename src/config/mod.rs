@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Profile;
@@ -11,6 +12,19 @@ use crate::catalogue::Profile;
 pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
 pub const DEFAULT_CONCURRENCY: usize = 8;
 pub use crate::util::DEFAULT_BODY_LIMIT;
+
+/// One accepted failure, from `[[waiver]]` in `mts.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// The requirement id, e.g. `SEC-HDR-001`.
+    pub requirement: String,
+    /// Why the failure is accepted, and who accepted it (a ticket, a decision record).
+    pub justification: String,
+    /// The last day the waiver holds (`YYYY-MM-DD`, inclusive).
+    #[schemars(with = "String")]
+    pub expires: NaiveDate,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -49,7 +63,7 @@ pub struct ConfigFile {
     pub gate: GateSection,
     /// `[[waiver]]`: accepted failures, each with a justification and an expiry date.
     #[serde(default, rename = "waiver")]
-    pub waivers: Vec<crate::runner::Waiver>,
+    pub waivers: Vec<Waiver>,
     /// Named profiles (`[profile.ci]`): each has the shape of the whole file and overrides it
     /// key by key when chosen with `--config-profile NAME` (or `MTS_CONFIG_PROFILE`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -68,7 +82,7 @@ pub struct ConfigProfile {
     gpc: Option<GpcSettings>,
     auth: Option<AuthSection>,
     gate: Option<GateSection>,
-    waiver: Option<Vec<crate::runner::Waiver>>,
+    waiver: Option<Vec<Waiver>>,
 }
 
 /// Where the committed JSON Schema of `mts.toml` lives (editors use it for completion).

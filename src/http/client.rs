@@ -18,10 +18,8 @@ use super::redact::Redactor;
 pub enum HttpError {
     #[error("the target `{url}` is not an http(s) URL")]
     InvalidTarget { url: String },
-    #[error("the CA certificate is not a PEM certificate: {message}")]
-    InvalidCaCert { message: String },
-    #[error("TLS settings: {0}")]
-    Tls(String),
+    #[error(transparent)]
+    Trust(#[from] crate::tls::trust::TrustError),
     #[error("failed to build the HTTP client")]
     Build(#[source] reqwest::Error),
 }
@@ -42,7 +40,7 @@ pub struct ClientOptions {
     pub max_in_flight: usize,
     pub redactor: Redactor,
     /// The client certificate for targets behind mutual TLS.
-    pub client_identity: Option<super::tls::ClientIdentity>,
+    pub client_identity: Option<crate::tls::trust::ClientIdentity>,
 }
 
 /// How the `X-Request-ID` header of a request is set.
@@ -121,7 +119,7 @@ pub struct HttpClient {
     raw_tls: Arc<rustls::ClientConfig>,
     /// The certificate verifier that enforces trust, even when `--insecure` lets requests
     /// through: the TLS facts record its verdict.
-    strict_verifier: Arc<super::tls::Verifier>,
+    strict_verifier: Arc<crate::tls::trust::Verifier>,
 }
 
 impl HttpClient {
@@ -135,7 +133,7 @@ impl HttpClient {
                 url: options.base_url.clone(),
             });
         }
-        let strict_verifier = super::tls::verifier(options.ca_pem.as_deref(), false)?;
+        let strict_verifier = crate::tls::trust::verifier(options.ca_pem.as_deref(), false)?;
         // One trust store for both: --insecure changes only what connections accept.
         let verifier = if options.insecure {
             Arc::new(strict_verifier.accepting_any())
@@ -143,8 +141,8 @@ impl HttpClient {
             strict_verifier.clone()
         };
         let identity = options.client_identity.as_ref();
-        let tls = super::tls::client_config(verifier.clone(), true, identity)?;
-        let raw_tls = super::tls::client_config(verifier.clone(), false, identity)?;
+        let tls = crate::tls::trust::client_config(verifier.clone(), true, identity)?;
+        let raw_tls = crate::tls::trust::client_config(verifier.clone(), false, identity)?;
         let build = |idle_per_host: usize| {
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -177,7 +175,7 @@ impl HttpClient {
     }
 
     /// The client certificate every connection presents, if any.
-    pub fn client_identity(&self) -> Option<&super::tls::ClientIdentity> {
+    pub fn client_identity(&self) -> Option<&crate::tls::trust::ClientIdentity> {
         self.options.client_identity.as_ref()
     }
 
@@ -185,7 +183,7 @@ impl HttpClient {
     /// client certificate, or none: the mutual-TLS probes.
     pub fn with_client_identity(
         &self,
-        identity: Option<super::tls::ClientIdentity>,
+        identity: Option<crate::tls::trust::ClientIdentity>,
     ) -> Result<Self, HttpError> {
         let mut options = (*self.options).clone();
         options.client_identity = identity;
@@ -194,7 +192,7 @@ impl HttpClient {
         Ok(client)
     }
 
-    pub fn verifier(&self) -> Arc<super::tls::Verifier> {
+    pub fn verifier(&self) -> Arc<crate::tls::trust::Verifier> {
         self.strict_verifier.clone()
     }
 

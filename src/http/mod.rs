@@ -5,12 +5,13 @@ mod client;
 mod exchange;
 mod raw;
 mod redact;
-pub mod tls;
+#[cfg(test)]
+pub(crate) mod testing;
 
+pub use crate::tls::trust::provider as tls_provider;
 pub use client::{ClientOptions, HttpClient, HttpError, RequestIdMode, RequestSpec};
 pub use exchange::{
     Body, Exchange, ExchangeId, ExchangeKind, ExchangeLog, RecordedRequest, RecordedResponse,
     TransportError, TransportErrorKind, natural_cmp, path_of as exchange_path,
 };
 pub use redact::{REDACTED, Redactor};
-pub use tls::provider as tls_provider;

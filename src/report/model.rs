@@ -267,7 +267,7 @@ pub struct RunSettingsRecord {
     pub strict: bool,
     /// Waivers that applied to this run, in force or expired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub waivers: Vec<crate::runner::Waiver>,
+    pub waivers: Vec<crate::config::Waiver>,
     /// Faults switched on in the embedded sandbox, when the run tested it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sandbox_faults: Vec<String>,

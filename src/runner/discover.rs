@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::RunError;
-use super::context::RunContext;
-use crate::checks::openapi::OpenApi;
 use crate::config::DeclaredResource;
 use crate::http::{Exchange, ExchangeId, HttpClient, RequestSpec};
+use crate::openapi::OpenApi;
+use crate::steps::RunContext;
 use crate::target::{self, Declaration, Source, TargetModel};
 
 /// Sends the GET that fetches an OpenAPI document (exchange `openapi#1`).

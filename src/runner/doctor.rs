@@ -42,7 +42,7 @@ fn check(name: &'static str, health: Health, detail: String, fix: Option<&str>) 
 /// Runs the checks in order; later ones are skipped once the target cannot be reached.
 pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
     let mut checks = Vec::new();
-    let Some(target) = options.target.clone() else {
+    let Some(target) = options.target.url().map(str::to_owned) else {
         checks.push(check(
             "target",
             Health::Fail,
@@ -127,7 +127,14 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
 
     // 2. TLS: the certificate is trusted and in date.
     if url.scheme() == "https" {
-        let facts = crate::tls::probe::target_facts(&http, &host, port, options.timeout).await;
+        let facts = crate::tls::probe::target_facts(
+            http.verifier(),
+            http.client_identity(),
+            &host,
+            port,
+            options.timeout,
+        )
+        .await;
         match facts {
             Ok(facts) if facts.verification_error.is_some() => checks.push(check(
                 "tls",

@@ -7,10 +7,10 @@ use cucumber::event::{ScenarioFinished, StepError};
 use cucumber::gherkin;
 use futures::future::LocalBoxFuture;
 
-use super::context::{MutualTls, RunContext};
 use super::plan::{Permissions, Plan, Selection, SelectionError};
+use super::target::Target;
 use super::verdict::{RunMeta, assemble};
-use crate::auth::{ClientCredentials, Credentials};
+use crate::auth::Credentials;
 use crate::catalogue::{self, Catalogue, CatalogueError, Profile};
 use crate::checks::{CheckJudgement, Halt, PassiveContext, aggregate, judge_exchanges};
 use crate::config::{GpcSettings, PatientRole, TestData};
@@ -19,14 +19,14 @@ use crate::fhir::schema::FhirSchema;
 use crate::http::{ClientOptions, ExchangeLog, HttpClient, HttpError, Redactor};
 use crate::http::{ExchangeId, RequestSpec};
 use crate::report::{ReasonKind, Report, ScenarioResult, Verdict};
-use crate::sandbox::{self, Fault, SandboxOptions};
 use crate::steps::{MtsWorld, StepLibrary};
+use crate::steps::{MutualTls, RunContext};
 
 /// Everything a run needs, after configuration layering.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// FHIR base URL; `None` tests the embedded sandbox.
-    pub target: Option<String>,
+    /// A FHIR base URL, or a server started for the run.
+    pub target: Target,
     pub profile: Profile,
     pub selection: Selection,
     pub concurrency: usize,
@@ -41,8 +41,6 @@ pub struct RunOptions {
     pub data: TestData,
     pub features_dir: Option<PathBuf>,
     pub catalogue_dir: Option<PathBuf>,
-    /// Faults for the embedded sandbox (ignored with a target).
-    pub sandbox_faults: Vec<Fault>,
     /// The supplier's OpenAPI document: a file or an http(s) URL.
     pub openapi: Option<String>,
     /// Accept any server certificate (still judged by SEC-TLS-005).
@@ -197,49 +195,22 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         token: options.load_token.clone(),
     };
     let mut mtls = options.mtls.clone();
-    let (sandbox, target) = match &options.target {
-        Some(url) => (None, url.clone()),
-        None => {
-            let client = crate::sandbox::SandboxClient::generate().map_err(RunError::Sandbox)?;
-            let read_only = format!("mts-read-only-{}", uuid::Uuid::new_v4().simple());
-            // Its own application, with a small limit, so the burst does not throttle the suite.
-            let load_token = format!("mts-load-{}", uuid::Uuid::new_v4().simple());
-            let running = sandbox::start(SandboxOptions {
-                faults: options.sandbox_faults.clone(),
-                tls: true,
-                read_only_token: Some(read_only.clone()),
-                client: Some(client.clone()),
-                load_token: Some((load_token.clone(), sandbox::LOAD_RATE_LIMIT)),
-                // GP Connect providers sit behind Spine's mutual TLS.
-                mtls: options.profile == Profile::Gpc,
-                ..SandboxOptions::default()
-            })
-            .await
-            .map_err(RunError::Sandbox)?;
-            ca_pem = running.ca_pem().map(|pem| pem.as_bytes().to_vec());
-            if let Some(pki) = running.client_pki() {
-                mtls = MutualTls::from_sandbox(pki)
-                    .map_err(|e| RunError::Sandbox(std::io::Error::other(e)))?;
+    let (server, target) = match &options.target {
+        Target::Remote(url) => (None, url.clone()),
+        Target::Started(starter) => {
+            let started = starter
+                .start(options.profile)
+                .await
+                .map_err(RunError::Sandbox)?;
+            ca_pem = started.ca_pem.clone();
+            if let Some(started_mtls) = &started.mtls {
+                mtls = started_mtls.clone();
             }
-            // The whole OAuth2 flow is exercised: the sandbox's token endpoint issues the tokens.
-            // GP Connect consumers send a provenance JWT instead.
-            credentials = if options.profile == Profile::Gpc {
-                Credentials::GpcProvenance
-            } else {
-                Credentials::ClientCredentials(ClientCredentials {
-                    token_url: running.token_url(),
-                    client_id: client.client_id.clone(),
-                    kid: client.kid.clone(),
-                    key: client.key.clone(),
-                })
-            };
-            low_privilege_token = Some(read_only);
-            load = crate::runner::LoadSettings {
-                rate_limit: sandbox::LOAD_RATE_LIMIT,
-                token: Some(load_token),
-            };
-            let url = running.base_url();
-            (Some(running), url)
+            credentials = started.credentials.clone();
+            low_privilege_token = started.low_privilege_token.clone();
+            load = started.load.clone();
+            let url = started.base_url.clone();
+            (Some(started), url)
         }
     };
     let redactor = Redactor::new(low_privilege_token.iter().chain(load.token.iter()).cloned());
@@ -267,7 +238,8 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     let tls_facts = match tls_facts {
         Some((host, port)) => interrupt
             .guard(crate::tls::probe::target_facts(
-                &http,
+                http.verifier(),
+                http.client_identity(),
                 &host,
                 port,
                 options.timeout,
@@ -505,31 +477,23 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         }
     };
 
-    if let Some(running) = sandbox {
-        running.stop().await;
-    }
+    let (label, faults) = match server {
+        Some(started) => {
+            started.stop.await;
+            (started.label, started.faults)
+        }
+        None => (target, Vec::new()),
+    };
 
     let meta = RunMeta {
-        target: if options.target.is_some() {
-            target
-        } else {
-            format!("{target} (embedded sandbox)")
-        },
+        target: label,
         started,
         duration: clock.elapsed(),
         concurrency: options.concurrency,
         timeout: options.timeout,
         allow_writes: options.allow_writes,
         selection: options.selection.clone(),
-        sandbox_faults: if options.target.is_none() {
-            options
-                .sandbox_faults
-                .iter()
-                .map(|f| f.name().to_owned())
-                .collect()
-        } else {
-            Vec::new()
-        },
+        sandbox_faults: faults,
         harness_errors,
         tls: tls_facts,
         gate: options.gate.clone(),

@@ -3,23 +3,10 @@
 //! as a failure again from the day after.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Catalogue, Strength};
+pub use crate::config::Waiver;
 use crate::report::{RequirementResult, Verdict};
-
-/// One accepted failure, from `[[waiver]]` in `mts.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Waiver {
-    /// The requirement id, e.g. `SEC-HDR-001`.
-    pub requirement: String,
-    /// Why the failure is accepted, and who accepted it (a ticket, a decision record).
-    pub justification: String,
-    /// The last day the waiver holds (`YYYY-MM-DD`, inclusive).
-    #[schemars(with = "String")]
-    pub expires: NaiveDate,
-}
 
 #[derive(Debug, Clone)]
 pub struct Gate {

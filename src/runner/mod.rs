@@ -1,7 +1,6 @@
 //! From catalogue and features to a report: selection (`plan`), the cucumber run and passive
 //! checks (`execute`), and the verdict per requirement and per run (`verdict`).
 
-mod context;
 mod discover;
 mod doctor;
 mod execute;
@@ -11,9 +10,10 @@ mod merge;
 pub(crate) mod plan;
 mod progress;
 mod rejudge;
+mod target;
 mod verdict;
 
-pub use context::{LoadSettings, MutualTls, RunContext};
+pub use crate::steps::{LoadSettings, MutualTls, RunContext};
 pub use doctor::{DoctorCheck, Health, doctor};
 pub use execute::{Executed, RunError, RunOptions, ShardRecord, execute};
 pub use gate::{Gate, Waiver};
@@ -22,4 +22,5 @@ pub use merge::{MergeError, merge};
 pub use plan::{Permissions, Plan, Selection, SelectionError, Shard};
 pub use progress::Verbosity;
 pub use rejudge::{Rejudged, rejudge, rejudge_har};
+pub use target::{BoxFuture, StartTarget, StartedTarget, Target};
 pub use verdict::{ScenarioOutcome, assemble, exit_code_for, scenario_outcome};

@@ -14,11 +14,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::merge::{MergeError, RecordedRun, plan_for};
 use super::verdict::assemble;
 use crate::catalogue::{self, Catalogue};
-use crate::checks::openapi::OpenApi;
 use crate::checks::{PassiveContext, aggregate, judge_exchanges};
 use crate::features::Suite;
 use crate::fhir::schema::FhirSchema;
 use crate::http::{Body, Exchange, RecordedResponse};
+use crate::openapi::OpenApi;
 use crate::report::{ExchangeRecord, Report};
 
 /// A run judged again, and how many recorded bodies were cut at the report's limit.

@@ -4,6 +4,7 @@
 
 mod auth;
 pub mod data;
+mod embedded;
 mod faults;
 mod hostile;
 mod openapi;
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use embedded::EmbeddedSandbox;
 pub use faults::Fault;
 pub use hostile::{Hostile, start as start_hostile};
 pub use server::PROVIDER_ASID;

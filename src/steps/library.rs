@@ -191,6 +191,12 @@ macro_rules! step {
 }
 pub(crate) use step;
 
+impl crate::features::StepMatcher for StepLibrary {
+    fn check(&self, step: &gherkin::Step) -> Result<(), String> {
+        StepLibrary::check(self, step)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! them, and a step that fails stops its scenario with a typed `Halt` the runner reads back.
 
 mod auth;
+mod context;
 mod fhir;
 mod http;
 mod input;
@@ -17,5 +18,6 @@ mod tls;
 mod world;
 mod writes;
 
+pub use context::{LoadSettings, MutualTls, RunContext};
 pub use library::{StepKind, StepLibrary};
 pub use world::{MtsWorld, expand_placeholders};

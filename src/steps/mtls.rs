@@ -7,10 +7,10 @@ use std::sync::Arc;
 use super::library::{Args, StepDefinition, step};
 use super::world::MtsWorld;
 use crate::checks::{Halt, assert};
-use crate::http::tls::ClientIdentity;
 use crate::http::{Exchange, ExchangeId, RequestSpec, TransportErrorKind};
 use crate::report::Failure;
 use crate::tls::pki::{Issued, TestCa, Validity};
+use crate::tls::trust::ClientIdentity;
 
 /// Statuses that refuse a client certificate over HTTP: 403, and nginx's 495 (certificate
 /// error) and 496 (no certificate).
@@ -185,8 +185,8 @@ fn judge_refusal(exchange: &Exchange, kind: &str) -> Result<(), Halt> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::assert::tests::exchange;
     use crate::http::TransportError;
+    use crate::http::testing::exchange;
 
     fn failed(kind: TransportErrorKind) -> Exchange {
         let mut e = exchange(200, &[], "");

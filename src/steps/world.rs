@@ -2,10 +2,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::RunContext;
 use crate::checks::Halt;
 use crate::config::{PatientRole, TestData};
 use crate::http::{Exchange, ExchangeId, RequestSpec};
-use crate::runner::RunContext;
 
 /// Per-scenario state. A fresh world is made for every scenario and bound to the run by the
 /// runner's before-hook.

@@ -781,7 +781,7 @@ async fn body_is_created(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::assert::tests::exchange;
+    use crate::http::testing::exchange;
 
     #[test]
     fn created_ids_come_from_location_or_body() {

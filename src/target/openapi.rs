@@ -3,7 +3,7 @@
 //! parameters from the query parameters, JSON Patch media types and required If-Match headers.
 
 use super::model::{Interaction, PatchStyle, ResourceModel, Source, TargetModel};
-use crate::checks::openapi::{DeclaredOperation, OpenApi};
+use crate::openapi::{DeclaredOperation, OpenApi};
 
 /// A path segment that names a FHIR resource type: capitalised and with lower-case letters
 /// (`Patient`, `AllergyIntolerance`; not `FHIR` or `R4`).

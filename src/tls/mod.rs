@@ -6,6 +6,7 @@
 pub mod hello;
 pub mod pki;
 pub mod probe;
+pub mod trust;
 
-pub use crate::http::tls::TrustBasis;
 pub use probe::{CertificateFacts, TlsFacts};
+pub use trust::TrustBasis;

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::hello::{self, ServerAnswer};
-use crate::http::tls::{ClientIdentity, TrustBasis, Verifier, with_identity};
+use crate::tls::trust::{ClientIdentity, TrustBasis, Verifier, with_identity};
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct CertificateFacts {
@@ -78,10 +78,11 @@ pub struct Peer<'a> {
     pub timeout: Duration,
 }
 
-/// What a handshake with the target shows, trusting and presenting what `http` does: the facts
-/// a run records and `mts doctor` reports.
+/// What a handshake with the target shows, trusting and presenting what the run's client does: the facts
+/// a run records and `mts doctor` reports (`verifier` and `identity` from the run's client).
 pub async fn target_facts(
-    http: &crate::http::HttpClient,
+    verifier: Arc<Verifier>,
+    identity: Option<&ClientIdentity>,
     host: &str,
     port: u16,
     timeout: Duration,
@@ -89,11 +90,11 @@ pub async fn target_facts(
     let peer = Peer {
         host,
         port,
-        verifier: http.verifier(),
-        identity: http.client_identity(),
+        verifier,
+        identity,
         timeout,
     };
-    facts(&peer, crate::http::tls_provider(), rustls::DEFAULT_VERSIONS).await
+    facts(&peer, super::trust::provider(), rustls::DEFAULT_VERSIONS).await
 }
 
 /// Handshakes with `config` and reports what was negotiated. Certificate problems do not stop

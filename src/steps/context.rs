@@ -5,12 +5,12 @@ use serde_json::Value;
 use crate::auth::provenance::ProvenanceDefect;
 use crate::auth::{Credentials, TokenManager};
 use crate::catalogue::Profile;
-use crate::checks::openapi::OpenApi;
 use crate::config::{GpcSettings, PatientRole, TestData};
-use crate::http::tls::ClientIdentity;
 use crate::http::{Exchange, ExchangeId, HttpClient, RequestSpec};
+use crate::openapi::OpenApi;
 use crate::report::ScenarioResult;
 use crate::tls::pki::TestCa;
+use crate::tls::trust::ClientIdentity;
 
 /// Mutual TLS: the client certificate every connection presents, and what the negative
 /// client-certificate matrix (SEC-TLS-006) needs beyond it.
@@ -22,20 +22,6 @@ pub struct MutualTls {
     pub issuing_ca: Option<Arc<TestCa>>,
     /// A certificate the target's CA has revoked.
     pub revoked: Option<ClientIdentity>,
-}
-
-impl MutualTls {
-    /// The embedded sandbox's client PKI: its accepted certificate, its CA, its revoked one.
-    pub fn from_sandbox(pki: &crate::sandbox::ClientPki) -> Result<Self, String> {
-        let identity = |issued: &crate::tls::pki::Issued| {
-            ClientIdentity::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
-        };
-        Ok(Self {
-            identity: Some(identity(&pki.valid)?),
-            issuing_ca: Some(pki.ca.clone()),
-            revoked: Some(identity(&pki.revoked)?),
-        })
-    }
 }
 
 /// The rate limit the supplier declares, and the token to probe it with.

@@ -10,7 +10,14 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::client::HttpError;
+/// TLS settings mts cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error("the CA certificate is not a PEM certificate: {message}")]
+    InvalidCaCert { message: String },
+    #[error("TLS settings: {0}")]
+    Tls(String),
+}
 
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
@@ -35,23 +42,23 @@ pub enum TrustBasis {
 /// pinned server certificates; with `insecure`, one that still checks handshake signatures but
 /// accepts any certificate (for supplier test environments with broken certificates, whose
 /// problems SEC-TLS-005 reports anyway).
-pub fn verifier(ca_pem: Option<&[u8]>, insecure: bool) -> Result<Arc<Verifier>, HttpError> {
+pub fn verifier(ca_pem: Option<&[u8]>, insecure: bool) -> Result<Arc<Verifier>, TrustError> {
     let mut extra = Vec::new();
     if let Some(pem) = ca_pem {
         for certificate in CertificateDer::pem_slice_iter(pem) {
-            extra.push(certificate.map_err(|e| HttpError::InvalidCaCert {
+            extra.push(certificate.map_err(|e| TrustError::InvalidCaCert {
                 message: e.to_string(),
             })?);
         }
         if extra.is_empty() {
-            return Err(HttpError::InvalidCaCert {
+            return Err(TrustError::InvalidCaCert {
                 message: "no certificate found".into(),
             });
         }
     }
     let chain: Arc<dyn ServerCertVerifier> = Arc::new(
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra.clone(), provider())
-            .map_err(|e| HttpError::Tls(e.to_string()))?,
+            .map_err(|e| TrustError::Tls(e.to_string()))?,
     );
     let trust = Arc::new(Trust { chain, pins: extra });
     Ok(Arc::new(Verifier {
@@ -130,13 +137,13 @@ pub fn client_config(
     verifier: Arc<dyn ServerCertVerifier>,
     http2: bool,
     identity: Option<&ClientIdentity>,
-) -> Result<Arc<ClientConfig>, HttpError> {
+) -> Result<Arc<ClientConfig>, TrustError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| HttpError::Tls(e.to_string()))?
+        .map_err(|e| TrustError::Tls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let mut config = with_identity(builder, identity).map_err(HttpError::Tls)?;
+    let mut config = with_identity(builder, identity).map_err(TrustError::Tls)?;
     config.alpn_protocols = if http2 {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
     } else {

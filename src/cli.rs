@@ -97,8 +97,8 @@ pub struct ConfigShowArgs {
     /// Configuration file. Default: ./mts.toml when present.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// A named profile of the file (`[profile.NAME]`).
-    #[arg(long, value_name = "NAME", env = "MTS_CONFIG_PROFILE")]
+    /// A named profile of the file (`[profile.NAME]`). [env: MTS_CONFIG_PROFILE]
+    #[arg(long, value_name = "NAME")]
     pub config_profile: Option<String>,
 }
 
@@ -190,11 +190,11 @@ pub struct KeygenArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// FHIR base URL of the API under test. Without it, the embedded sandbox is started and tested.
-    #[arg(long, value_name = "URL", env = "MTS_TARGET")]
+    /// FHIR base URL of the API under test. Without it, the embedded sandbox is started and tested. [env: MTS_TARGET]
+    #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// Rule-set to judge against: apim (NHS API platform), ukca (UK Core Access), gpc (GP Connect) or all (generic).
-    #[arg(long, value_parser = parse_profile, env = "MTS_PROFILE")]
+    /// Rule-set to judge against: apim (NHS API platform), ukca (UK Core Access), gpc (GP Connect) or all (generic). [env: MTS_PROFILE]
+    #[arg(long, value_parser = parse_profile)]
     pub profile: Option<Profile>,
     /// Folder for this run's report (must not exist or be empty). Default: reports/<timestamp>-<id>/.
     #[arg(long, value_name = "DIR")]
@@ -202,8 +202,8 @@ pub struct RunArgs {
     /// Configuration file. Default: ./mts.toml when present.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// A named profile of the configuration file (`[profile.NAME]`) laid over the rest of it.
-    #[arg(long, value_name = "NAME", env = "MTS_CONFIG_PROFILE")]
+    /// A named profile of the configuration file (`[profile.NAME]`) laid over the rest of it. [env: MTS_CONFIG_PROFILE]
+    #[arg(long, value_name = "NAME")]
     pub config_profile: Option<String>,
     /// Only these requirements: comma-separated ids or prefixes (e.g. IOP-FHIR,API-HDR-001).
     #[arg(long, value_name = "IDS")]
@@ -215,8 +215,8 @@ pub struct RunArgs {
     #[arg(long = "area", value_name = "AREAS", value_delimiter = ',')]
     pub areas: Vec<String>,
     /// Run only the K-th of N deterministic shares of the scenarios (e.g. 2/4); put the run
-    /// folders back together with `mts merge`.
-    #[arg(long, value_name = "K/N", value_parser = parse_shard, env = "MTS_SHARD")]
+    /// folders back together with `mts merge`. [env: MTS_SHARD]
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<crate::runner::Shard>,
     /// Only the requirements that failed or errored in that earlier run folder.
     #[arg(long, value_name = "DIR", conflicts_with = "requirements")]
@@ -224,63 +224,33 @@ pub struct RunArgs {
     /// Only scenarios matching this tag expression (e.g. "@REQ-IOP-FHIR-001 or @serial").
     #[arg(long, value_name = "EXPR")]
     pub tags: Option<String>,
-    /// Scenarios run at once (and requests in flight at once against the target).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256), env = "MTS_CONCURRENCY")]
+    /// Scenarios run at once (and requests in flight at once against the target). [env: MTS_CONCURRENCY]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
-    /// Deadline per request in seconds, covering connect, headers and body. Default 30.
-    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout, env = "MTS_TIMEOUT")]
+    /// Deadline per request in seconds, covering connect, headers and body. Default 30. [env: MTS_TIMEOUT]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Option<f64>,
     /// PEM file of a private CA to trust for the target's certificate.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
-    /// Client certificate (PEM, with any intermediates) for a target behind mutual TLS.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "MTS_TLS_CLIENT_CERT",
-        requires = "client_key"
-    )]
+    /// Client certificate (PEM, with any intermediates) for a target behind mutual TLS. [env: MTS_TLS_CLIENT_CERT]
+    #[arg(long, value_name = "FILE", requires = "client_key")]
     pub client_cert: Option<PathBuf>,
-    /// Private key (PEM) of --client-cert.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "MTS_TLS_CLIENT_KEY",
-        requires = "client_cert"
-    )]
+    /// Private key (PEM) of --client-cert. [env: MTS_TLS_CLIENT_KEY]
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
     pub client_key: Option<PathBuf>,
     /// The CA (PEM) the target trusts for client certificates, with its key (--client-ca-key):
-    /// the mutual-TLS probes mint expired and wrong-name certificates from it.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "MTS_TLS_CLIENT_CA_CERT",
-        requires = "client_ca_key"
-    )]
+    /// the mutual-TLS probes mint expired and wrong-name certificates from it. [env: MTS_TLS_CLIENT_CA_CERT]
+    #[arg(long, value_name = "FILE", requires = "client_ca_key")]
     pub client_ca_cert: Option<PathBuf>,
-    /// Private key (PEM) of --client-ca-cert.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "MTS_TLS_CLIENT_CA_KEY",
-        requires = "client_ca_cert"
-    )]
+    /// Private key (PEM) of --client-ca-cert. [env: MTS_TLS_CLIENT_CA_KEY]
+    #[arg(long, value_name = "FILE", requires = "client_ca_cert")]
     pub client_ca_key: Option<PathBuf>,
-    /// A client certificate the target's CA has revoked, with its key (--revoked-client-key).
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "MTS_TLS_REVOKED_CERT",
-        requires = "revoked_client_key"
-    )]
+    /// A client certificate the target's CA has revoked, with its key (--revoked-client-key). [env: MTS_TLS_REVOKED_CERT]
+    #[arg(long, value_name = "FILE", requires = "revoked_client_key")]
     pub revoked_client_cert: Option<PathBuf>,
-    /// Private key (PEM) of --revoked-client-cert.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "MTS_TLS_REVOKED_KEY",
-        requires = "revoked_client_cert"
-    )]
+    /// Private key (PEM) of --revoked-client-cert. [env: MTS_TLS_REVOKED_KEY]
+    #[arg(long, value_name = "FILE", requires = "revoked_client_cert")]
     pub revoked_client_key: Option<PathBuf>,
     /// Report files to write, comma-separated: json, junit, html, markdown, testreport, har
     /// (default: all). manifest.json is always written; the table always printed.
@@ -298,22 +268,22 @@ pub struct RunArgs {
     /// Print each scenario as it finishes.
     #[arg(long, short = 'v')]
     pub verbose: bool,
-    /// SHOULD failures make the run non-conformant too, not only MUST failures.
-    #[arg(long, env = "MTS_STRICT")]
+    /// SHOULD failures make the run non-conformant too, not only MUST failures. [env: MTS_STRICT]
+    #[arg(long)]
     pub strict: bool,
     /// Allow the rate-limit probe: a burst of three times the declared limit within a second
     /// (at most 300 requests). Only against loopback or a consenting target.
     #[arg(long)]
     pub allow_load: bool,
     /// The rate limit the supplier declares, in requests per second (default 5, the NHS API
-    /// platform's default per application).
+    /// platform's default per application). [env: MTS_RATE_LIMIT]
     #[arg(long, value_name = "PER_SECOND", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub rate_limit: Option<u32>,
     /// Accept any server certificate (curl's -k); certificate problems are still reported by SEC-TLS-005.
     #[arg(long)]
     pub insecure: bool,
-    /// The supplier's OpenAPI 3 document (file or http(s) URL): every response is checked against it.
-    #[arg(long, value_name = "FILE|URL", env = "MTS_OPENAPI")]
+    /// The supplier's OpenAPI 3 document (file or http(s) URL): every response is checked against it. [env: MTS_OPENAPI]
+    #[arg(long, value_name = "FILE|URL")]
     pub openapi: Option<String>,
     /// Switch on a sandbox fault (embedded sandbox only; repeatable).
     #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]
@@ -402,6 +372,16 @@ fn parse_format(text: &str) -> Result<crate::report::Format, String> {
     text.parse()
 }
 
+impl RunArgs {
+    /// `mts run` with no flags: what the environment and the file give alone.
+    pub fn without_flags() -> Self {
+        use clap::FromArgMatches as _;
+        let matches =
+            <Self as clap::Args>::augment_args(clap::Command::new("run")).get_matches_from(["run"]);
+        Self::from_arg_matches(&matches).unwrap_or_else(|_| unreachable!("no flag is required"))
+    }
+}
+
 fn parse_profile(text: &str) -> Result<Profile, String> {
     text.parse()
 }
@@ -414,7 +394,7 @@ fn parse_fault(text: &str) -> Result<crate::sandbox::Fault, String> {
     text.parse()
 }
 
-fn parse_timeout(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(seconds),
         _ => Err(format!(

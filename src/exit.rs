@@ -3,8 +3,9 @@
 /// Why `mts` exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
-    /// Every judged MUST requirement passed.
-    Conformant = 0,
+    /// The command did its job; for `mts run`, the target is conformant (every judged
+    /// requirement that blocks passed).
+    Success = 0,
     /// At least one MUST requirement failed.
     NonConformant = 1,
     /// The command line was wrong.

@@ -19,7 +19,11 @@ pub fn lint(catalogue: &Catalogue, suite: &Suite, steps: &StepLibrary) -> Vec<St
         .iter()
         .filter(|s| !s.has_tag("wip"))
         .flat_map(|s| s.requirements.iter().map(|r| r.as_str().to_owned()))
-        .chain(PASSIVE_CHECKS.iter().map(|c| c.requirement.to_owned()))
+        .chain(
+            PASSIVE_CHECKS
+                .iter()
+                .map(|c| c.requirement.as_str().to_owned()),
+        )
         .collect();
     let proven: BTreeSet<&str> = Fault::ALL
         .iter()
@@ -72,8 +76,35 @@ pub fn lint(catalogue: &Catalogue, suite: &Suite, steps: &StepLibrary) -> Vec<St
             }
         }
     }
+    problems.extend(registry_problems(catalogue, PASSIVE_CHECKS));
     problems.sort();
     problems.dedup();
+    problems
+}
+
+/// The passive-check registry: each check's id once, and its requirement an automated catalogue
+/// requirement (that the id is well formed, the compiler holds: `RequirementCode`).
+fn registry_problems(catalogue: &Catalogue, checks: &[crate::checks::PassiveCheck]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for check in checks {
+        if !seen.insert(check.id) {
+            problems.push(format!("passive check {}: listed twice", check.id));
+        }
+        let id = check.requirement.as_str();
+        match catalogue.get(id) {
+            None => problems.push(format!(
+                "passive check {}: judges {id}, which is not in the catalogue",
+                check.id
+            )),
+            Some(requirement) if requirement.status != Status::Automated => problems.push(format!(
+                "passive check {}: judges {id}, which is {} rather than automated",
+                check.id,
+                requirement.status.as_str()
+            )),
+            Some(_) => {}
+        }
+    }
     problems
 }
 
@@ -118,5 +149,32 @@ mod tests {
                 .iter()
                 .any(|p| p.starts_with("IOP-FHIR-998: a MUST that is planned"))
         );
+    }
+
+    #[test]
+    fn an_unknown_or_repeated_check_entry_is_reported() {
+        let catalogue = crate::catalogue::load_embedded().unwrap();
+        let judge = PASSIVE_CHECKS[0].judge;
+        let entry = |id: &'static str, requirement: &'static str| crate::checks::PassiveCheck {
+            id,
+            requirement: crate::catalogue::RequirementCode::new(requirement),
+            summary: "",
+            judge,
+            unjudged: None,
+        };
+        let checks = [
+            entry("a", "IOP-FHIR-006"),
+            entry("a", "IOP-FHIR-006"),
+            entry("c", "IOP-FHIR-999"),
+        ];
+        let problems = registry_problems(&catalogue, &checks);
+        assert_eq!(
+            problems,
+            [
+                "passive check a: listed twice",
+                "passive check c: judges IOP-FHIR-999, which is not in the catalogue",
+            ]
+        );
+        assert!(registry_problems(&catalogue, PASSIVE_CHECKS).is_empty());
     }
 }

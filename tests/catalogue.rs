@@ -166,7 +166,7 @@ fn every_automated_requirement_is_verified_by_something_and_nothing_else_is() {
         .collect();
     let checked: BTreeSet<String> = PASSIVE_CHECKS
         .iter()
-        .map(|c| c.requirement.to_owned())
+        .map(|c| c.requirement.as_str().to_owned())
         .collect();
     for requirement in &catalogue.requirements {
         let id = requirement.id.to_string();

@@ -113,6 +113,34 @@ fn secrets_in_the_environment_are_masked() {
 }
 
 #[test]
+fn config_show_says_where_each_setting_comes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "[run]\nconcurrency = 8\ntimeout_seconds = 12.0\n[auth]\ntoken_url = \"https://file/token\"\n",
+    );
+    let (code, out, _) = show(
+        &["--config", &path],
+        &[
+            ("MTS_CONCURRENCY", "4"),
+            ("MTS_TOKEN_URL", "https://env/token"),
+        ],
+    );
+    assert_eq!(code, 0);
+    for expected in [
+        "concurrency = 4  # environment MTS_CONCURRENCY",
+        "timeout_seconds = 12  # file [run] timeout_seconds",
+        "token_url = https://env/token  # environment MTS_TOKEN_URL",
+        "profile = apim  # default",
+    ] {
+        assert!(out.contains(expected), "missing {expected}:\n{out}");
+    }
+    let (code, _, stderr) = show(&["--config", &path], &[("MTS_CONCURRENCY", "0")]);
+    assert_eq!(code, 2, "a bad variable is a usage error, as a bad flag is");
+    assert!(stderr.contains("MTS_CONCURRENCY=0: "), "{stderr}");
+}
+
+#[test]
 fn the_environment_overrides_the_file_and_flags_override_both() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "[run]\nprofile = \"all\"\n");

@@ -8,6 +8,6 @@ mod model;
 
 pub use load::{CatalogueError, load_dir, load_embedded, load_with_requirement_files};
 pub use model::{
-    Area, Catalogue, Level, Need, Profile, Requirement, RequirementId, Source, SourceRef, Status,
-    Strength,
+    Area, Catalogue, Level, Need, Profile, Requirement, RequirementCode, RequirementId, Source,
+    SourceRef, Status, Strength,
 };

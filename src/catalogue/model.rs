@@ -28,21 +28,71 @@ impl FromStr for RequirementId {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let parts: Vec<&str> = text.split('-').collect();
-        let well_formed = parts.len() == 3
-            && (2..=4).contains(&parts[0].len())
-            && parts[0].bytes().all(|b| b.is_ascii_uppercase())
-            && (2..=5).contains(&parts[1].len())
-            && parts[1].bytes().all(|b| b.is_ascii_uppercase())
-            && parts[2].len() == 3
-            && parts[2].bytes().all(|b| b.is_ascii_digit());
-        if well_formed {
+        if well_formed(text.as_bytes()) {
             Ok(Self(text.to_owned()))
         } else {
             Err(format!(
                 "`{text}` is not a requirement id (expected e.g. `SEC-TLS-001`)"
             ))
         }
+    }
+}
+
+/// `AREA-TOPIC-NNN`: 2 to 4 capitals, 2 to 5 capitals, 3 digits. A `const fn`, so that ids
+/// written in code are checked when it compiles ([`RequirementCode`]).
+const fn well_formed(id: &[u8]) -> bool {
+    let (mut part, mut length, mut at) = (0, 0, 0);
+    while at <= id.len() {
+        if at == id.len() || id[at] == b'-' {
+            let fits = match part {
+                0 => length >= 2 && length <= 4,
+                1 => length >= 2 && length <= 5,
+                2 => length == 3,
+                _ => false,
+            };
+            if !fits {
+                return false;
+            }
+            part += 1;
+            length = 0;
+        } else {
+            let byte = id[at];
+            let allowed = if part == 2 {
+                byte.is_ascii_digit()
+            } else {
+                byte.is_ascii_uppercase()
+            };
+            if !allowed {
+                return false;
+            }
+            length += 1;
+        }
+        at += 1;
+    }
+    part == 3
+}
+
+/// A requirement id written in code (a check's registry entry). `RequirementCode::new` in a
+/// `const` refuses a malformed id when the code is compiled, so a check cannot silently judge
+/// nothing for want of a parseable id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequirementCode(&'static str);
+
+impl RequirementCode {
+    pub const fn new(id: &'static str) -> Self {
+        assert!(
+            well_formed(id.as_bytes()),
+            "not a requirement id (expected e.g. SEC-TLS-001)"
+        );
+        Self(id)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    pub fn id(self) -> RequirementId {
+        RequirementId(self.0.to_owned())
     }
 }
 
@@ -324,12 +374,28 @@ mod tests {
             "SEC-TLS",
             "SECURITY-TLS-001",
             "SEC-TLS-001-A",
+            "SEC--001",
+            "SEC-TLS-0011",
+            "-TLS-001",
+            "SEC-TLS-001-",
+            "SEC-TLS-00a",
+            "S-TLS-001",
+            "SEC-TOOLONG-001",
             "",
         ] {
             assert!(bad.parse::<RequirementId>().is_err(), "{bad} accepted");
         }
         let id: RequirementId = "IOP-FHIR-006".parse().unwrap();
         assert_eq!(id.area(), "IOP-FHIR");
+        const CODE: RequirementCode = RequirementCode::new("SEC-TLS-001");
+        assert_eq!(CODE.id().as_str(), "SEC-TLS-001");
+    }
+
+    #[test]
+    #[should_panic(expected = "not a requirement id")]
+    fn a_malformed_code_is_refused() {
+        // In a `const`, as registry entries are, this fails the build instead.
+        let _ = RequirementCode::new(std::hint::black_box("SEC_TLS_001"));
     }
 
     #[test]

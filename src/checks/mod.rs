@@ -7,7 +7,7 @@ pub mod capability;
 pub mod content;
 pub mod need;
 pub mod passive;
-pub mod profiles;
+mod rules;
 pub mod search;
 pub mod security;
 

@@ -278,11 +278,7 @@ mod tests {
     use super::*;
     use crate::http::testing::exchange;
 
-    fn https(headers: &[(&str, &str)]) -> Exchange {
-        let mut e = exchange(200, headers, "");
-        e.request.url = "https://api.example.nhs.uk/FHIR/R4/metadata".into();
-        e
-    }
+    use crate::http::testing::exchange_over_https as https;
 
     #[test]
     fn hsts_bands() {

@@ -4,53 +4,30 @@ use crate::exit::ExitCode;
 
 use super::*;
 
-/// Environment variables `mts run` reads, and whether their values are secret.
-pub(crate) const ENVIRONMENT: &[(&str, bool)] = &[
-    ("MTS_TARGET", false),
-    ("MTS_PROFILE", false),
-    ("MTS_CONFIG_PROFILE", false),
-    ("MTS_CONCURRENCY", false),
-    ("MTS_TIMEOUT", false),
-    ("MTS_OPENAPI", false),
-    ("MTS_STRICT", false),
-    ("MTS_SHARD", false),
-    ("MTS_TOKEN", true),
-    ("MTS_TOKEN_URL", false),
-    ("MTS_CLIENT_ID", false),
-    ("MTS_KID", false),
-    ("MTS_CLIENT_KEY", false),
-    ("MTS_LOW_PRIVILEGE_TOKEN", true),
-    ("MTS_LOAD_TOKEN", true),
-    ("MTS_RATE_LIMIT", false),
-    ("MTS_TLS_CLIENT_CERT", false),
-    ("MTS_TLS_CLIENT_KEY", false),
-    ("MTS_TLS_CLIENT_CA_CERT", false),
-    ("MTS_TLS_CLIENT_CA_KEY", false),
-    ("MTS_TLS_REVOKED_CERT", false),
-    ("MTS_TLS_REVOKED_KEY", false),
-];
-
 /// `mts config show`: the file and profile as one TOML document, then the environment layer.
-pub(crate) fn show_config(args: &crate::cli::ConfigShowArgs) -> ExitCode {
+pub(crate) fn show_config(args: &crate::cli::ConfigShowArgs) -> Result<ExitCode, CmdError> {
     let path = config_path(args.config.as_deref());
-    let config = match load_config(path.as_deref(), args.config_profile.as_deref()) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
+    let profile = settings::config_profile(args.config_profile.as_deref(), &settings::process_env);
+    let config = load_config(path.as_deref(), profile.as_deref())?;
+    let resolved = settings::resolve(
+        &crate::cli::RunArgs::without_flags(),
+        &config,
+        &settings::process_env,
+    )
+    .map_err(CmdError::usage)?;
     let mut shown = config.clone();
     shown.profile.clear();
     let text = match toml::to_string_pretty(&shown) {
         Ok(text) => text,
         Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::Internal;
+            return Err(CmdError::internal(error.to_string()));
         }
     };
     println!(
         "# file: {}{}",
         path.as_deref()
             .map_or("none (defaults)".to_owned(), |p| p.display().to_string()),
-        args.config_profile
+        profile
             .as_deref()
             .map(|p| format!(", profile: {p}"))
             .unwrap_or_default()
@@ -62,8 +39,8 @@ pub(crate) fn show_config(args: &crate::cli::ConfigShowArgs) -> ExitCode {
     println!("{text}");
     println!("# environment (overrides the file; flags override both)");
     let mut any = false;
-    for (name, secret) in ENVIRONMENT {
-        if let Some(value) = env_secret(name) {
+    for (name, secret) in settings::ENVIRONMENT {
+        if let Some(value) = settings::process_env(name) {
             any = true;
             let shown = if *secret {
                 crate::http::REDACTED.to_owned()
@@ -76,5 +53,9 @@ pub(crate) fn show_config(args: &crate::cli::ConfigShowArgs) -> ExitCode {
     if !any {
         println!("# (no MTS_* variables set)");
     }
-    ExitCode::Conformant
+    println!("\n# in force for `mts run` (flags override these), and where each comes from");
+    for (name, value, source) in resolved.rows() {
+        println!("{name} = {value}  # {source}");
+    }
+    Ok(ExitCode::Success)
 }

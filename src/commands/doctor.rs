@@ -7,25 +7,10 @@ use crate::runner::{self};
 use super::*;
 
 /// `mts doctor`: exit 0 when a run can go ahead, 1 when something must be fixed first.
-pub(crate) async fn doctor(args: RunArgs) -> ExitCode {
-    let config = match load_config(
-        config_path(args.config.as_deref()).as_deref(),
-        args.config_profile.as_deref(),
-    ) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
-    let options = match run_options(&args, &config, None) {
-        Ok(options) => options,
-        Err(code) => return code,
-    };
-    let checks = match runner::doctor(options).await {
-        Ok(checks) => checks,
-        Err(error) => {
-            print_error(&error);
-            return ExitCode::InvalidInput;
-        }
-    };
+pub(crate) async fn doctor(args: RunArgs) -> Result<ExitCode, CmdError> {
+    let (config, settings) = load_settings(&args)?;
+    let options = run_options(&args, &config, &settings, None)?;
+    let checks = runner::doctor(options).await.map_err(CmdError::invalid)?;
     for check in &checks {
         let mark = match check.health {
             runner::Health::Ok => "ok  ",
@@ -43,9 +28,9 @@ pub(crate) async fn doctor(args: RunArgs) -> ExitCode {
         .count();
     if failed == 0 {
         println!("ready: nothing stops a run");
-        ExitCode::Conformant
+        Ok(ExitCode::Success)
     } else {
         println!("{failed} problem(s) to fix before a run");
-        ExitCode::NonConformant
+        Ok(ExitCode::NonConformant)
     }
 }

@@ -10,11 +10,8 @@ use crate::sandbox::Fault;
 
 use super::*;
 
-pub(crate) fn explain(args: &ExplainArgs) -> ExitCode {
-    let catalogue = match load_catalogue() {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+pub(crate) fn explain(args: &ExplainArgs) -> Result<ExitCode, CmdError> {
+    let catalogue = load_catalogue()?;
     let Some(requirement) = catalogue.get(&args.id.to_ascii_uppercase()) else {
         let hint = crate::util::did_you_mean(
             &args.id.to_ascii_uppercase(),
@@ -22,16 +19,12 @@ pub(crate) fn explain(args: &ExplainArgs) -> ExitCode {
         )
         .map(|s| format!(" (did you mean {s}?)"))
         .unwrap_or_default();
-        eprintln!("error: no requirement {} in the catalogue{hint}", args.id);
-        return ExitCode::Usage;
+        return Err(CmdError::usage(format!(
+            "no requirement {} in the catalogue{hint}",
+            args.id
+        )));
     };
-    let suite = match Suite::load_embedded() {
-        Ok(suite) => suite,
-        Err(error) => {
-            print_error(&error);
-            return ExitCode::InvalidInput;
-        }
-    };
+    let suite = Suite::load_embedded().map_err(CmdError::invalid)?;
     let scenarios: Vec<String> = suite
         .scenarios()
         .into_iter()
@@ -40,7 +33,7 @@ pub(crate) fn explain(args: &ExplainArgs) -> ExitCode {
         .collect();
     let checks: Vec<String> = PASSIVE_CHECKS
         .iter()
-        .filter(|c| c.requirement == requirement.id.as_str())
+        .filter(|c| c.requirement.as_str() == requirement.id.as_str())
         .map(|c| format!("{}: {}", c.id, c.summary))
         .collect();
     let faults: Vec<String> = Fault::ALL
@@ -54,7 +47,7 @@ pub(crate) fn explain(args: &ExplainArgs) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
-        return ExitCode::Conformant;
+        return Ok(ExitCode::Success);
     }
     let mut out = format!(
         "{} [{}] {}\n\n",
@@ -111,5 +104,5 @@ pub(crate) fn explain(args: &ExplainArgs) -> ExitCode {
     out.push_str(&section("Checks over every exchange", &checks));
     out.push_str(&section("Sandbox faults it is proven to catch", &faults));
     print!("{out}");
-    ExitCode::Conformant
+    Ok(ExitCode::Success)
 }

@@ -8,29 +8,26 @@ use crate::report;
 use super::*;
 
 /// `mts keygen`: an Ed25519 key pair for `--sign-key` and `mts verify --public-key`.
-pub(crate) fn keygen(args: &crate::cli::KeygenArgs) -> ExitCode {
+pub(crate) fn keygen(args: &crate::cli::KeygenArgs) -> Result<ExitCode, CmdError> {
     if args.out.exists() {
-        eprintln!(
-            "error: {} exists; a key is never overwritten",
+        return Err(CmdError::usage(format!(
+            "{} exists; a key is never overwritten",
             args.out.display()
-        );
-        return ExitCode::Usage;
+        )));
     }
     let (private, public) = match report::SigningKey::generate() {
         Ok(pair) => pair,
         Err(error) => {
-            eprintln!("error: cannot make a key: {error}");
-            return ExitCode::Internal;
+            return Err(CmdError::internal(format!("cannot make a key: {error}")));
         }
     };
     let public_path = PathBuf::from(format!("{}.pub", args.out.display()));
     let written =
         write_private(&args.out, &private).and_then(|()| std::fs::write(&public_path, &public));
     if let Err(error) = written {
-        eprintln!("error: cannot write the key: {error}");
-        return ExitCode::Internal;
+        return Err(CmdError::internal(format!("cannot write the key: {error}")));
     }
     println!("private key: {} (keep it secret)", args.out.display());
     println!("public key:  {}", public_path.display());
-    ExitCode::Conformant
+    Ok(ExitCode::Success)
 }

@@ -7,29 +7,17 @@ use crate::sandbox::Fault;
 use super::*;
 
 /// `mts lint`: exit 3 with every problem, or 0.
-pub(crate) fn lint_suite(args: &crate::cli::LintArgs) -> ExitCode {
+pub(crate) fn lint_suite(args: &crate::cli::LintArgs) -> Result<ExitCode, CmdError> {
     let catalogue = match &args.catalogue_dir {
         Some(dir) => catalogue::load_dir(dir),
         None => catalogue::load_embedded(),
     };
-    let catalogue = match catalogue {
-        Ok(catalogue) => catalogue,
-        Err(error) => {
-            print_error(&error);
-            return ExitCode::InvalidInput;
-        }
-    };
+    let catalogue = catalogue.map_err(CmdError::invalid)?;
     let suite = match &args.features_dir {
         Some(dir) => crate::features::Suite::load_dir(dir),
         None => crate::features::Suite::load_embedded(),
     };
-    let suite = match suite {
-        Ok(suite) => suite,
-        Err(error) => {
-            print_error(&error);
-            return ExitCode::InvalidInput;
-        }
-    };
+    let suite = suite.map_err(CmdError::invalid)?;
     let problems = crate::lint::lint(&catalogue, &suite, &crate::steps::StepLibrary::new());
     if problems.is_empty() {
         println!(
@@ -38,11 +26,11 @@ pub(crate) fn lint_suite(args: &crate::cli::LintArgs) -> ExitCode {
             suite.scenarios().len(),
             Fault::ALL.len()
         );
-        return ExitCode::Conformant;
+        return Ok(ExitCode::Success);
     }
     for problem in &problems {
         eprintln!("{problem}");
     }
     eprintln!("lint: {} problem(s)", problems.len());
-    ExitCode::InvalidInput
+    Ok(ExitCode::InvalidInput)
 }

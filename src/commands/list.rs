@@ -24,11 +24,8 @@ pub(crate) struct ListRow {
     title: String,
 }
 
-pub(crate) fn list(args: &ListArgs) -> ExitCode {
-    let catalogue = match load_catalogue() {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+pub(crate) fn list(args: &ListArgs) -> Result<ExitCode, CmdError> {
+    let catalogue = load_catalogue()?;
     let requirements: Vec<&catalogue::Requirement> = catalogue
         .requirements
         .iter()
@@ -81,5 +78,5 @@ pub(crate) fn list(args: &ListArgs) -> ExitCode {
             );
         }
     }
-    ExitCode::Conformant
+    Ok(ExitCode::Success)
 }

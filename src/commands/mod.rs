@@ -3,6 +3,7 @@
 mod config_show;
 mod diff;
 mod doctor;
+mod error;
 mod explain;
 mod keygen;
 mod lint;
@@ -12,6 +13,7 @@ mod output;
 mod rejudge;
 mod run;
 mod sandbox;
+mod settings;
 mod validate;
 mod verify;
 
@@ -34,6 +36,7 @@ use crate::catalogue::{self, Catalogue};
 use crate::cli::{Cli, Command};
 use crate::config::ConfigFile;
 use crate::exit::ExitCode;
+pub use error::{CmdError, exit_code};
 
 /// Environment variable holding the bearer token (never a flag: flags end up in shell history).
 pub const TOKEN_VARIABLE: &str = "MTS_TOKEN";
@@ -47,7 +50,7 @@ pub fn needs_runtime(cli: &Cli) -> bool {
 
 /// Commands that need no async runtime (`list`, `explain`): cheap to start.
 pub fn run_sync(cli: Cli) -> ExitCode {
-    match cli.command {
+    exit_code(match cli.command {
         Command::List(args) => list(&args),
         Command::Explain(args) => explain(&args),
         Command::Verify(args) => verify(&args),
@@ -57,13 +60,13 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Merge(args) => merge_runs(&args),
         Command::Rejudge(args) => rejudge_run(&args),
         Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
-        Command::Validate(args) => crate::commands::validate::run(&args),
-        Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) => ExitCode::Internal,
-    }
+        Command::Validate(args) => validate::run(&args),
+        Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) => Err(wrong_runtime()),
+    })
 }
 
 pub async fn run_async(cli: Cli) -> ExitCode {
-    match cli.command {
+    exit_code(match cli.command {
         Command::Run(args) => run(*args).await,
         Command::Sandbox(args) => serve_sandbox(args).await,
         Command::Doctor(args) => doctor(*args).await,
@@ -76,8 +79,12 @@ pub async fn run_async(cli: Cli) -> ExitCode {
         | Command::Merge(_)
         | Command::Rejudge(_)
         | Command::Validate(_)
-        | Command::Config(_) => ExitCode::Internal,
-    }
+        | Command::Config(_) => Err(wrong_runtime()),
+    })
+}
+
+fn wrong_runtime() -> CmdError {
+    CmdError::internal("a command was dispatched to the wrong runtime")
 }
 
 /// `--config FILE`, or `./mts.toml` when it exists.
@@ -86,46 +93,39 @@ pub(crate) fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
         .or_else(|| Some(PathBuf::from("mts.toml")).filter(|p| p.exists()))
 }
 
+/// The file and a run's settings resolved over it (`settings.rs`).
+pub(crate) fn load_settings(
+    args: &crate::cli::RunArgs,
+) -> Result<(ConfigFile, settings::Resolved), CmdError> {
+    let profile = settings::config_profile(args.config_profile.as_deref(), &settings::process_env);
+    let config = load_config(
+        config_path(args.config.as_deref()).as_deref(),
+        profile.as_deref(),
+    )?;
+    let resolved =
+        settings::resolve(args, &config, &settings::process_env).map_err(CmdError::usage)?;
+    Ok((config, resolved))
+}
+
 /// The file (default `./mts.toml` when present) with the chosen profile laid over it.
 pub(crate) fn load_config(
     path: Option<&Path>,
     profile: Option<&str>,
-) -> Result<ConfigFile, ExitCode> {
+) -> Result<ConfigFile, CmdError> {
     let loaded = match (path, profile) {
         (Some(path), profile) => ConfigFile::load_with_profile(path, profile),
         (None, Some(name)) => {
-            eprintln!(
-                "error: --config-profile {name} needs a configuration file (--config or ./mts.toml)"
-            );
-            return Err(ExitCode::InvalidInput);
+            return Err(CmdError::invalid(format!(
+                "--config-profile {name} needs a configuration file (--config or ./mts.toml)"
+            )));
         }
         (None, None) => Ok(ConfigFile::default()),
     };
-    loaded.map_err(|error| {
-        print_error(&error);
-        ExitCode::InvalidInput
-    })
+    loaded.map_err(CmdError::invalid)
 }
 
-pub(crate) fn print_error(error: &dyn std::error::Error) {
-    let mut message = format!("error: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!("\n  caused by: {cause}"));
-        source = cause.source();
-    }
-    eprintln!("{message}");
-}
-
-pub(crate) fn load_catalogue() -> Result<Catalogue, ExitCode> {
-    catalogue::load_embedded().map_err(|error| {
-        print_error(&error);
-        ExitCode::InvalidInput
-    })
-}
-
-pub(crate) fn env_secret(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+pub(crate) fn load_catalogue() -> Result<Catalogue, CmdError> {
+    catalogue::load_embedded().map_err(CmdError::invalid)
 }
 
 /// Writes a file only its owner can read (the sandbox's keys, however throwaway).

@@ -10,13 +10,10 @@ use crate::runner::{self};
 use super::*;
 
 /// `--sign-key FILE`, loaded.
-pub(crate) fn load_sign_key(path: Option<&Path>) -> Result<Option<report::SigningKey>, ExitCode> {
+pub(crate) fn load_sign_key(path: Option<&Path>) -> Result<Option<report::SigningKey>, CmdError> {
     path.map(report::SigningKey::load)
         .transpose()
-        .map_err(|error| {
-            eprintln!("error: {error}");
-            ExitCode::InvalidInput
-        })
+        .map_err(CmdError::invalid)
 }
 
 /// A report made without a live run (merge, rejudge) into a fresh folder, then shown.
@@ -26,13 +23,10 @@ pub(crate) fn write_to_new_folder(
     formats: &[report::Format],
     sign_key: Option<&report::SigningKey>,
     quiet: bool,
-) -> ExitCode {
+) -> Result<ExitCode, CmdError> {
     match prepare_out_dir(out) {
         Ok(out) => write_and_print(report, &out, formats, sign_key, quiet),
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::Usage
-        }
+        Err(message) => Err(CmdError::usage(message)),
     }
 }
 
@@ -47,18 +41,17 @@ pub(crate) fn write_and_print(
     formats: &[report::Format],
     sign_key: Option<&report::SigningKey>,
     quiet: bool,
-) -> ExitCode {
+) -> Result<ExitCode, CmdError> {
     let formats = if formats.is_empty() {
         report::Format::ALL.to_vec()
     } else {
         formats.to_vec()
     };
     if let Err(error) = report::write_all(report, out, &formats, sign_key) {
-        eprintln!(
-            "error: failed to write the report into {}: {error}",
+        return Err(CmdError::internal(format!(
+            "failed to write the report into {}: {error}",
             out.display()
-        );
-        return ExitCode::Internal;
+        )));
     }
     let colour = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -72,5 +65,5 @@ pub(crate) fn write_and_print(
         print!("{}", report::render_table(report, style));
         eprintln!("report: {}", out.display());
     }
-    runner::exit_code_for(report)
+    Ok(runner::exit_code_for(report))
 }

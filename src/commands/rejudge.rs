@@ -7,7 +7,7 @@ use crate::runner::{self};
 use super::*;
 
 /// `mts rejudge`: a run folder's evidence judged again, offline, into a new folder.
-pub(crate) fn rejudge_run(args: &crate::cli::RejudgeArgs) -> ExitCode {
+pub(crate) fn rejudge_run(args: &crate::cli::RejudgeArgs) -> Result<ExitCode, CmdError> {
     let openapi = match args
         .openapi
         .as_deref()
@@ -16,8 +16,9 @@ pub(crate) fn rejudge_run(args: &crate::cli::RejudgeArgs) -> ExitCode {
     {
         Ok(text) => text,
         Err(error) => {
-            eprintln!("error: cannot read the OpenAPI document: {error}");
-            return ExitCode::InvalidInput;
+            return Err(CmdError::invalid(format!(
+                "cannot read the OpenAPI document: {error}"
+            )));
         }
     };
     let today = chrono::Utc::now().date_naive();
@@ -37,17 +38,10 @@ pub(crate) fn rejudge_run(args: &crate::cli::RejudgeArgs) -> ExitCode {
             today,
         ),
         (None, None) => {
-            eprintln!("error: give a run folder or --har FILE");
-            return ExitCode::Usage;
+            return Err(CmdError::usage("give a run folder or --har FILE"));
         }
     };
-    let rejudged = match rejudged {
-        Ok(rejudged) => rejudged,
-        Err(error) => {
-            print_error(&error);
-            return ExitCode::InvalidInput;
-        }
-    };
+    let rejudged = rejudged.map_err(CmdError::invalid)?;
     if rejudged.cut_bodies > 0 {
         eprintln!(
             "note: {} recorded bod(y/ies) were cut at the report's limit; the checks judged them as cut",

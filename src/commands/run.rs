@@ -11,26 +11,24 @@ use crate::exit::ExitCode;
 use crate::report;
 use crate::runner::{self, RunError, RunOptions, Selection};
 
+use super::settings::{Resolved, Setting, process_env};
 use super::*;
 
-/// The run's settings from its flags, the environment (through clap) and the configuration.
+/// The run's options: its settings resolved once (`settings.rs`: flags > environment > file >
+/// defaults), the credentials and client certificates they name, and the file's other sections.
 pub(crate) fn run_options(
     args: &RunArgs,
     config: &ConfigFile,
+    settings: &Resolved,
     requirements: Option<String>,
-) -> Result<RunOptions, ExitCode> {
-    let target = args.target.clone().or(config.target.url.clone());
-    let profile = args.profile.or(config.run.profile).unwrap_or(Profile::Apim);
-    let credentials = resolve_credentials(&config.auth, profile).map_err(|message| {
-        eprintln!("error: {message}");
-        ExitCode::InvalidInput
-    })?;
-    let mtls = resolve_mtls(args, &config.target).map_err(|message| {
-        eprintln!("error: {message}");
-        ExitCode::InvalidInput
-    })?;
+) -> Result<RunOptions, CmdError> {
+    let value = |setting: &Option<Setting<PathBuf>>| setting.as_ref().map(|s| s.value.clone());
+    let profile = settings.profile.value;
+    let credentials = resolve_credentials(settings, config.auth.kind, profile, &process_env)
+        .map_err(CmdError::invalid)?;
+    let mtls = resolve_mtls(settings).map_err(CmdError::invalid)?;
     Ok(RunOptions {
-        target: match target {
+        target: match settings.target.as_ref().map(|s| s.value.clone()) {
             Some(url) => runner::Target::Remote(url),
             None => runner::Target::Started(std::sync::Arc::new(crate::sandbox::EmbeddedSandbox {
                 faults: args.faults.clone(),
@@ -42,36 +40,22 @@ pub(crate) fn run_options(
             tags: args.tags.clone(),
             levels: args.levels.clone(),
             areas: args.areas.clone(),
-            shard: args.shard,
+            shard: settings.shard.as_ref().map(|s| s.value),
         },
-        concurrency: args
-            .concurrency
-            .map(usize::from)
-            .or(config.run.concurrency)
-            .unwrap_or(config::DEFAULT_CONCURRENCY),
-        timeout: Duration::from_secs_f64(
-            args.timeout
-                .or(config.run.timeout_seconds)
-                .unwrap_or(config::DEFAULT_TIMEOUT_SECONDS),
-        ),
-        body_limit: config
-            .run
-            .body_limit_bytes
-            .unwrap_or(config::DEFAULT_BODY_LIMIT),
-        ca_cert: args.ca_cert.clone().or(config.target.ca_cert.clone()),
-        allow_writes: args.allow_writes || config.run.allow_writes.unwrap_or(false),
+        concurrency: settings.concurrency.value,
+        timeout: Duration::from_secs_f64(settings.timeout_seconds.value),
+        body_limit: settings.body_limit.value,
+        ca_cert: value(&settings.ca_cert),
+        allow_writes: settings.allow_writes.value,
         credentials,
-        low_privilege_token: env_secret("MTS_LOW_PRIVILEGE_TOKEN"),
+        low_privilege_token: process_env("MTS_LOW_PRIVILEGE_TOKEN"),
         allow_load: args.allow_load,
-        rate_limit: args
-            .rate_limit
-            .or_else(|| env_secret("MTS_RATE_LIMIT").and_then(|v| v.parse().ok()))
-            .unwrap_or(5),
-        load_token: env_secret("MTS_LOAD_TOKEN"),
+        rate_limit: settings.rate_limit.value,
+        load_token: process_env("MTS_LOAD_TOKEN"),
         data: TestData::from_section(&config.data),
         features_dir: args.features_dir.clone(),
         catalogue_dir: args.catalogue_dir.clone(),
-        openapi: args.openapi.clone().or(config.run.openapi.clone()),
+        openapi: settings.openapi.as_ref().map(|s| s.value.clone()),
         insecure: args.insecure,
         gpc: config.gpc.clone(),
         mtls,
@@ -84,7 +68,7 @@ pub(crate) fn run_options(
             runner::Verbosity::Normal
         },
         gate: runner::Gate {
-            strict: args.strict || config.gate.strict.unwrap_or(false),
+            strict: settings.strict.value,
             waivers: config.waivers.clone(),
             today: chrono::Utc::now().date_naive(),
         },
@@ -94,24 +78,14 @@ pub(crate) fn run_options(
     })
 }
 
-pub(crate) async fn run(args: RunArgs) -> ExitCode {
-    let config = match load_config(
-        config_path(args.config.as_deref()).as_deref(),
-        args.config_profile.as_deref(),
-    ) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
-    if (args.target.is_some() || config.target.url.is_some()) && !args.faults.is_empty() {
-        eprintln!(
-            "error: --fault switches the embedded sandbox's faults; with --target, start `mts sandbox --fault …` yourself"
-        );
-        return ExitCode::Usage;
+pub(crate) async fn run(args: RunArgs) -> Result<ExitCode, CmdError> {
+    let (config, settings) = load_settings(&args)?;
+    if settings.target.is_some() && !args.faults.is_empty() {
+        return Err(CmdError::usage(
+            "--fault switches the embedded sandbox's faults; with --target, start `mts sandbox --fault …` yourself",
+        ));
     }
-    let sign_key = match load_sign_key(args.sign_key.as_deref()) {
-        Ok(key) => key,
-        Err(code) => return code,
-    };
+    let sign_key = load_sign_key(args.sign_key.as_deref())?;
     let requirements = match &args.rerun_failed {
         None => args.requirements.clone(),
         Some(folder) => match failed_in(folder) {
@@ -120,32 +94,23 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
                     "nothing to rerun: no requirement failed or errored in {}",
                     folder.display()
                 );
-                return ExitCode::Conformant;
+                return Ok(ExitCode::Success);
             }
             Ok(ids) => Some(ids.join(",")),
-            Err(code) => return code,
+            Err(error) => return Err(error),
         },
     };
-    let options = match run_options(&args, &config, requirements) {
-        Ok(options) => options,
-        Err(code) => return code,
-    };
+    let options = run_options(&args, &config, &settings, requirements)?;
     let out = match prepare_out_dir(args.out.as_deref()) {
         Ok(out) => out,
         Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::Usage;
+            return Err(CmdError::usage(message.to_string()));
         }
     };
     let executed = match runner::execute(options).await {
         Ok(executed) => executed,
-        Err(error) => {
-            print_error(&error);
-            return match error {
-                RunError::Selection(_) => ExitCode::Usage,
-                _ => ExitCode::InvalidInput,
-            };
-        }
+        Err(error @ RunError::Selection(_)) => return Err(CmdError::usage(error)),
+        Err(error) => return Err(CmdError::invalid(error)),
     };
     if let Some(shard) = &executed.shard {
         // Before the report files, so the manifest covers it.
@@ -153,8 +118,9 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
             .map_err(std::io::Error::other)
             .and_then(|text| report::write_atomically(&out.join(SHARD_FILE), &text));
         if let Err(error) = written {
-            eprintln!("error: failed to write {SHARD_FILE}: {error}");
-            return ExitCode::Internal;
+            return Err(CmdError::internal(format!(
+                "failed to write {SHARD_FILE}: {error}"
+            )));
         }
     }
     write_and_print(
@@ -189,30 +155,24 @@ pub(crate) fn interrupt_on_signals() -> runner::Interrupt {
     interrupt
 }
 
-/// Credentials from `[auth]` and the environment (`MTS_TOKEN`, or `MTS_TOKEN_URL`,
-/// `MTS_CLIENT_ID`, `MTS_KID` and `MTS_CLIENT_KEY` for client credentials).
+/// Credentials: `[auth] kind`, else what is given: the client-credentials settings (resolved
+/// variable over `[auth]` entry), else a bearer token in `MTS_TOKEN`.
 pub(crate) fn resolve_credentials(
-    section: &config::AuthSection,
+    settings: &Resolved,
+    kind: Option<config::AuthKind>,
     profile: Profile,
+    env: super::settings::Env,
 ) -> Result<Credentials, String> {
-    let token_url = section
-        .token_url
-        .clone()
-        .or_else(|| env_secret("MTS_TOKEN_URL"));
-    let client_id = section
-        .client_id
-        .clone()
-        .or_else(|| env_secret("MTS_CLIENT_ID"));
-    let kid = section.kid.clone().or_else(|| env_secret("MTS_KID"));
-    let key_path = section
-        .private_key
-        .clone()
-        .or_else(|| env_secret("MTS_CLIENT_KEY").map(PathBuf::from));
+    let text = |setting: &Option<Setting<String>>| setting.as_ref().map(|s| s.value.clone());
+    let token_url = text(&settings.token_url);
+    let client_id = text(&settings.client_id);
+    let kid = text(&settings.kid);
+    let key_path = settings.private_key.as_ref().map(|s| s.value.clone());
     let complete =
         token_url.is_some() && client_id.is_some() && kid.is_some() && key_path.is_some();
-    let kind = section.kind.unwrap_or(if complete {
+    let kind = kind.unwrap_or(if complete {
         config::AuthKind::ClientCredentials
-    } else if env_secret(TOKEN_VARIABLE).is_some() {
+    } else if env(TOKEN_VARIABLE).is_some() {
         config::AuthKind::Bearer
     } else if profile == Profile::Gpc {
         // GP Connect consumers authenticate with mutual TLS and a provenance JWT, no token.
@@ -223,7 +183,7 @@ pub(crate) fn resolve_credentials(
     match kind {
         config::AuthKind::None => Ok(Credentials::None),
         config::AuthKind::GpcProvenance => Ok(Credentials::GpcProvenance),
-        config::AuthKind::Bearer => env_secret(TOKEN_VARIABLE)
+        config::AuthKind::Bearer => env(TOKEN_VARIABLE)
             .map(Credentials::Bearer)
             .ok_or_else(|| format!("[auth] kind = \"bearer\" needs the token in {TOKEN_VARIABLE}")),
         config::AuthKind::ClientCredentials => {
@@ -246,20 +206,14 @@ pub(crate) fn resolve_credentials(
     }
 }
 
-/// Mutual TLS material from flags (or their MTS_TLS_* variables), else `[target]`; each
-/// certificate comes with its key.
-pub(crate) fn resolve_mtls(
-    args: &RunArgs,
-    target: &config::TargetSection,
-) -> Result<runner::MutualTls, String> {
+/// Mutual TLS material from the resolved settings; each certificate comes with its key.
+pub(crate) fn resolve_mtls(settings: &Resolved) -> Result<runner::MutualTls, String> {
     let pair = |what: &str,
-                flags: (&Option<PathBuf>, &Option<PathBuf>),
-                file: (&Option<PathBuf>, &Option<PathBuf>)|
+                cert: &Option<Setting<PathBuf>>,
+                key: &Option<Setting<PathBuf>>|
      -> Result<Option<(PathBuf, PathBuf)>, String> {
-        let cert = flags.0.clone().or_else(|| file.0.clone());
-        let key = flags.1.clone().or_else(|| file.1.clone());
         match (cert, key) {
-            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (Some(cert), Some(key)) => Ok(Some((cert.value.clone(), key.value.clone()))),
             (None, None) => Ok(None),
             _ => Err(format!("{what} needs both a certificate and its key")),
         }
@@ -271,8 +225,8 @@ pub(crate) fn resolve_mtls(
     };
     let issuing_ca = pair(
         "the client CA",
-        (&args.client_ca_cert, &args.client_ca_key),
-        (&target.client_ca_cert, &target.client_ca_key),
+        &settings.client_ca_cert,
+        &settings.client_ca_key,
     )?
     .map(|(cert, key)| -> Result<_, String> {
         let read = |path: &Path| {
@@ -287,14 +241,14 @@ pub(crate) fn resolve_mtls(
     Ok(runner::MutualTls {
         identity: identity(pair(
             "the client certificate",
-            (&args.client_cert, &args.client_key),
-            (&target.client_cert, &target.client_key),
+            &settings.client_cert,
+            &settings.client_key,
         )?)?,
         issuing_ca,
         revoked: identity(pair(
             "the revoked client certificate",
-            (&args.revoked_client_cert, &args.revoked_client_key),
-            (&target.revoked_client_cert, &target.revoked_client_key),
+            &settings.revoked_client_cert,
+            &settings.revoked_client_key,
         )?)?,
     })
 }

@@ -8,7 +8,7 @@ use crate::sandbox::{self, Fault, SandboxOptions};
 
 use super::*;
 
-pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
+pub(crate) async fn serve_sandbox(args: SandboxArgs) -> Result<ExitCode, CmdError> {
     if let Some(case) = &args.hostile {
         return serve_hostile(case, &args).await;
     }
@@ -21,15 +21,14 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
                 fault.breaks().join(", ")
             );
         }
-        return ExitCode::Conformant;
+        return Ok(ExitCode::Success);
     }
     let mut faults = Vec::new();
     for name in &args.faults {
         match name.parse::<Fault>() {
             Ok(fault) => faults.push(fault),
             Err(message) => {
-                eprintln!("error: {message}");
-                return ExitCode::Usage;
+                return Err(CmdError::usage(message.to_string()));
             }
         }
     }
@@ -41,8 +40,10 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         {
             Ok(seed) => seed,
             Err(message) => {
-                eprintln!("error: --seed {}: {message}", path.display());
-                return ExitCode::InvalidInput;
+                return Err(CmdError::invalid(format!(
+                    "--seed {}: {message}",
+                    path.display()
+                )));
             }
         },
     };
@@ -54,8 +55,7 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
                     Fault::ExpiredCertificate | Fault::WrongHostnameCertificate
                 )
             }) {
-                eprintln!("error: {}", sandbox::OWN_CERTIFICATE_AND_FAULTS);
-                return ExitCode::Usage;
+                return Err(CmdError::usage(sandbox::OWN_CERTIFICATE_AND_FAULTS));
             }
             let read = |path: &std::path::Path| {
                 std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
@@ -65,12 +65,11 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
             match loaded {
                 Ok(certificate) => Some(certificate),
                 Err(message) => {
-                    eprintln!(
-                        "error: --tls-cert {} --tls-key {}: {message}",
+                    return Err(CmdError::invalid(format!(
+                        "--tls-cert {} --tls-key {}: {message}",
                         cert.display(),
                         key.display()
-                    );
-                    return ExitCode::InvalidInput;
+                    )));
                 }
             }
         }
@@ -78,7 +77,7 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     };
     // MTS_SANDBOX_TOKEN fixes the static token (the canary test plants one); otherwise a fresh one.
     let token = (!args.no_auth).then(|| {
-        env_secret("MTS_SANDBOX_TOKEN")
+        settings::process_env("MTS_SANDBOX_TOKEN")
             .unwrap_or_else(|| format!("mts-sandbox-{}", uuid::Uuid::new_v4().simple()))
     });
     let read_only =
@@ -90,8 +89,7 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     {
         Ok(client) => client,
         Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::Internal;
+            return Err(CmdError::internal(error.to_string()));
         }
     };
     let options = SandboxOptions {
@@ -110,8 +108,10 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     let running = match sandbox::start(options).await {
         Ok(running) => running,
         Err(error) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{}: {error}", args.port);
-            return ExitCode::Usage;
+            return Err(CmdError::usage(format!(
+                "cannot listen on 127.0.0.1:{}: {error}",
+                args.port
+            )));
         }
     };
     // Machine-readable lines (KEY=value, ending with MTS_READY=1), so scripts and tests can
@@ -121,8 +121,9 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
     let state_dir = match private_state_dir(port) {
         Ok(dir) => dir,
         Err(error) => {
-            eprintln!("error: cannot create the sandbox's key folder: {error}");
-            return ExitCode::Internal;
+            return Err(CmdError::internal(format!(
+                "cannot create the sandbox's key folder: {error}"
+            )));
         }
     };
     let state = StateDirGuard(state_dir.clone());
@@ -140,8 +141,7 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         match write("ca", pem) {
             Ok(path) => lines.push(("MTS_CA_CERT".into(), path)),
             Err(message) => {
-                eprintln!("error: {message}");
-                return ExitCode::Internal;
+                return Err(CmdError::internal(message.to_string()));
             }
         }
     }
@@ -170,8 +170,7 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
                 ),
             ]),
             Err(message) => {
-                eprintln!("error: {message}");
-                return ExitCode::Internal;
+                return Err(CmdError::internal(message.to_string()));
             }
         }
     }
@@ -208,8 +207,7 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
             match write(name, &contents) {
                 Ok(path) => lines.push((variable.to_owned(), path)),
                 Err(message) => {
-                    eprintln!("error: {message}");
-                    return ExitCode::Internal;
+                    return Err(CmdError::internal(message.to_string()));
                 }
             }
         }
@@ -234,7 +232,7 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> ExitCode {
         _ = signals.next() => {}
     }
     drop(state);
-    ExitCode::Conformant
+    Ok(ExitCode::Success)
 }
 
 /// `$TMPDIR/mts-sandbox-<port>-<random>/`, readable by its owner only.
@@ -258,18 +256,17 @@ impl Drop for StateDirGuard {
 }
 
 /// `mts sandbox --hostile CASE`: a broken or malicious server, for robustness tests.
-pub(crate) async fn serve_hostile(case: &str, args: &SandboxArgs) -> ExitCode {
+pub(crate) async fn serve_hostile(case: &str, args: &SandboxArgs) -> Result<ExitCode, CmdError> {
     if case == "list" {
         for case in sandbox::Hostile::ALL {
             println!("{:<22} {}", case.name(), case.description());
         }
-        return ExitCode::Conformant;
+        return Ok(ExitCode::Success);
     }
     let case = match case.parse::<sandbox::Hostile>() {
         Ok(case) => case,
         Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::Usage;
+            return Err(CmdError::usage(message.to_string()));
         }
     };
     let listen = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
@@ -277,8 +274,9 @@ pub(crate) async fn serve_hostile(case: &str, args: &SandboxArgs) -> ExitCode {
     {
         Ok(started) => started,
         Err(error) => {
-            eprintln!("error: cannot listen on {listen}: {error}");
-            return ExitCode::Usage;
+            return Err(CmdError::usage(format!(
+                "cannot listen on {listen}: {error}"
+            )));
         }
     };
     let mut signals = Signals::listen();
@@ -291,7 +289,7 @@ pub(crate) async fn serve_hostile(case: &str, args: &SandboxArgs) -> ExitCode {
     );
     signals.next().await;
     task.abort();
-    ExitCode::Conformant
+    Ok(ExitCode::Success)
 }
 
 pub(crate) async fn running_wait(running: sandbox::RunningSandbox) {

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use crate::cli::{ValidateArgs, ValidateFormat};
 use crate::exit::ExitCode;
+
+use super::CmdError;
 use crate::fhir::definitions::Definitions;
 use crate::fhir::ig;
 use crate::fhir::profile::validate::{Expectations, Issue, Severity, Validator};
@@ -33,12 +35,11 @@ struct Counts {
     information: usize,
 }
 
-pub fn run(args: &ValidateArgs) -> ExitCode {
+pub fn run(args: &ValidateArgs) -> Result<ExitCode, CmdError> {
     let definitions = match definitions(args) {
         Ok(definitions) => definitions,
         Err(why) => {
-            eprintln!("error: {why}");
-            return ExitCode::InvalidInput;
+            return Err(CmdError::invalid(why.to_string()));
         }
     };
     if let Some(unknown) = args
@@ -46,16 +47,14 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         .iter()
         .find(|url| definitions.structure(url).is_none())
     {
-        eprintln!(
-            "error: --against {unknown}: no such profile is loaded (add its guide with --ig)"
-        );
-        return ExitCode::InvalidInput;
+        return Err(CmdError::invalid(format!(
+            "--against {unknown}: no such profile is loaded (add its guide with --ig)"
+        )));
     }
     let mut files = Vec::new();
     for path in &args.paths {
         if let Err(why) = collect(path, &mut files, 0) {
-            eprintln!("error: {why}");
-            return ExitCode::InvalidInput;
+            return Err(CmdError::invalid(why.to_string()));
         }
     }
     let expectations = Expectations {
@@ -79,17 +78,16 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
             match serde_json::to_string_pretty(&document) {
                 Ok(text) => println!("{text}"),
                 Err(why) => {
-                    eprintln!("error: {why}");
-                    return ExitCode::Internal;
+                    return Err(CmdError::internal(why.to_string()));
                 }
             }
         }
         ValidateFormat::Text => print_text(&results, &counts, args.verbose),
     }
     if counts.errors > 0 {
-        ExitCode::NonConformant
+        Ok(ExitCode::NonConformant)
     } else {
-        ExitCode::Conformant
+        Ok(ExitCode::Success)
     }
 }
 

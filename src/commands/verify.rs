@@ -1,11 +1,13 @@
 //! `mts verify`: a report folder's signature and hashes checked.
 
 use crate::exit::ExitCode;
+
+use super::CmdError;
 use crate::report;
 
 /// `mts verify`: 0 when every file matches its manifest (and the signature, if any, holds);
 /// 1 on any discrepancy, each named; 3 when there is no readable manifest or key.
-pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> ExitCode {
+pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> Result<ExitCode, CmdError> {
     let public_key = match args
         .public_key
         .as_deref()
@@ -14,15 +16,11 @@ pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> ExitCode {
     {
         Ok(key) => key,
         Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::InvalidInput;
+            return Err(CmdError::invalid(error.to_string()));
         }
     };
     match report::verify(&args.folder, public_key.as_deref()) {
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::InvalidInput
-        }
+        Err(message) => Err(CmdError::invalid(message)),
         Ok(outcome) if outcome.problems.is_empty() => {
             println!(
                 "verified: {} file(s) match {}",
@@ -33,7 +31,7 @@ pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> ExitCode {
                 Some(signature) => println!("{signature}"),
                 None => println!("not signed"),
             }
-            ExitCode::Conformant
+            Ok(ExitCode::Success)
         }
         Ok(outcome) => {
             eprintln!(
@@ -44,7 +42,7 @@ pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> ExitCode {
             for problem in &outcome.problems {
                 eprintln!("  - {problem}");
             }
-            ExitCode::NonConformant
+            Ok(ExitCode::NonConformant)
         }
     }
 }

@@ -7,10 +7,12 @@ use reqwest::header::{HeaderName, HeaderValue};
 use tokio::sync::Semaphore;
 
 use super::exchange::{
-    Body, Exchange, ExchangeId, ExchangeKind, ExchangeLog, RecordedRequest, RecordedResponse,
-    TransportError, TransportErrorKind,
+    Body, Exchange, ExchangeId, ExchangeLog, RecordedRequest, RecordedResponse, TransportError,
+    TransportErrorKind,
 };
 use super::redact::Redactor;
+use super::request::encode_query;
+pub use super::request::{RequestIdMode, RequestSpec};
 
 /// Problems with the harness's own HTTP settings (a bad CA file, a malformed target URL).
 /// A failing supplier is never an `HttpError`: it is a recorded exchange.
@@ -41,68 +43,6 @@ pub struct ClientOptions {
     pub redactor: Redactor,
     /// The client certificate for targets behind mutual TLS.
     pub client_identity: Option<crate::tls::trust::ClientIdentity>,
-}
-
-/// How the `X-Request-ID` header of a request is set.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum RequestIdMode {
-    /// A fresh UUID per request (NHS API platform convention).
-    #[default]
-    Fresh,
-    Omit,
-    Value(String),
-}
-
-/// What to send. Paths are relative to the FHIR base unless they are absolute URLs.
-#[derive(Debug, Clone)]
-pub struct RequestSpec {
-    pub method: String,
-    pub target: String,
-    pub query: Vec<(String, String)>,
-    pub headers: Vec<(String, String)>,
-    /// Header names (lower-case) the request must not carry, even defaults.
-    pub omit_headers: Vec<String>,
-    pub body: Option<Vec<u8>>,
-    pub with_credentials: bool,
-    pub request_id: RequestIdMode,
-    /// How the X-Request-ID header name is written (only visible on the wire with `raw`).
-    pub request_id_header: String,
-    /// Send through the hand-written HTTP/1.1 client: header names exactly as written.
-    pub raw: bool,
-    /// The bearer token to send when `with_credentials` (filled in by the run).
-    pub bearer: Option<String>,
-    /// What kind of API the request is for; FHIR-only rules skip the others.
-    pub kind: ExchangeKind,
-}
-
-impl RequestSpec {
-    pub fn get(target: impl Into<String>) -> Self {
-        Self {
-            method: "GET".into(),
-            target: target.into(),
-            query: Vec::new(),
-            headers: vec![("Accept".into(), "application/fhir+json".into())],
-            omit_headers: Vec::new(),
-            body: None,
-            with_credentials: true,
-            request_id: RequestIdMode::Fresh,
-            request_id_header: "X-Request-ID".into(),
-            raw: false,
-            bearer: None,
-            kind: ExchangeKind::Fhir,
-        }
-    }
-
-    pub fn set_header(&mut self, name: &str, value: impl Into<String>) {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self.omit_headers.retain(|n| !n.eq_ignore_ascii_case(name));
-        self.headers.push((name.to_owned(), value.into()));
-    }
-
-    pub fn omit_header(&mut self, name: &str) {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self.omit_headers.push(name.to_ascii_lowercase());
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -557,29 +497,6 @@ fn truncate(bytes: &[u8], limit: usize) -> Vec<u8> {
     bytes[..bytes.len().min(limit)].to_vec()
 }
 
-/// Percent-encodes a query component, keeping the characters FHIR search values commonly use
-/// readable in evidence (`|`, `:` and `/` are legal in a query).
-fn encode_query(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'~'
-            | b'|'
-            | b':'
-            | b'/'
-            | b',' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 /// A connection that died before any answer: closed, reset or broken, not refused or timed out.
 fn is_stale_connection(error: &TransportError) -> bool {
     let message = error.message.to_ascii_lowercase();
@@ -642,101 +559,4 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_values_keep_fhir_token_syntax() {
-        assert_eq!(
-            encode_query("https://fhir.nhs.uk/Id/nhs-number|9000000009"),
-            "https://fhir.nhs.uk/Id/nhs-number|9000000009"
-        );
-        assert_eq!(
-            encode_query("<script>x</script>"),
-            "%3Cscript%3Ex%3C/script%3E"
-        );
-        assert_eq!(encode_query("a b&c=d"), "a%20b%26c%3Dd");
-    }
-
-    #[test]
-    fn gzip_is_decoded_within_the_limit() {
-        use std::io::Write as _;
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder.write_all(&vec![b'a'; 10_000]).unwrap();
-        let compressed = encoder.finish().unwrap();
-        let (decoded, truncated) = decode_gzip(&compressed, 20_000).unwrap();
-        assert_eq!((decoded.len(), truncated), (10_000, false));
-        let (decoded, truncated) = decode_gzip(&compressed, 1_000).unwrap();
-        assert_eq!((decoded.len(), truncated), (1_000, true));
-        assert!(decode_gzip(b"not gzip", 100).is_err());
-    }
-
-    /// A server that answers the first request on each connection as if it would keep the
-    /// connection alive, then closes it when the next request arrives, without answering: the
-    /// race every client meets when a server's keep-alive timeout fires as a request is sent.
-    async fn one_answer_per_connection() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = connections.clone();
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut request = Vec::new();
-                    let mut buffer = [0u8; 4096];
-                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut buffer).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => request.extend_from_slice(&buffer[..n]),
-                        }
-                    }
-                    let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
-                    if stream.write_all(answer.as_bytes()).await.is_err() {
-                        return;
-                    }
-                    // Wait for the next request on this connection, then hang up on it.
-                    let _ = stream.read(&mut buffer).await;
-                });
-            }
-        });
-        (base, connections)
-    }
-
-    #[tokio::test]
-    async fn a_server_closing_kept_alive_connections_breaks_no_request() {
-        let (base, connections) = one_answer_per_connection().await;
-        let options = ClientOptions {
-            base_url: base,
-            timeout: Duration::from_secs(5),
-            body_limit: 1024,
-            ca_pem: None,
-            insecure: false,
-            max_in_flight: 1,
-            redactor: Redactor::default(),
-            client_identity: None,
-        };
-        let client = HttpClient::new(options, Arc::default()).unwrap();
-        let send = |n: u32, method: &str| {
-            let mut spec = RequestSpec::get(format!("/{n}"));
-            spec.method = method.to_owned();
-            spec.body = (method != "GET").then(|| b"{}".to_vec());
-            let client = client.clone();
-            async move { client.send(ExchangeId(n.to_string()), "", &spec).await }
-        };
-        // GET leaves a pooled connection; the POST and PATCH would be written onto it and lost.
-        let first = send(1, "GET").await;
-        let post = send(2, "POST").await;
-        let patch = send(3, "PATCH").await;
-        // This GET is written onto the pooled connection, loses it, and is sent again.
-        let again = send(4, "GET").await;
-        for exchange in [&first, &post, &patch, &again] {
-            assert_eq!(exchange.status(), Some(200), "{exchange:?}");
-        }
-        assert!(post.retried.is_none() && patch.retried.is_none());
-        let retried = again.retried.as_deref().unwrap_or_default();
-        assert!(retried.contains("closed"), "{retried}");
-        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 4);
-    }
-}
+mod tests;

@@ -5,6 +5,7 @@ mod client;
 mod exchange;
 mod raw;
 mod redact;
+mod request;
 #[cfg(test)]
 pub(crate) mod testing;
 

@@ -48,3 +48,10 @@ pub fn exchange_with_request(
 }
 
 pub const FHIR_JSON: (&str, &str) = ("content-type", "application/fhir+json; charset=utf-8");
+
+/// A 200 with `headers` to a request over HTTPS.
+pub fn exchange_over_https(headers: &[(&str, &str)]) -> Exchange {
+    let mut e = exchange(200, headers, "");
+    e.request.url = "https://api.example.nhs.uk/FHIR/R4/metadata".into();
+    e
+}

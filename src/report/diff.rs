@@ -1,14 +1,13 @@
 //! `mts diff <runA> <runB>`: what changed between two runs, requirement by requirement, for a
 //! CI job that must fail when a supplier's API regresses.
-//!
-//! Reports are read as JSON values rather than the Rust types, so that runs written by an older
-//! mts (or by a shard merge) can still be compared.
+//! Both reports are read with `report::read`, which also takes reports an older mts wrote.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::Value;
+
+use super::{Report, RequirementResult, Verdict};
 
 /// How a requirement moved between the two runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -73,107 +72,74 @@ impl RunDiff {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DiffError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path} is not an mts report: {message}")]
-    Invalid { path: String, message: String },
-}
-
-/// Reads `report.json` from a run folder.
-pub fn read_report(folder: &Path) -> Result<Value, DiffError> {
-    let path = folder.join("report.json");
-    let text = std::fs::read(&path).map_err(|source| DiffError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let report: Value = serde_json::from_slice(&text).map_err(|e| DiffError::Invalid {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    if !report["requirements"].is_array() {
-        return Err(DiffError::Invalid {
-            path: path.display().to_string(),
-            message: "no requirements[]".into(),
-        });
-    }
-    Ok(report)
-}
-
-fn is_failing(verdict: &str) -> bool {
-    matches!(verdict, "fail" | "error")
+fn is_failing(verdict: Verdict) -> bool {
+    matches!(verdict, Verdict::Fail | Verdict::Error)
 }
 
 /// What a failure consists of: the failing scenarios and checks with their expected and actual
 /// values. Exchange ids and timings are left out, since they differ between any two runs.
-fn evidence(requirement: &Value) -> Vec<String> {
-    let mut evidence: Vec<String> = requirement["failures"]
-        .as_array()
-        .into_iter()
-        .flatten()
+fn evidence(requirement: &RequirementResult) -> Vec<String> {
+    let mut evidence: Vec<String> = requirement
+        .failures
+        .iter()
         .map(|f| {
             format!(
                 "{} | {} | {} | {}",
-                f["source"].as_str().unwrap_or_default(),
-                f["message"].as_str().unwrap_or_default(),
-                f["expected"].as_str().unwrap_or_default(),
-                f["actual"].as_str().unwrap_or_default()
+                f.source,
+                f.failure.message,
+                f.failure.expected.as_deref().unwrap_or_default(),
+                f.failure.actual.as_deref().unwrap_or_default()
             )
         })
         .collect();
     evidence.extend(
-        requirement["scenarios"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|s| s["verdict"] == "error")
-            .map(|s| format!("{} | error", s["location"].as_str().unwrap_or_default())),
+        requirement
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict == Verdict::Error)
+            .map(|s| format!("{} | error", s.location)),
     );
     evidence.sort();
     evidence
 }
 
-fn summary(folder: &Path, report: &Value) -> RunSummary {
-    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+fn summary(folder: &Path, report: &Report) -> RunSummary {
     RunSummary {
         folder: folder.display().to_string(),
-        verdict: text(&report["verdict"]),
-        target: text(&report["target"]),
-        profile: text(&report["profile"]),
-        catalogue: text(&report["catalogue"]["version"]),
+        verdict: report.verdict.as_str().to_owned(),
+        target: report.target.clone(),
+        profile: report.profile.to_string(),
+        catalogue: report.catalogue.version.clone(),
     }
 }
 
 /// Compares two reports. Requirements failing in neither run are left out.
-pub fn diff(before_folder: &Path, before: &Value, after_folder: &Path, after: &Value) -> RunDiff {
-    let by_id = |report: &Value| -> BTreeMap<String, Value> {
-        report["requirements"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| Some((r["id"].as_str()?.to_owned(), r.clone())))
+pub fn diff(before_folder: &Path, before: &Report, after_folder: &Path, after: &Report) -> RunDiff {
+    let by_id = |report: &'_ Report| -> BTreeMap<String, RequirementResult> {
+        report
+            .requirements
+            .iter()
+            .map(|r| (r.id.as_str().to_owned(), r.clone()))
             .collect()
     };
     let (old, new) = (by_id(before), by_id(after));
-    let absent = Value::Null;
     let mut changes = Vec::new();
     let ids: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for id in ids {
-        let was = old.get(id).unwrap_or(&absent);
-        let now = new.get(id).unwrap_or(&absent);
-        let verdict = |r: &Value| r["verdict"].as_str().unwrap_or("absent").to_owned();
-        let (before_verdict, after_verdict) = (verdict(was), verdict(now));
-        let change = match (is_failing(&before_verdict), is_failing(&after_verdict)) {
+        let (was, now) = (old.get(id), new.get(id));
+        let verdict = |r: Option<&RequirementResult>| r.map(|r| r.verdict);
+        let failing = |r: Option<&RequirementResult>| verdict(r).is_some_and(is_failing);
+        let name =
+            |r: Option<&RequirementResult>| verdict(r).map_or("absent", Verdict::as_str).to_owned();
+        let evidence_of = |r: Option<&RequirementResult>| r.map(evidence).unwrap_or_default();
+        let change = match (failing(was), failing(now)) {
             (false, true) => Change::NewFailure,
-            (true, false) if after_verdict == "pass" => Change::Fixed,
+            (true, false) if verdict(now) == Some(Verdict::Pass) => Change::Fixed,
             // Failing before, and now skipped or not run: nothing proves it fixed.
             (true, false) => Change::ChangedEvidence,
-            (true, true) if before_verdict != after_verdict || evidence(was) != evidence(now) => {
+            (true, true)
+                if verdict(was) != verdict(now) || evidence_of(was) != evidence_of(now) =>
+            {
                 Change::ChangedEvidence
             }
             (true, true) => Change::StillFailing,
@@ -182,15 +148,11 @@ pub fn diff(before_folder: &Path, before: &Value, after_folder: &Path, after: &V
         let shown = if change == Change::Fixed { was } else { now };
         changes.push(RequirementChange {
             id: id.clone(),
-            level: now["level"]
-                .as_str()
-                .or(was["level"].as_str())
-                .unwrap_or_default()
-                .to_owned(),
+            level: now.or(was).map(|r| r.level.to_string()).unwrap_or_default(),
             change,
-            before: before_verdict,
-            after: after_verdict,
-            reason: shown["reason"].as_str().map(str::to_owned),
+            before: name(was),
+            after: name(now),
+            reason: shown.and_then(|r| r.reason.clone()),
         });
     }
     changes.sort_by(|a, b| a.change.cmp(&b.change).then_with(|| a.id.cmp(&b.id)));
@@ -259,35 +221,42 @@ pub fn render_text(diff: &RunDiff) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    fn report(requirements: Value) -> Value {
-        json!({"verdict": "x", "target": "t", "profile": "apim", "catalogue": {"version": "1"}, "requirements": requirements})
+    fn report(requirements: Value) -> Report {
+        serde_json::from_value(
+            json!({"schema_version": 1, "run_id": "r", "verdict": "incomplete",
+            "target": "t", "profile": "apim", "harness": {"name": "mts", "version": "0"},
+            "catalogue": {"version": "1", "digest": "d"}, "started": "2026-12-04T00:00:00Z",
+            "duration_ms": 0, "counts": {}, "requirements": requirements}),
+        )
+        .unwrap()
     }
 
     fn requirement(id: &str, verdict: &str, message: &str) -> Value {
-        json!({"id": id, "level": "MUST", "verdict": verdict, "reason": message,
+        json!({"id": id, "level": "MUST", "title": "", "area": "", "statement": "", "sources": [],
+            "status": "automated", "verdict": verdict, "blocking": false, "reason": message,
+            "scenarios": [], "checks": [], "exchanges": [],
             "failures": if verdict == "fail" { json!([{"source": "a.feature:1", "message": message}]) } else { json!([]) }})
     }
-
     #[test]
     fn each_kind_of_change_is_told_apart() {
         let before = report(json!([
-            requirement("A", "pass", ""),
-            requirement("B", "fail", "x"),
-            requirement("C", "fail", "x"),
-            requirement("D", "fail", "x"),
-            requirement("E", "pass", ""),
-            requirement("F", "fail", "x"),
+            requirement("IOP-TST-001", "pass", ""),
+            requirement("IOP-TST-002", "fail", "x"),
+            requirement("IOP-TST-003", "fail", "x"),
+            requirement("IOP-TST-004", "fail", "x"),
+            requirement("IOP-TST-005", "pass", ""),
+            requirement("IOP-TST-006", "fail", "x"),
         ]));
         let after = report(json!([
-            requirement("A", "fail", "broke"),
-            requirement("B", "pass", ""),
-            requirement("C", "fail", "x"),
-            requirement("D", "fail", "y"),
-            requirement("E", "pass", ""),
-            requirement("F", "skipped", "not selected"),
-            requirement("G", "error", "timeout"),
+            requirement("IOP-TST-001", "fail", "broke"),
+            requirement("IOP-TST-002", "pass", ""),
+            requirement("IOP-TST-003", "fail", "x"),
+            requirement("IOP-TST-004", "fail", "y"),
+            requirement("IOP-TST-005", "pass", ""),
+            requirement("IOP-TST-006", "skipped", "not selected"),
+            requirement("IOP-TST-007", "error", "timeout"),
         ]));
         let diff = diff(Path::new("a"), &before, Path::new("b"), &after);
         let kinds: Vec<(&str, Change)> = diff
@@ -298,12 +267,12 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                ("A", Change::NewFailure),
-                ("G", Change::NewFailure),
-                ("B", Change::Fixed),
-                ("C", Change::StillFailing),
-                ("D", Change::ChangedEvidence),
-                ("F", Change::ChangedEvidence),
+                ("IOP-TST-001", Change::NewFailure),
+                ("IOP-TST-007", Change::NewFailure),
+                ("IOP-TST-002", Change::Fixed),
+                ("IOP-TST-003", Change::StillFailing),
+                ("IOP-TST-004", Change::ChangedEvidence),
+                ("IOP-TST-006", Change::ChangedEvidence),
             ]
         );
         assert_eq!(diff.regressions(), 2);

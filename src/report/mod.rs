@@ -11,6 +11,7 @@ mod markdown;
 mod markup;
 mod model;
 mod normalize;
+mod read;
 pub mod schema;
 mod table;
 mod testreport;
@@ -21,6 +22,7 @@ pub use json::{write_atomically, write_json};
 pub use manifest::{SigningError, SigningKey, Verification, load_public_key, verify};
 pub use model::*;
 pub use normalize::{normalize_text, normalized_json};
+pub use read::{REPORT_FILE, ReadError, read};
 pub use table::{TableStyle, render_table, render_verdict_line};
 
 /// A report file a run can write.

@@ -17,11 +17,11 @@ pub use crate::verdict::{ReasonKind, RunVerdict, Verdict};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Failure {
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<ExchangeId>,
 }
 
@@ -56,19 +56,21 @@ pub struct ScenarioResult {
     pub feature: String,
     pub name: String,
     pub line: usize,
+    #[serde(default)]
     pub requirements: Vec<RequirementId>,
     pub verdict: Verdict,
     /// For skipped / not-applicable / error: why.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For skipped / not-applicable: the kind of reason, which decided the verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_kind: Option<ReasonKind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
     /// The step that decided the outcome, as written in the feature.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    #[serde(default)]
     pub exchanges: Vec<ExchangeId>,
     pub duration_ms: u64,
     /// What the scenario observed that a reader should know, e.g. which of two behaviours the
@@ -92,11 +94,12 @@ pub struct CheckResult {
     pub verdict: Verdict,
     /// Exchanges the check judged.
     pub examined: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For skipped / not-applicable: the kind of reason, which decided the verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_kind: Option<ReasonKind>,
+    #[serde(default)]
     pub failures: Vec<Failure>,
     /// Observations that do not fail the rule but a reader should know (which profile rule
     /// applied, codes outside mts's lists…).
@@ -104,26 +107,26 @@ pub struct CheckResult {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ScenarioRef {
     pub name: String,
     pub location: String,
     pub verdict: Verdict,
     /// Why it was skipped, not applicable or in error.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_kind: Option<ReasonKind>,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CheckRef {
     pub check: String,
     pub verdict: Verdict,
     pub examined: usize,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RequirementResult {
     pub id: RequirementId,
     /// The level that applied under the run's profile.
@@ -133,36 +136,41 @@ pub struct RequirementResult {
     /// What the requirement asks, in the catalogue's words.
     pub statement: String,
     /// Where it comes from.
+    #[serde(default)]
     pub sources: Vec<SourceRecord>,
     pub status: Status,
     pub verdict: Verdict,
     /// Whether this verdict stops the run being conformant (an error, or a failure at a level
     /// that blocks under the run's gate). Every report format reads this flag.
     pub blocking: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For skipped / not-applicable: the kind of reason, which decided the verdict.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_kind: Option<ReasonKind>,
     /// The scenario or check, and the request, that decided the verdict:
     /// `features/fhir/read.feature:7: GET /Patient/9000000009 → 200`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
     /// Where the profile changed the rule (level override or a source conflict resolved).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_rule: Option<String>,
+    #[serde(default)]
     pub scenarios: Vec<ScenarioRef>,
+    #[serde(default)]
     pub checks: Vec<CheckRef>,
+    #[serde(default)]
     pub failures: Vec<FailureRef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// The exchanges behind the verdict: every exchange of its scenarios, and those its
     /// checks found wanting (ids of `exchanges[]` and of `evidence.har` entries).
+    #[serde(default)]
     pub exchanges: Vec<ExchangeId>,
 }
 
 /// A source of a requirement: the standard or document, and where in it.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SourceRecord {
     pub code: String,
     pub title: String,
@@ -171,7 +179,7 @@ pub struct SourceRecord {
 }
 
 /// A failure with where it came from (a scenario location or a check id).
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FailureRef {
     pub source: String,
     #[serde(flatten)]
@@ -185,11 +193,11 @@ pub struct ExchangeRecord {
     pub started: String,
     pub elapsed_ms: u64,
     pub request: crate::http::RecordedRequest,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<TransportError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retried: Option<String>,
     /// `oauth` for token-endpoint exchanges (FHIR checks leave them alone); FHIR otherwise.
     #[serde(default, skip_serializing_if = "is_fhir")]
@@ -218,6 +226,7 @@ fn is_fhir(kind: &crate::http::ExchangeKind) -> bool {
 pub struct ResponseRecord {
     pub status: u16,
     pub http_version: String,
+    #[serde(default)]
     pub headers: Vec<(String, String)>,
     /// The body as text, cut at the report's body limit.
     pub body: String,
@@ -232,13 +241,13 @@ pub enum TlsRecord {
     Failed { error: String },
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Harness {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CatalogueInfo {
     pub version: String,
     pub digest: String,
@@ -249,9 +258,9 @@ pub struct RunSettingsRecord {
     pub concurrency: usize,
     pub timeout_seconds: f64,
     pub allow_writes: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirements: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// `--level` filters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -275,7 +284,9 @@ pub struct RunSettingsRecord {
 
 /// Automated requirements that apply under the profile and were selected, and how many of them
 /// were judged (passed, failed or waived) rather than skipped, not applicable or in error.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Coverage {
     pub judged: usize,
     pub applicable: usize,
@@ -291,13 +302,14 @@ impl std::fmt::Display for Coverage {
     }
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
     /// A UUID naming this run (the FHIR TestReport's identifier too).
     pub run_id: String,
     pub verdict: RunVerdict,
     /// One sentence that says why the verdict is what it is.
+    #[serde(default)]
     pub verdict_reason: String,
     pub target: String,
     pub profile: Profile,
@@ -305,23 +317,31 @@ pub struct Report {
     pub catalogue: CatalogueInfo,
     pub started: String,
     pub duration_ms: u64,
+    #[serde(default)]
     pub settings: RunSettingsRecord,
     /// What the TLS handshake with the target negotiated, and its certificate chain.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsRecord>,
     /// Requirement counts per verdict.
+    #[serde(default)]
     pub counts: BTreeMap<String, usize>,
     /// How much of what could be judged was: a run that judged little says so beside its
     /// verdict.
+    #[serde(default)]
     pub coverage: Coverage,
     /// What the target declares, as discovered before planning (CapabilityStatement, OpenAPI,
     /// `mts.toml`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_model: Option<crate::target::TargetModel>,
+    #[serde(default)]
     pub requirements: Vec<RequirementResult>,
+    #[serde(default)]
     pub scenarios: Vec<ScenarioResult>,
+    #[serde(default)]
     pub checks: Vec<CheckResult>,
     /// Problems of the harness itself (not of the supplier) that make the run incomplete.
+    #[serde(default)]
     pub harness_errors: Vec<String>,
+    #[serde(default)]
     pub exchanges: Vec<ExchangeRecord>,
 }

@@ -7,7 +7,12 @@ use super::model::Report;
 pub const COMMITTED_PATH: &str = "standards/schema/report.schema.json";
 
 pub fn report_schema() -> serde_json::Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default();
+    // What mts writes: a field always written is required, though the reader defaults it.
+    let generator = schemars::generate::SchemaSettings::default()
+        .for_serialize()
+        .into_generator();
+    let mut schema =
+        serde_json::to_value(generator.into_root_schema_for::<Report>()).unwrap_or_default();
     schema["$id"] = serde_json::json!(format!(
         "https://mts.invalid/schema/report-v{}.schema.json",
         super::model::REPORT_SCHEMA_VERSION

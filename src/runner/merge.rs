@@ -20,8 +20,8 @@ use crate::features::Suite;
 use crate::http::natural_cmp;
 use crate::report::{ExchangeRecord, Report, RunSettingsRecord, ScenarioResult, TlsRecord};
 
-/// The parts of a run's report.json that merging and re-judging need.
-#[derive(Debug, Deserialize)]
+/// The parts of a run's report that merging and re-judging need (a HAR file gives them too).
+#[derive(Debug)]
 pub(super) struct RecordedRun {
     pub target: String,
     pub profile: Profile,
@@ -29,24 +29,21 @@ pub(super) struct RecordedRun {
     pub duration_ms: u64,
     pub catalogue: CatalogueDigest,
     pub settings: RunSettingsRecord,
-    #[serde(default)]
     pub tls: Option<TlsRecord>,
     pub scenarios: Vec<ScenarioResult>,
-    #[serde(default)]
     pub harness_errors: Vec<String>,
     pub exchanges: Vec<ExchangeRecord>,
-    #[serde(default)]
     pub target_model: Option<crate::target::TargetModel>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(super) struct CatalogueDigest {
     pub digest: String,
 }
 
 impl RecordedRun {
     pub fn read(folder: &Path) -> Result<Self, MergeError> {
-        read_json(&folder.join("report.json"))
+        Ok(crate::report::read(folder)?.into())
     }
 
     /// The run's selection, without any shard.
@@ -88,8 +85,30 @@ impl RecordedRun {
     }
 }
 
+impl From<Report> for RecordedRun {
+    fn from(report: Report) -> Self {
+        Self {
+            target: report.target,
+            profile: report.profile,
+            started: report.started,
+            duration_ms: report.duration_ms,
+            catalogue: CatalogueDigest {
+                digest: report.catalogue.digest,
+            },
+            settings: report.settings,
+            tls: report.tls,
+            scenarios: report.scenarios,
+            harness_errors: report.harness_errors,
+            exchanges: report.exchanges,
+            target_model: report.target_model,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
+    #[error(transparent)]
+    Report(#[from] crate::report::ReadError),
     #[error("cannot read {path}: {source}")]
     Read {
         path: String,

@@ -11,10 +11,9 @@ use crate::checks::{Halt, assert};
 use crate::http::{Exchange, RequestSpec};
 use crate::report::Failure;
 
-/// Pages followed at most when paging, so a looping `next` link cannot hold a run.
-const MAX_PAGES: usize = 50;
-/// References resolved at most per searchset.
-const MAX_REFERENCES: usize = 10;
+mod traversal;
+
+use traversal::*;
 
 pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
@@ -400,104 +399,6 @@ async fn unknown_param_strict(world: &mut MtsWorld, args: Args) -> Result<(), Ha
     .into())
 }
 
-fn origin(url: &str) -> &str {
-    let after = url
-        .split_once("://")
-        .map_or(0, |(scheme, _)| scheme.len() + 3);
-    url[after..].find('/').map_or(url, |i| &url[..after + i])
-}
-
-async fn paging(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    let mut spec = with_extra(world, "_count=1")?;
-    spec.query.retain(|(n, v)| n != "_count" || v == "1");
-    let first = world.send(&spec).await?;
-    let mut page = bundle(&first)?.clone();
-    let total = page["total"].as_u64();
-    let target_origin = origin(world.run()?.http.base_url()).to_owned();
-    let mut seen: Vec<String> = Vec::new();
-    let mut pages = 1;
-    let mut exchange = first.clone();
-    loop {
-        let keys = search::match_keys(&page);
-        if keys.len() > 1 {
-            return Err(Failure::new(format!(
-                "page {pages} holds {} matches despite _count=1",
-                keys.len()
-            ))
-            .expected("at most 1 match per page")
-            .actual(keys.join(", "))
-            .exchange(&exchange.id)
-            .into());
-        }
-        for key in keys {
-            if seen.contains(&key) {
-                return Err(Failure::new(format!("page {pages} repeats {key}"))
-                    .expected("every page brings new entries")
-                    .actual(format!("{key} again after {seen:?}"))
-                    .exchange(&exchange.id)
-                    .into());
-            }
-            seen.push(key);
-        }
-        if page["total"].as_u64() != total {
-            return Err(Failure::new("the total changed while paging")
-                .expected(format!(
-                    "total {}",
-                    total.map_or("absent".into(), |t| t.to_string())
-                ))
-                .actual(format!("total {}", page["total"]))
-                .exchange(&exchange.id)
-                .into());
-        }
-        let Some(next) = search::link(&page, "next").map(str::to_owned) else {
-            break;
-        };
-        if origin(&next) != target_origin {
-            return Err(Failure::new(
-                "the next link leaves the target's origin; mts does not follow it",
-            )
-            .expected(format!("a next link on {target_origin}"))
-            .actual(next)
-            .exchange(&exchange.id)
-            .into());
-        }
-        if pages >= MAX_PAGES {
-            return Err(
-                Failure::new(format!("paging did not end after {MAX_PAGES} pages"))
-                    .expected("a last page without a next link")
-                    .actual(format!("{} distinct entries so far", seen.len()))
-                    .exchange(&exchange.id)
-                    .into(),
-            );
-        }
-        let mut next_spec = RequestSpec::get(next);
-        next_spec.headers = spec.headers.clone();
-        exchange = world.send(&next_spec).await?;
-        page = bundle(&exchange)?.clone();
-        pages += 1;
-    }
-    if seen.len() < 2 {
-        return Err(Halt::missing_data(format!(
-            "the search found {} match(es); paging needs at least 2 (configure [data.search])",
-            seen.len()
-        )));
-    }
-    if let Some(total) = total
-        && total as usize != seen.len()
-    {
-        return Err(Failure::new(format!(
-            "paging gave {} entries but the total says {total}",
-            seen.len()
-        ))
-        .expected(format!("{total} entries across the pages"))
-        .actual(format!("{} entries", seen.len()))
-        .exchange(&exchange.id)
-        .into());
-    }
-    world.note(format!("{pages} pages, {} distinct entries", seen.len()));
-    Ok(())
-}
-
 fn points_to(reference: &str, patient_id: &str) -> bool {
     reference == format!("Patient/{patient_id}")
         || reference.ends_with(&format!("/Patient/{patient_id}"))
@@ -648,88 +549,5 @@ async fn narrowed_by_dates(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     )
 }
 
-async fn references_resolve(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    let exchange = world.last()?.clone();
-    let bundle = bundle(&exchange)?.clone();
-    let in_bundle: BTreeSet<String> = search::entries(&bundle)
-        .flat_map(|e| {
-            let key = format!(
-                "{}/{}",
-                e["resource"]["resourceType"].as_str().unwrap_or(""),
-                e["resource"]["id"].as_str().unwrap_or("")
-            );
-            [e["fullUrl"].as_str().unwrap_or("").to_owned(), key]
-        })
-        .collect();
-    let references = search::references(&bundle);
-    if references.is_empty() {
-        return Err(Halt::missing_data(
-            "the searchset holds no references: the with-records test patient has no records of this type on the target (configure [data.patient.with-records])",
-        ));
-    }
-    let target_origin = origin(world.run()?.http.base_url()).to_owned();
-    for reference in references.iter().take(MAX_REFERENCES) {
-        if reference.starts_with('#') || in_bundle.contains(reference) {
-            continue;
-        }
-        let absolute = reference.starts_with("http://") || reference.starts_with("https://");
-        if absolute && origin(reference) != target_origin {
-            world.note(format!(
-                "{reference} is on another server and was not followed"
-            ));
-            continue;
-        }
-        let read = world.send(&RequestSpec::get(reference.clone())).await?;
-        let status = assert::response(&read)?.status;
-        if status != 200 {
-            return Err(
-                Failure::new(format!("the reference {reference} does not resolve"))
-                    .expected(format!("GET {reference} → 200"))
-                    .actual(format!("HTTP {status}"))
-                    .exchange(&read.id)
-                    .into(),
-            );
-        }
-    }
-    Ok(())
-}
-
-async fn no_duplicates(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    let exchange = world.last()?.clone();
-    let duplicates = search::duplicate_entries(bundle(&exchange)?);
-    if duplicates.is_empty() {
-        return Ok(());
-    }
-    Err(Failure::new("the searchset repeats entries")
-        .expected("each resource once")
-        .actual(duplicates.join(", "))
-        .exchange(&exchange.id)
-        .into())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn date_prefixes_are_understood() {
-        assert_eq!(date_satisfies("1975-05-01", "ge1970-01"), Some(true));
-        assert_eq!(date_satisfies("1969-12-31", "ge1970-01"), Some(false));
-        assert_eq!(date_satisfies("2010-10-22", "le2009-12-31"), Some(false));
-        assert_eq!(date_satisfies("2009-12-31", "le2009-12-31"), Some(true));
-        assert_eq!(date_satisfies("2008-03-14", "2008"), Some(true));
-        assert_eq!(date_satisfies("2008-03-14", "bad"), None);
-    }
-
-    #[test]
-    fn origins_compare_scheme_host_and_port() {
-        assert_eq!(
-            origin("http://127.0.0.1:8080/FHIR/R4/Patient?x"),
-            "http://127.0.0.1:8080"
-        );
-        assert_ne!(
-            origin("http://evil.example/FHIR/R4"),
-            origin("http://127.0.0.1:8080/FHIR/R4")
-        );
-    }
-}
+mod tests;

@@ -211,9 +211,18 @@ pub fn run_with_env(dir: &Path, args: &[&str], env: &[(String, String)]) -> Run 
         command.env(key, value);
     }
     let output = command.output().expect("run mts");
-    let report = std::fs::read(out.join("report.json"))
+    let report: Option<serde_json::Value> = std::fs::read(out.join("report.json"))
         .ok()
         .map(|b| serde_json::from_slice(&b).expect("report.json is JSON"));
+    if let Some(written) = &report {
+        // The one reader diff, merge, rejudge and --rerun-failed use reads every field back.
+        let read = mts::report::read(&out).expect("report::read reads what mts wrote");
+        assert!(
+            serde_json::to_value(&read).unwrap() == *written,
+            "report::read lost or changed a field of {}",
+            out.display()
+        );
+    }
     Run {
         output,
         report,

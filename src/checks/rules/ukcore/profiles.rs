@@ -5,12 +5,19 @@
 //! PDS (apim) and GP Connect (gpc) publish their own profiles rather than UK Core's. FHIR XML
 //! responses are read with mts's XML reader and judged alike.
 
-use super::passive::{Judged, PassiveContext};
 use crate::catalogue::Profile;
+use crate::checks::rules::prelude::*;
 use crate::fhir::profile::{self, validate::Expectations, validate::Severity};
-use crate::http::Exchange;
 
-pub fn conform(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
+pub(crate) const CHECK: PassiveCheck = PassiveCheck {
+    id: "ukcore.profiles",
+    requirement: RequirementCode::new("IOP-UKC-008"),
+    summary: "every resource in every response conforms to the profiles it claims and, under ukca, to the UK Core profile of its type",
+    judge,
+    unjudged: Some(unjudged),
+};
+
+fn judge(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> {
     let response = exchange.response.as_ref()?;
     // The embedded definitions are tested to load; were they ever unreadable, nothing is
     // judged rather than a supplier failed.
@@ -114,4 +121,51 @@ pub fn conform(exchange: &Exchange, context: &PassiveContext) -> Option<Judged> 
 /// `UKCore-Patient` for `https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient`.
 fn short_profile(url: &str) -> &str {
     url.rsplit('/').next().unwrap_or(url)
+}
+
+/// Under apim and gpc, resources that claim and are declared no profile are not judged.
+fn unjudged(_: OpenApiUse) -> (ReasonKind, String) {
+    (
+        ReasonKind::NothingToJudge,
+        "no resource returned claims a profile mts holds (meta.profile), and only the ukca profile holds every resource to UK Core: run with --profile ukca to judge UK Core conformance".into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// IOP-UKC-008 reads FHIR XML with mts's reader, and holds a resource to the profile the
+    /// API declares for its type even under apim (where UK Core is not assumed).
+    #[test]
+    fn profiles_check_reads_xml_and_holds_declared_profiles() {
+        let check = &CHECK;
+        let uk_core_patient = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient";
+        // UK Core's birth sex extension takes a CodeableConcept from a required value set.
+        let xml = r#"<Patient xmlns="http://hl7.org/fhir"><meta><profile value="PROFILE"/></meta><extension url="https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex"><valueCodeableConcept><coding><system value="http://hl7.org/fhir/administrative-gender"/><code value="mts-not-a-sex"/></coding></valueCodeableConcept></extension><gender value="female"/></Patient>"#;
+        let as_xml = |body: &str| exchange(200, &[("content-type", "application/fhir+xml")], body);
+        let claimed = as_xml(&xml.replace("PROFILE", uk_core_patient));
+        let judged = (check.judge)(&claimed, &context()).expect("judged");
+        let failure = format!(
+            "{:?}",
+            judged
+                .result
+                .expect_err("XML claiming UK Core, breaking it")
+        );
+        assert!(
+            failure.contains("[binding]") && failure.contains("mts-not-a-sex"),
+            "{failure}"
+        );
+        let unclaimed = as_xml(&xml.replace("<meta><profile value=\"PROFILE\"/></meta>", ""));
+        assert!(
+            (check.judge)(&unclaimed, &context()).is_none(),
+            "nothing claimed or declared under apim: not judged"
+        );
+        let mut declaring = context();
+        declaring
+            .declared_profiles
+            .insert("Patient".into(), uk_core_patient.into());
+        let verdict = (check.judge)(&unclaimed, &declaring).map(|j| j.result.is_ok());
+        assert_eq!(verdict, Some(false), "the declared profile is held to");
+    }
 }

@@ -1,5 +1,6 @@
 //! Unit tests for the profile validator (`profile::validate`).
 
+use super::values::{contains_pattern, reference_type};
 use super::*;
 use serde_json::json;
 

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::primitives::{integer, is_decimal};
 use super::*;
 
 fn core() -> Arc<Definitions> {

@@ -5,7 +5,6 @@
 #![expect(clippy::result_large_err)]
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -20,12 +19,14 @@ use super::data;
 use super::openapi;
 use super::{Fault, SandboxOptions};
 use crate::auth::provenance::{self, Problem};
-use crate::fhir::{NHS_NUMBER_SYSTEM, nhs_number, outcome::APIM_SPINE_SYSTEM};
+use crate::fhir::{NHS_NUMBER_SYSTEM, nhs_number};
 
+mod response;
 #[cfg(test)]
 mod tests;
 
-const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+use response::{build, decorate, fhir, method_not_allowed, with_etag};
+
 /// Largest request body the sandbox reads.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
 pub const PROVIDER_ASID: &str = "918999198738";
@@ -131,62 +132,6 @@ impl State {
             .find(|(n, _)| n == nhs_number)
             .map(|(_, p)| p)
     }
-
-    /// An error answer: an OperationOutcome with a Spine code, or plain text under `text-errors`.
-    fn error(
-        &self,
-        status: StatusCode,
-        issue_code: &str,
-        spine_code: &str,
-        display: &str,
-    ) -> Response {
-        if self.has(Fault::TextErrors) {
-            return plain(status, &format!("{display}\n"));
-        }
-        let spine_code = if self.has(Fault::WrongStatusForCode) && status == StatusCode::NOT_FOUND {
-            "BAD_REQUEST"
-        } else {
-            spine_code
-        };
-        let severity = if self.has(Fault::OutcomeWarningSeverity) {
-            "warning"
-        } else {
-            "error"
-        };
-        let diagnostics = if self.has(Fault::StackTraceInErrors) && status == StatusCode::NOT_FOUND
-        {
-            "java.lang.IllegalStateException: no row\n\tat uk.example.fhir.dao.PatientDao.read(PatientDao.java:88)\n\tat uk.example.fhir.web.ReadController.handle(ReadController.java:41)".to_owned()
-        } else {
-            display.to_owned()
-        };
-        let mut issue =
-            json!({"severity": severity, "code": issue_code, "diagnostics": diagnostics});
-        if !self.has(Fault::NoSpineCode) {
-            issue["details"] = json!({"coding": [{"system": APIM_SPINE_SYSTEM, "version": "1", "code": spine_code, "display": display}]});
-        }
-        let outcome = json!({
-            "resourceType": "OperationOutcome",
-            "meta": {"profile": ["https://fhir.nhs.uk/StructureDefinition/NHSDigital-OperationOutcome"]},
-            "issue": [issue]
-        });
-        fhir(status, &outcome)
-    }
-}
-
-fn plain(status: StatusCode, text: &str) -> Response {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Body::from(text.to_owned()))
-        .unwrap_or_default()
-}
-
-fn fhir(status: StatusCode, resource: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, FHIR_JSON)
-        .body(Body::from(resource.to_string()))
-        .unwrap_or_default()
 }
 
 pub fn router(state: State) -> Router {
@@ -466,19 +411,6 @@ fn resource(state: &State, call: &Call) -> Response {
     }
 }
 
-fn method_not_allowed(state: &State, allow: &'static str) -> Response {
-    let mut response = state.error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "not-supported",
-        "METHOD_NOT_ALLOWED",
-        "Method not allowed",
-    );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
-}
-
 /// Data endpoints: Spine Secure Proxy headers when a GP Connect client sends them, a bearer token
 /// (401), then a UUID X-Request-ID (400), as the NHS API platform orders them.
 fn guard(state: &State, call: &Call) -> Result<(), Response> {
@@ -662,22 +594,6 @@ fn ping(state: &State) -> Response {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .unwrap_or_default()
-}
-
-fn with_etag(mut response: Response, resource: &Value, fault_mismatch: bool) -> Response {
-    let version = resource
-        .pointer("/meta/versionId")
-        .and_then(Value::as_str)
-        .unwrap_or("1");
-    let etag = if fault_mismatch {
-        format!("W/\"{}0\"", version)
-    } else {
-        format!("W/\"{version}\"")
-    };
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
 }
 
 fn read_patient(state: &State, id: &str) -> Response {
@@ -1198,19 +1114,6 @@ fn prefer_body(state: &State, call: &Call, resource: &Value) -> Option<Vec<u8>> 
     }
 }
 
-fn build(status: StatusCode, headers: &[(String, String)], body: Option<Vec<u8>>) -> Response {
-    let mut builder = Response::builder().status(status);
-    for (name, value) in headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    if body.is_some() {
-        builder = builder.header(header::CONTENT_TYPE, FHIR_JSON);
-    }
-    builder
-        .body(Body::from(body.unwrap_or_default()))
-        .unwrap_or_default()
-}
-
 fn create_observation(state: &State, call: &Call) -> Response {
     let request_id = call.header("x-request-id").unwrap_or_default().to_owned();
     if !state.has(Fault::DuplicateOnRetry)
@@ -1327,83 +1230,4 @@ fn update_observation(state: &State, call: &Call, id: &str) -> Response {
         &headers,
         prefer_body(state, call, &resource),
     )
-}
-
-/// Headers every response carries, and gzip when asked for.
-async fn decorate(state: &State, request: &HeaderMap, response: &mut Response) {
-    let headers = response.headers_mut();
-    if !state.has(Fault::NoRequestIdEcho)
-        && let Some(value) = request.get("x-request-id")
-    {
-        headers.insert("x-request-id", value.clone());
-    }
-    match request.get("x-correlation-id") {
-        Some(value) => {
-            headers.insert("x-correlation-id", value.clone());
-        }
-        None if state.has(Fault::CorrelationIdInvented) => {
-            if let Ok(value) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-                headers.insert("x-correlation-id", value);
-            }
-        }
-        None => {}
-    }
-    let is_error = response.status().as_u16() >= 400;
-    let headers = response.headers_mut();
-    if !(is_error && state.has(Fault::NoCacheControlOnErrors)) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    if !state.has(Fault::NoNosniff) {
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-    }
-    if state.tls && !state.has(Fault::NoHsts) {
-        let policy = if state.has(Fault::ShortHsts) {
-            "max-age=300"
-        } else {
-            "max-age=31536000; includeSubDomains"
-        };
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(policy),
-        );
-    }
-    if state.has(Fault::ServerVersionHeader) {
-        headers.insert(
-            header::SERVER,
-            HeaderValue::from_static("Apache/2.4.52 (Ubuntu)"),
-        );
-    }
-    let wants_gzip = request
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    if wants_gzip && !state.has(Fault::NoGzip) {
-        compress(response).await;
-    }
-}
-
-async fn compress(response: &mut Response) {
-    let body = std::mem::take(response.body_mut());
-    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-    if bytes.is_empty() {
-        return;
-    }
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let compressed = encoder.write_all(&bytes).and_then(|()| encoder.finish());
-    match compressed {
-        Ok(compressed) => {
-            *response.body_mut() = Body::from(compressed);
-            response
-                .headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            response
-                .headers_mut()
-                .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-            response.headers_mut().remove(header::CONTENT_LENGTH);
-        }
-        Err(_) => *response.body_mut() = Body::from(bytes),
-    }
 }

@@ -14,24 +14,26 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::auth::{AuthState, Grant};
+use super::auth::AuthState;
 use super::data;
 use super::openapi;
 use super::{Fault, SandboxOptions};
-use crate::auth::provenance::{self, Problem};
 use crate::fhir::{NHS_NUMBER_SYSTEM, nhs_number};
 
+mod guard;
 mod negotiate;
 mod response;
 #[cfg(test)]
 mod tests;
 
+pub use guard::PROVIDER_ASID;
+
+use guard::{client_certificate_registered, guard, token_endpoint};
 use negotiate::{negotiate, preflight, trace_echo};
 use response::{build, decorate, fhir, method_not_allowed, with_etag};
 
 /// Largest request body the sandbox reads.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
-pub const PROVIDER_ASID: &str = "918999198738";
 const OBSERVATION_PROFILE: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation";
 
 pub struct State {
@@ -223,39 +225,6 @@ async fn handle(state: &State, request: Request) -> Response {
     response
 }
 
-/// Under mutual TLS, whether the connection's client certificate names the registered
-/// consumer system (a connection without one got this far only under client-certificate-optional).
-fn client_certificate_registered(state: &State, parts: &axum::http::request::Parts) -> bool {
-    let Some(expected) = state.client_name else {
-        return true;
-    };
-    if state.has(Fault::ClientCertNameUnchecked) {
-        return true;
-    }
-    match parts.extensions.get::<super::tls::PeerCertificate>() {
-        Some(peer) => peer.names.iter().any(|name| name == expected),
-        None => state.has(Fault::ClientCertOptional),
-    }
-}
-
-/// The OAuth2 token endpoint: OAuth JSON answers, not FHIR.
-fn token_endpoint(state: &State, body: &[u8], token_url: &str) -> Response {
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let (status, answer) = match state.auth.token(&form, token_url, &state.faults) {
-        Ok(answer) => (StatusCode::OK, answer),
-        Err((status, answer)) => (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            answer,
-        ),
-    };
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-        .header(header::PRAGMA, "no-cache")
-        .body(Body::from(answer.to_string()))
-        .unwrap_or_default()
-}
-
 /// Under `case-insensitive-paths`: resource names written in any case are served.
 fn fold_case(path: &str) -> String {
     path.split('/')
@@ -342,159 +311,6 @@ fn resource(state: &State, call: &Call) -> Response {
             "Resource not found",
         ),
     }
-}
-
-/// Data endpoints: Spine Secure Proxy headers when a GP Connect client sends them, a bearer token
-/// (401), then a UUID X-Request-ID (400), as the NHS API platform orders them.
-fn guard(state: &State, call: &Call) -> Result<(), Response> {
-    check_ssp(state, call)?;
-    let header_token = call
-        .header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let query_token = call.params("access_token").first().map(|t| (*t).to_owned());
-    let presented = header_token
-        .map(str::to_owned)
-        .or_else(|| query_token.filter(|_| state.has(Fault::TokenInQueryAccepted)));
-    // Metering is per application, so it applies even when the token is not checked.
-    if !state.auth.within_limit(presented.as_deref()) && !state.has(Fault::NoRateLimit) {
-        let mut response = state.error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "throttled",
-            "TOO_MANY_REQUESTS",
-            "You have exceeded your application's rate limit",
-        );
-        if !state.has(Fault::NoRetryAfter) {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        return Err(response);
-    }
-    if state.auth.enabled() && !state.has(Fault::AuthBypass) {
-        let mut grant = presented.as_deref().and_then(|t| state.auth.grant(t));
-        // A GP Connect consumer's bearer token is its provenance JWT.
-        if grant.is_none()
-            && call.headers.contains_key("ssp-interactionid")
-            && let Some(token) = presented.as_deref()
-        {
-            check_provenance(state, call, token)?;
-            grant = Some(Grant::Full);
-        }
-        match grant {
-            Some(Grant::Full) => {}
-            Some(Grant::ReadOnly)
-                if call.method == Method::GET || state.has(Fault::ScopeNotEnforced) => {}
-            Some(Grant::ReadOnly) => {
-                return Err(state.error(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "ACCESS_DENIED",
-                    "The access token does not allow this operation",
-                ));
-            }
-            None => {
-                let mut response = state.error(
-                    StatusCode::UNAUTHORIZED,
-                    "forbidden",
-                    "ACCESS_DENIED",
-                    "Access Denied - Unauthorised",
-                );
-                if !state.has(Fault::NoWwwAuthenticate) {
-                    let challenge = if call.header("authorization").is_some() {
-                        "Bearer error=\"invalid_token\""
-                    } else {
-                        "Bearer"
-                    };
-                    response.headers_mut().insert(
-                        header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static(challenge),
-                    );
-                }
-                return Err(response);
-            }
-        }
-    }
-    if state.has(Fault::RequestIdNotChecked) {
-        return Ok(());
-    }
-    match call.header("x-request-id") {
-        None => Err(state.error(
-            StatusCode::BAD_REQUEST,
-            "required",
-            "MISSING_VALUE",
-            "Required header X-Request-ID is missing",
-        )),
-        Some(value) if value.len() != 36 || uuid::Uuid::parse_str(value).is_err() => Err(state
-            .error(
-                StatusCode::BAD_REQUEST,
-                "value",
-                "INVALID_VALUE",
-                "X-Request-ID must be a UUID",
-            )),
-        Some(_) => Ok(()),
-    }
-}
-
-/// GP Connect: the provenance JWT's encoding, claims, lifetime, scope, reason and embedded
-/// resources, each rule switchable off by a fault.
-fn check_provenance(state: &State, call: &Call, token: &str) -> Result<(), Response> {
-    let schema = crate::fhir::schema::FhirSchema::embedded().ok();
-    let Some(refusal) = provenance::refusal(
-        token,
-        call.method.as_str(),
-        &call.segments.join("/"),
-        chrono::Utc::now().timestamp(),
-        |resource| schema.as_ref().is_none_or(|s| s.is_valid(resource)),
-    ) else {
-        return Ok(());
-    };
-    let ignored = match refusal.problem {
-        Problem::Encoding | Problem::MissingClaim => Fault::ProvenanceClaimsUnchecked,
-        Problem::Lifetime => Fault::ProvenanceLifetimeUnchecked,
-        Problem::Reason | Problem::Scope | Problem::Resource => Fault::ProvenanceContentUnchecked,
-    };
-    if state.has(ignored) {
-        return Ok(());
-    }
-    let (status, issue_code) = if refusal.status == 422 {
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
-    } else {
-        (StatusCode::BAD_REQUEST, "invalid")
-    };
-    Err(state.error(status, issue_code, refusal.spine_code, &refusal.message))
-}
-
-/// GP Connect: once a client speaks Spine Secure Proxy, every Ssp header must be present and right.
-fn check_ssp(state: &State, call: &Call) -> Result<(), Response> {
-    let names = ["ssp-traceid", "ssp-from", "ssp-to", "ssp-interactionid"];
-    if !names.iter().any(|n| call.headers.contains_key(*n)) {
-        return Ok(());
-    }
-    let bad = |display: &str| {
-        Err(state.error(StatusCode::BAD_REQUEST, "invalid", "BAD_REQUEST", display))
-    };
-    if !state.has(Fault::SspHeadersIgnored) {
-        for name in names {
-            if call.header(name).is_none_or(|v| v.trim().is_empty()) {
-                return bad(&format!("Spine Secure Proxy header {name} is missing"));
-            }
-        }
-    }
-    if !state.has(Fault::SspToIgnored)
-        && call.header("ssp-to").is_some_and(|to| to != PROVIDER_ASID)
-    {
-        return bad("Ssp-To does not name this provider's ASID");
-    }
-    if !state.has(Fault::InteractionIdIgnored)
-        && call.header("ssp-interactionid").is_some_and(|id| {
-            id != crate::gpc::interaction_id(call.method.as_str(), &call.segments.join("/"))
-        })
-    {
-        return bad("Ssp-InteractionID does not match the interaction requested");
-    }
-    Ok(())
 }
 
 fn metadata(state: &State) -> Response {

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::to_bytes;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -20,6 +20,7 @@ use super::openapi;
 use super::{Fault, SandboxOptions};
 use crate::fhir::{NHS_NUMBER_SYSTEM, nhs_number};
 
+mod capability;
 mod guard;
 mod negotiate;
 mod response;
@@ -28,6 +29,7 @@ mod tests;
 
 pub use guard::PROVIDER_ASID;
 
+use capability::{metadata, ping};
 use guard::{client_certificate_registered, guard, token_endpoint};
 use negotiate::{negotiate, preflight, trace_echo};
 use response::{build, decorate, fhir, method_not_allowed, with_etag};
@@ -311,38 +313,6 @@ fn resource(state: &State, call: &Call) -> Response {
             "Resource not found",
         ),
     }
-}
-
-fn metadata(state: &State) -> Response {
-    if state.has(Fault::NoMetadata) || state.has(Fault::Undocumented) {
-        return state.error(
-            StatusCode::NOT_FOUND,
-            "not-supported",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        );
-    }
-    let mut response = fhir(StatusCode::OK, &data::capability_statement(&state.faults));
-    if state.has(Fault::MetadataAsText) {
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-    }
-    response
-}
-
-fn ping(state: &State) -> Response {
-    let mut body = json!({"status": "pass", "ping": "pong"});
-    if state.has(Fault::PingLeaks) {
-        body["version"] = json!("mts-sandbox 0.1.0 on Ubuntu 22.04, Apache/2.4.52");
-        body["host"] = json!("ip-10-0-3-17.eu-west-2.compute.internal");
-    }
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default()
 }
 
 fn read_patient(state: &State, id: &str) -> Response {

@@ -1,6 +1,6 @@
 //! Unit tests of the sandbox server's helpers.
 
-use super::*;
+use super::patient::{date_matches, date_range};
 
 #[test]
 fn date_prefixes_follow_fhir_search() {

@@ -1,16 +1,30 @@
-//! What the server says about itself: the CapabilityStatement at `metadata` and the `_ping`
-//! health check.
+//! What the server says about itself: the CapabilityStatement at `metadata`, the OpenAPI
+//! document at `openapi.json`, and the `_ping` health check.
 //!
-//! Faults applied here: no-metadata, undocumented, metadata-as-text, ping-leaks.
+//! Faults applied here: no-metadata, undocumented (hides both documents), openapi-drift,
+//! metadata-as-text, ping-leaks.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::json;
 
-use super::super::data;
+use super::super::{data, openapi};
 use super::response::fhir;
 use super::{Fault, State};
+
+/// Whether `openapi.json` is served: not under `undocumented`.
+pub(super) fn documented(state: &State) -> bool {
+    !state.has(Fault::Undocumented)
+}
+
+/// The OpenAPI document, which under `openapi-drift` no longer matches what is served.
+pub(super) fn openapi_document(state: &State) -> Response {
+    fhir(
+        StatusCode::OK,
+        &openapi::document(state.has(Fault::OpenapiDrift)),
+    )
+}
 
 pub(super) fn metadata(state: &State) -> Response {
     if state.has(Fault::NoMetadata) || state.has(Fault::Undocumented) {

@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use super::auth::AuthState;
 use super::data;
-use super::openapi;
 use super::{Fault, SandboxOptions};
 
 mod capability;
@@ -26,14 +25,14 @@ mod tests;
 
 pub use guard::PROVIDER_ASID;
 
-use capability::{metadata, ping};
+use capability::{documented, metadata, openapi_document, ping};
 use guard::{client_certificate_registered, guard, token_endpoint};
 use negotiate::{negotiate, preflight, trace_echo};
 use observation::{
     Writes, create_observation, read_observation, search_observations, update_observation,
 };
 use patient::{read_in, read_patient, search_by_patient, search_patients};
-use response::{decorate, fhir, method_not_allowed};
+use response::{decorate, method_not_allowed};
 
 /// Largest request body the sandbox reads.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
@@ -226,10 +225,7 @@ fn dispatch(state: &State, call: &Call) -> Response {
     match call.segments.as_slice() {
         ["metadata"] if get => metadata(state),
         ["metadata"] => method_not_allowed(state, "GET"),
-        ["openapi.json"] if get && !state.has(Fault::Undocumented) => fhir(
-            StatusCode::OK,
-            &openapi::document(state.has(Fault::OpenapiDrift)),
-        ),
+        ["openapi.json"] if get && documented(state) => openapi_document(state),
         ["_ping"] if get => ping(state),
         ["_status"] if get => state.error(
             StatusCode::UNAUTHORIZED,

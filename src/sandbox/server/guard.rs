@@ -2,8 +2,9 @@
 //! on data endpoints (Spine Secure Proxy headers, rate limit, bearer token and its scope, the GP
 //! Connect provenance JWT, X-Request-ID), in the NHS API platform's order.
 //!
-//! Faults applied here: client-cert-name-unchecked, client-cert-optional (also in `tls.rs`, which
-//! lets the handshake through), token-in-query-accepted, no-rate-limit, no-retry-after,
+//! Faults applied here: client-certificate-name-unchecked, client-certificate-optional (also in
+//! `tls.rs`, which lets the handshake through), token-in-query-accepted, no-rate-limit,
+//! no-retry-after,
 //! auth-bypass, scope-not-enforced, no-www-authenticate, request-id-not-checked,
 //! provenance-claims-unchecked, provenance-lifetime-unchecked, provenance-content-unchecked,
 //! ssp-headers-ignored, ssp-to-ignored, interaction-id-ignored. The token endpoint's own faults

@@ -1,5 +1,16 @@
-//! Request handling. One dispatch function keeps every rule (authentication, X-Request-ID,
-//! content negotiation, error shapes, faults) visible in one place.
+//! Request handling: the `State` the sandbox serves from, the parsed request (`Call`), the
+//! router, and the pipeline every request takes: `handle` (body limit, path, client certificate,
+//! TRACE, token endpoint, CORS preflight, then content negotiation and `dispatch`, then
+//! `decorate`), `dispatch` (the endpoints, with the guard before the data resources) and
+//! `resource` (the data resources by type and method). Each concern lives in its own module, with
+//! the faults that break it: `guard` (who may call), `negotiate` (content negotiation, preflight,
+//! TRACE), `response` (error shape and the headers every answer gets), `capability` (metadata,
+//! openapi.json, _ping), `patient` (Patient, read and search by patient, searchset Bundles) and
+//! `observation` (the writable Observation).
+//!
+//! Faults applied here: unversioned-base, no-size-limit, case-insensitive-paths, trace-enabled,
+//! declared-not-implemented (also in `data.rs`, which declares the resource it then refuses),
+//! server-errors.
 
 use std::sync::{Arc, Mutex};
 

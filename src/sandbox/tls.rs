@@ -22,6 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::Fault;
 use crate::tls::hello::{self, TLS_1_1, TLS_1_2};
 use crate::tls::pki::{Issued, TestCa, Validity};
+use crate::tls::trust::CertificateKey;
 
 /// The system name the sandbox expects on client certificates (Spine registers an FQDN per
 /// consumer system).
@@ -158,44 +159,17 @@ pub struct PeerCertificate {
 
 /// A certificate chain and key the sandbox serves instead of minting its own (`mts sandbox
 /// --tls-cert FILE --tls-key FILE`), e.g. a supplier's self-signed test certificate.
-pub struct OwnCertificate {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-impl Clone for OwnCertificate {
-    fn clone(&self) -> Self {
-        Self {
-            chain: self.chain.clone(),
-            key: self.key.clone_key(),
-        }
-    }
-}
-
-impl std::fmt::Debug for OwnCertificate {
-    // Never the key.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OwnCertificate")
-            .field("certificates", &self.chain.len())
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Debug, Clone)]
+pub struct OwnCertificate(CertificateKey);
 
 impl OwnCertificate {
     /// From PEM text: the certificate (and any intermediates), then the private key. Errors
     /// never quote the key.
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, String> {
-        let chain = CertificateDer::pem_slice_iter(cert_pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("the certificate is not PEM: {e}"))?;
-        if chain.is_empty() {
-            return Err("no certificate found in the certificate file".into());
-        }
-        let key = PrivateKeyDer::from_pem_slice(key_pem)
-            .map_err(|_| "the key file holds no PEM private key".to_owned())?;
+        let own = CertificateKey::from_pem_named(cert_pem, key_pem, "certificate", "key file")?;
         // Checked now, so a mismatch is said as such rather than as a failure to listen.
         let provider = rustls::crypto::aws_lc_rs::default_provider();
-        rustls::sign::CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).map_err(
+        rustls::sign::CertifiedKey::from_der(own.chain.clone(), own.key(), &provider).map_err(
             |e| match e {
                 rustls::Error::InconsistentKeys(_) => {
                     "the key does not belong to the (first) certificate".to_owned()
@@ -203,7 +177,7 @@ impl OwnCertificate {
                 other => format!("the certificate and key cannot be served: {other}"),
             },
         )?;
-        Ok(Self { chain, key })
+        Ok(Self(own))
     }
 }
 
@@ -232,7 +206,7 @@ impl SandboxTls {
                         OWN_CERTIFICATE_AND_FAULTS,
                     ));
                 }
-                (own.chain.clone(), own.key.clone_key(), None)
+                (own.0.chain.clone(), own.0.key(), None)
             }
             None => {
                 let (chain, key, ca_pem) = Self::issue(faults)?;
@@ -471,7 +445,7 @@ mod tests {
         let other = ca.server(&["127.0.0.1"], Validity::Current).unwrap();
         let bundle = format!("{}{}", one.cert_pem, ca.cert_pem);
         let own = OwnCertificate::from_pem(bundle.as_bytes(), one.key_pem.as_bytes()).unwrap();
-        assert_eq!(own.chain.len(), 2);
+        assert_eq!(own.0.chain.len(), 2);
         assert!(!format!("{own:?}").contains("PRIVATE"));
         let mismatch = OwnCertificate::from_pem(one.cert_pem.as_bytes(), other.key_pem.as_bytes())
             .unwrap_err();

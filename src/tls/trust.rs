@@ -71,13 +71,17 @@ pub fn verifier(ca_pem: Option<&[u8]>, insecure: bool) -> Result<Arc<Verifier>, 
     }))
 }
 
-/// A client certificate chain and its private key, for servers behind mutual TLS.
-pub struct ClientIdentity {
+/// A certificate chain and its private key: a client's identity for servers behind mutual TLS,
+/// or a certificate a server serves. Neither `Debug` nor any error ever shows the key.
+pub struct CertificateKey {
     pub chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 }
 
-impl Clone for ClientIdentity {
+/// A client certificate and its key.
+pub type ClientIdentity = CertificateKey;
+
+impl Clone for CertificateKey {
     fn clone(&self) -> Self {
         Self {
             chain: self.chain.clone(),
@@ -86,27 +90,42 @@ impl Clone for ClientIdentity {
     }
 }
 
-impl std::fmt::Debug for ClientIdentity {
+impl std::fmt::Debug for CertificateKey {
     // Never the key.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientIdentity")
+        f.debug_struct("CertificateKey")
             .field("certificates", &self.chain.len())
             .finish_non_exhaustive()
     }
 }
 
-impl ClientIdentity {
-    /// From PEM text: the certificate (and any intermediates) and the private key.
+impl CertificateKey {
+    /// A client certificate (and any intermediates) and its private key, from PEM text.
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, String> {
+        Self::from_pem_named(cert_pem, key_pem, "client certificate", "client key")
+    }
+
+    /// From PEM text, `certificate` and `key` naming the two in errors.
+    pub fn from_pem_named(
+        cert_pem: &[u8],
+        key_pem: &[u8],
+        certificate: &str,
+        key: &str,
+    ) -> Result<Self, String> {
         let chain = CertificateDer::pem_slice_iter(cert_pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("the client certificate is not PEM: {e}"))?;
+            .map_err(|e| format!("the {certificate} is not PEM: {e}"))?;
         if chain.is_empty() {
-            return Err("no certificate found in the client certificate file".into());
+            return Err(format!("no certificate found in the {certificate} file"));
         }
         let key = PrivateKeyDer::from_pem_slice(key_pem)
-            .map_err(|_| "the client key is not a PEM private key".to_owned())?;
+            .map_err(|_| format!("the {key} is not a PEM private key"))?;
         Ok(Self { chain, key })
+    }
+
+    /// The private key, for a TLS configuration.
+    pub fn key(&self) -> PrivateKeyDer<'static> {
+        self.key.clone_key()
     }
 
     /// From a certificate file and a key file.
@@ -126,7 +145,7 @@ pub fn with_identity(
 ) -> Result<ClientConfig, String> {
     match identity {
         Some(identity) => builder
-            .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+            .with_client_auth_cert(identity.chain.clone(), identity.key())
             .map_err(|e| format!("the client certificate cannot be used: {e}")),
         None => Ok(builder.with_no_client_auth()),
     }

@@ -80,18 +80,22 @@ fn verdicts(run: &common::Run) -> BTreeMap<String, String> {
 /// Verdicts a fault may change besides failing what it breaks, and why: a fault that takes a
 /// declaration away makes what depended on it not applicable, as it would on a real server.
 const ALSO_CHANGES: &[(&str, &[(&str, &str)])] = &[
-    // No CapabilityStatement: nothing to judge it by. Under apim the MedicationStatements reach
-    // the run only through IOP-FHIR-003's probes of what the statement declares.
+    // No CapabilityStatement: nothing to judge it by, and no conditional create can be declared
+    // (an OpenAPI document cannot say it). Medicines still reach the run through the searches
+    // by patient of the types the OpenAPI document declares (IOP-SRCH-011), so IOP-TERM-002 is
+    // still judged.
     (
         "no-metadata",
         &[
             ("IOP-FHIR-002", "not-applicable"),
             ("IOP-FHIR-003", "not-applicable"),
-            ("IOP-TERM-002", "not-applicable"),
+            ("IOP-FHIR-009", "not-applicable"),
         ],
     ),
     // Nothing declared at all: mts cannot know DELETE is not offered, so it does not risk the
-    // probe, and SEC-HTTP-001 is skipped (not judged), never passed without it.
+    // probe, and SEC-HTTP-001 is skipped (not judged), never passed without it. Conditional
+    // create is judged only where declared. Every clinical type is searched by patient; those
+    // the sandbox does not serve (404) are not applicable.
     (
         "undocumented",
         &[
@@ -99,7 +103,7 @@ const ALSO_CHANGES: &[(&str, &[(&str, &str)])] = &[
             ("API-DOC-002", "not-applicable"),
             ("IOP-FHIR-002", "not-applicable"),
             ("IOP-FHIR-003", "not-applicable"),
-            ("IOP-TERM-002", "not-applicable"),
+            ("IOP-FHIR-009", "not-applicable"),
         ],
     ),
     // Errors that are not OperationOutcomes (API-ERR-001 fails) leave no issue or Spine code to

@@ -28,3 +28,10 @@ Feature: Writes: idempotent retries and Prefer
     Then the status is 201
     And the Location header names the created resource
     And the body is the created resource
+
+  @REQ-IOP-FHIR-009 @writes
+  Scenario: A conditional create whose condition matches creates nothing new
+    Given the target offers creates
+    And a new test resource to create only if none with its test identifier exists
+    When the request is sent twice, each time with its own X-Request-ID
+    Then the second create made nothing new

@@ -76,3 +76,25 @@ Feature: Search
     Then the body is a searchset Bundle
     And the searchset has no duplicate entries
     And every reference in the searchset resolves
+
+  @REQ-IOP-SRCH-011
+  Scenario Outline: A <type> search by patient returns that patient's records alone
+    Given the target offers search of "<type>" by "patient"
+    And a search for "<type>" with "patient=Patient/{patient:with-records}"
+    When the request is sent
+    Then the server searched "<type>" at all
+    And the body is a searchset Bundle
+    And every match refers to patient "{patient:with-records}"
+
+    Examples:
+      | type                |
+      | AllergyIntolerance  |
+      | Condition           |
+      | DiagnosticReport    |
+      | DocumentReference   |
+      | Encounter           |
+      | Immunization        |
+      | MedicationRequest   |
+      | MedicationStatement |
+      | Observation         |
+      | Procedure           |

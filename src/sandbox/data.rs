@@ -279,6 +279,107 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
     ]
 }
 
+/// More of the clinical record, searchable by patient (`subject`): a Condition, an Encounter, a
+/// Procedure and a MedicationRequest for the test patient with records, and one of each for
+/// another patient, so that a search by patient shows whether the server filters. Each is valid
+/// against its UK Core profile.
+pub const CLINICAL_TYPES: &[&str] = &["Condition", "Encounter", "MedicationRequest", "Procedure"];
+
+pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
+    let profile = |kind: &str| format!("https://fhir.hl7.org.uk/StructureDefinition/UKCore-{kind}");
+    let subject = |nhs: &str| json!({"reference": format!("Patient/{nhs}")});
+    let condition = |id: &str, nhs: &str, code: &str, display: &str| {
+        json!({
+            "resourceType": "Condition",
+            "id": id,
+            "meta": meta(1, &profile("Condition"), faults),
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active", "display": "Active"}]},
+            "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed", "display": "Confirmed"}]},
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "problem-list-item", "display": "Problem List Item"}]}],
+            "code": {"coding": [coding(SNOMED, code, display, faults)]},
+            "subject": subject(nhs),
+            "recordedDate": "2024-05-01"
+        })
+    };
+    let encounter = |id: &str, nhs: &str, start: &str| {
+        json!({
+            "resourceType": "Encounter",
+            "id": id,
+            "meta": meta(1, &profile("Encounter"), faults),
+            "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory"},
+            "type": [{"coding": [coding(SNOMED, "185349003", "Encounter for check up", faults)]}],
+            "subject": subject(nhs),
+            "period": {"start": format!("{start}T10:00:00+00:00"), "end": format!("{start}T10:20:00+00:00")}
+        })
+    };
+    let procedure = |id: &str, nhs: &str, code: &str, display: &str| {
+        json!({
+            "resourceType": "Procedure",
+            "id": id,
+            "meta": meta(1, &profile("Procedure"), faults),
+            "status": "completed",
+            "code": {"coding": [coding(SNOMED, code, display, faults)]},
+            "subject": subject(nhs),
+            "performedDateTime": "2019-08-14"
+        })
+    };
+    let request = |id: &str, nhs: &str| {
+        json!({
+            "resourceType": "MedicationRequest",
+            "id": id,
+            "meta": meta(1, &profile("MedicationRequest"), faults),
+            "status": "active",
+            "intent": "order",
+            "medicationCodeableConcept": {"coding": [coding(DMD, "322236009", "Paracetamol 500mg tablets", faults)]},
+            "subject": subject(nhs),
+            "authoredOn": "2025-01-01",
+            "dosageInstruction": [{"text": "One or two tablets up to four times a day"}],
+            "substitution": {"allowedBoolean": true}
+        })
+    };
+    vec![
+        (
+            "Condition",
+            vec![
+                condition("condition-1", "9000000009", "195967001", "Asthma"),
+                condition(
+                    "condition-2",
+                    "9000000017",
+                    "38341003",
+                    "Hypertensive disorder",
+                ),
+            ],
+        ),
+        (
+            "Encounter",
+            vec![
+                encounter("encounter-1", "9000000009", "2025-02-03"),
+                encounter("encounter-2", "9000000017", "2025-03-10"),
+            ],
+        ),
+        (
+            "MedicationRequest",
+            vec![
+                request("medication-request-1", "9000000009"),
+                request("medication-request-2", "9000000017"),
+            ],
+        ),
+        (
+            "Procedure",
+            vec![
+                procedure(
+                    "procedure-1",
+                    "9000000009",
+                    "80146002",
+                    "Excision of appendix",
+                ),
+                procedure("procedure-2", "9000000017", "73761001", "Colonoscopy"),
+            ],
+        ),
+    ]
+}
+
 pub fn capability_statement(faults: &[Fault]) -> Value {
     let version = if has(faults, Fault::WrongFhirVersion) {
         "3.0.1"
@@ -296,8 +397,12 @@ pub fn capability_statement(faults: &[Fault]) -> Value {
         json!({"type": "MedicationStatement", "profile": ukcore("MedicationStatement"), "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [search("patient", "reference")]}),
         json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "search-type"}],
-            "searchParam": [search("identifier", "token")]}),
+            "conditionalCreate": true, "searchParam": [search("identifier", "token")]}),
     ];
+    for kind in CLINICAL_TYPES {
+        resources.push(json!({"type": kind, "profile": ukcore(kind), "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [search("patient", "reference")]}));
+    }
     if has(faults, Fault::DeclaredNotImplemented) {
         resources.push(json!({"type": "Immunization", "interaction": [{"code": "search-type"}], "searchParam": [search("patient", "reference")]}));
     }

@@ -56,6 +56,7 @@ faults! {
     DuplicateOnRetry = "duplicate-on-retry" in Apim: "a create retried with the same X-Request-ID creates a second resource" => ["API-HDR-004"];
     EtagMismatch = "etag-mismatch" in Apim: "the ETag does not match meta.versionId" => ["API-HDR-005"];
     IfMatchIgnored = "if-match-ignored" in Apim: "updates ignore If-Match" => ["API-HDR-006"];
+    IfNoneExistIgnored = "if-none-exist-ignored" in Apim: "creates ignore If-None-Exist, though conditional create is declared" => ["IOP-FHIR-009"];
     NoGzip = "no-gzip" in Apim: "responses are never gzip-compressed" => ["API-HDR-007"];
     PreferIgnored = "prefer-ignored" in Apim: "creates ignore Prefer and send no Location" => ["API-HDR-008"];
     TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "SEC-AUTH-001", "SEC-AUTH-002", "SEC-AUTH-004", "SEC-AUTH-006", "SEC-HTTP-001", "SEC-INP-001", "SEC-INP-002", "SEC-INP-003", "SEC-INP-007", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003", "SEC-RATE-001"];
@@ -79,9 +80,9 @@ faults! {
     UnknownParamInSelfLink = "unknown-param-in-self-link" in Apim: "unknown search parameters are accepted and claimed in the self link" => ["IOP-SRCH-005"];
     StrictHandlingIgnored = "strict-handling-ignored" in Apim: "unknown search parameters are ignored even with Prefer: handling=strict" => ["IOP-SRCH-010"];
     PagingDuplicates = "paging-duplicates" in Apim: "the next page repeats the first page" => ["IOP-SRCH-006"];
-    ClinicalSearchIgnoresPatient = "clinical-search-ignores-patient" in Ukca: "searches by patient return other patients' records" => ["IOP-SRCH-007"];
+    ClinicalSearchIgnoresPatient = "clinical-search-ignores-patient" in Ukca: "searches by patient return other patients' records" => ["IOP-SRCH-007", "IOP-SRCH-011"];
     DatePrefixIgnored = "date-prefix-ignored" in Ukca: "birthdate prefixes are ignored" => ["IOP-SRCH-008"];
-    DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist" => ["IOP-SRCH-009"];
+    DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist, and a search for the test patient returns it" => ["IOP-SRCH-009", "IOP-SRCH-011"];
     DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001", "IOP-UKC-008"];
     BadNhsNumber = "bad-nhs-number" in Apim: "patients carry an NHS number that fails modulus 11" => ["IOP-UKC-001", "IOP-UKC-002", "IOP-SRCH-003"];
     InvalidNhsNumber404 = "invalid-nhs-number-404" in Apim: "a checksum-invalid NHS number is answered 404, as if valid" => ["IOP-UKC-003", "IOP-SRCH-004"];

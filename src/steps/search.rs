@@ -89,6 +89,13 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Then,
+        r#"^the server searched "([A-Za-z]+)" at all$"#,
+        r#"the server searched "Condition" at all"#,
+        searched_at_all
+    );
+    step!(
+        defs,
+        Then,
         r#"^every match refers to patient "([^"]+)"$"#,
         r#"every match refers to patient "{patient:with-records}""#,
         refers_to_patient
@@ -402,6 +409,36 @@ async fn unknown_param_strict(world: &mut MtsWorld, args: Args) -> Result<(), Ha
 fn points_to(reference: &str, patient_id: &str) -> bool {
     reference == format!("Patient/{patient_id}")
         || reference.ends_with(&format!("/Patient/{patient_id}"))
+}
+
+/// A search the server refused (a 4xx other than 401, 403 and 429) returned no record to judge:
+/// where nothing declared the search, the server does not offer it; where it was declared, the
+/// refusal is IOP-FHIR-003's failure (a declared search that does not work), not a leak.
+async fn searched_at_all(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let status = assert::response(&exchange)?.status;
+    if !(400..500).contains(&status) || matches!(status, 401 | 403 | 429) {
+        return Ok(());
+    }
+    let kind = args.get(0);
+    let run = world.run()?.clone();
+    let declared = matches!(
+        run.model.offers_search_by(kind, "patient"),
+        crate::target::Offer::Declared(_)
+    );
+    let refusal = super::server::refused_as_unknown(&exchange)
+        .unwrap_or_else(|| format!("answered {status}"));
+    Err(if declared {
+        Halt::nothing_to_judge(format!(
+            "the server refused the search it declares ({}: {refusal}), so no record came back to judge; IOP-FHIR-003 judges a declared search that does not work",
+            exchange.summary()
+        ))
+    } else {
+        Halt::endpoint_absent(format!(
+            "the server does not search {kind} by patient ({}: {refusal}), so no record came back to judge",
+            exchange.summary()
+        ))
+    })
 }
 
 async fn refers_to_patient(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {

@@ -142,7 +142,7 @@ fn probe_value(world: &MtsWorld, kind: &str, name: &str, param_type: &str) -> Op
 }
 
 /// Signs in an answer that a search parameter or interaction is not known to the server.
-fn refused_as_unknown(exchange: &crate::http::Exchange) -> Option<String> {
+pub(super) fn refused_as_unknown(exchange: &crate::http::Exchange) -> Option<String> {
     let response = exchange.response.as_ref()?;
     if matches!(response.status, 404 | 405 | 501) {
         return Some(format!("answered {}", response.status));

@@ -80,6 +80,27 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     );
     step!(
         defs,
+        Given,
+        r#"^a new test resource to create only if none with its test identifier exists$"#,
+        "a new test resource to create only if none with its test identifier exists",
+        conditional_resource
+    );
+    step!(
+        defs,
+        When,
+        r#"^the request is sent twice, each time with its own X-Request-ID$"#,
+        "the request is sent twice, each time with its own X-Request-ID",
+        send_twice_afresh
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the second create made nothing new$"#,
+        "the second create made nothing new",
+        conditional_no_duplicate
+    );
+    step!(
+        defs,
         Then,
         r#"^a stale update is refused as the profile requires$"#,
         "a stale update is refused as the profile requires",
@@ -331,7 +352,12 @@ async fn no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         .exchange(&second.id)
         .into());
     }
-    // Where the server supports it, count what exists with the test identifier.
+    one_with_test_identifier(world, "one create and its retry").await
+}
+
+/// Where the target searches the created type by identifier, exactly one resource carries the
+/// test identifier of what was created (`after` says after what, for the message).
+async fn one_with_test_identifier(world: &mut MtsWorld, after: &str) -> Result<(), Halt> {
     let Some(created) = world.created.clone() else {
         return Ok(());
     };
@@ -353,7 +379,7 @@ async fn no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
             let count = search::matches(bundle).len();
             if count != 1 {
                 return Err(Failure::new(format!(
-                    "{count} resources carry the test identifier after one create and its retry"
+                    "{count} resources carry the test identifier after {after}"
                 ))
                 .expected("exactly 1")
                 .actual(format!("{count}"))
@@ -363,6 +389,84 @@ async fn no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         }
     }
     Ok(())
+}
+
+/// A create of the write target's type with `If-None-Exist` on its own test identifier, where
+/// the target declares conditional create of that type (an optional FHIR feature: a server that
+/// does not declare it is not held to it).
+async fn conditional_resource(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    new_resource(world, args).await?;
+    let created = world
+        .created
+        .clone()
+        .ok_or_else(|| Halt::Error("no resource to create".into()))?;
+    let run = world.run()?.clone();
+    let kind = &created.resource_type;
+    if !run
+        .model
+        .resource(kind)
+        .is_some_and(|r| r.conditional_create)
+    {
+        return Err(Halt::not_declared(format!(
+            "the target declares no conditional create of {kind} (CapabilityStatement rest.resource.conditionalCreate), the type mts creates"
+        )));
+    }
+    let identifier = test_identifier(&created.body)
+        .ok_or_else(|| Halt::Error("the body to create carries no test identifier".into()))?;
+    world.request_mut()?.set_header(
+        "If-None-Exist",
+        format!("identifier={TEST_IDENTIFIER_SYSTEM}|{identifier}"),
+    );
+    Ok(())
+}
+
+/// Both sends get a fresh X-Request-ID, so a server that recognises retries by it cannot pass
+/// for one that honours If-None-Exist.
+async fn send_twice_afresh(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let mut spec = world.request_mut()?.clone();
+    spec.request_id = RequestIdMode::Fresh;
+    let first = world.send(&spec).await?;
+    world.baseline = Some(first);
+    world.send(&spec).await?;
+    Ok(())
+}
+
+/// FHIR R4 (http.html, conditional create): one match, and the server ignores the create and
+/// answers 200 OK; the first create, with none, answers 201.
+async fn conditional_no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let first = world
+        .baseline
+        .clone()
+        .ok_or_else(|| Halt::Error("no first attempt".into()))?;
+    let second = world.last()?.clone();
+    if assert::response(&first)?.status != 201 {
+        return Err(Failure::new(
+            "the first conditional create, with nothing matching, did not create",
+        )
+        .expected("201 Created")
+        .actual(first.summary())
+        .exchange(&first.id)
+        .into());
+    }
+    let status = assert::response(&second)?.status;
+    if status != 200 {
+        let made = if status == 201 {
+            format!(
+                "201 Created, id {}",
+                created_id(&second).map_or("none".into(), |(id, _)| id)
+            )
+        } else {
+            format!("HTTP {status}")
+        };
+        return Err(Failure::new(
+            "a conditional create whose If-None-Exist matched the resource just created was not ignored",
+        )
+        .expected("200 OK, nothing created")
+        .actual(made)
+        .exchange(&second.id)
+        .into());
+    }
+    one_with_test_identifier(world, "two conditional creates").await
 }
 
 /// A stale If-Match: FHIR R4 (http.html, managing resource contention) and RFC 9110 §13.1.1

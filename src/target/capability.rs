@@ -46,7 +46,10 @@ pub fn add(model: &mut TargetModel, statement: &Value) {
 }
 
 fn resource_model(resource: &Value) -> ResourceModel {
-    let mut declared = ResourceModel::default();
+    let mut declared = ResourceModel {
+        conditional_create: resource["conditionalCreate"] == true,
+        ..ResourceModel::default()
+    };
     for interaction in resource["interaction"].as_array().into_iter().flatten() {
         if let Some(known) = interaction["code"]
             .as_str()
@@ -113,6 +116,7 @@ mod tests {
                      {"url": "required", "valueString": "family"},
                      {"url": "required", "valueString": "birthdate"}]}],
                  "operation": [{"name": "everything"}]},
+                {"type": "Observation", "interaction": [{"code": "create"}], "conditionalCreate": true},
                 {"interaction": [{"code": "read"}]}
             ]}]
         });
@@ -130,9 +134,11 @@ mod tests {
         assert_eq!(patient.required_search, [["family", "birthdate"]]);
         assert!(patient.operations.contains("everything"));
         assert_eq!(patient.profiles.len(), 1);
+        assert!(!patient.conditional_create);
+        assert!(model.resource("Observation").unwrap().conditional_create);
         assert_eq!(
             model.resources.len(),
-            1,
+            2,
             "an entry without a type is ignored"
         );
     }

@@ -155,6 +155,9 @@ pub struct ResourceModel {
     /// Updates and patches must carry If-Match (an OpenAPI required header, or `mts.toml`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub if_match_required: bool,
+    /// Creates honour If-None-Exist (CapabilityStatement `rest.resource.conditionalCreate`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub conditional_create: bool,
     /// Which sources said anything about this type.
     pub sources: BTreeSet<Source>,
 }
@@ -187,6 +190,7 @@ impl ResourceModel {
             };
         }
         self.interactions.extend(other.interactions);
+        self.conditional_create |= other.conditional_create;
         for (name, kind) in other.search_params {
             let entry = self.search_params.entry(name).or_default();
             if entry.is_empty() {

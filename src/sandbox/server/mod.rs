@@ -58,6 +58,8 @@ pub struct State {
     patients: Vec<(String, Value)>,
     allergies: Vec<Value>,
     medications: Vec<Value>,
+    /// The rest of the clinical record, by type (`data::CLINICAL_TYPES`), each found by `subject`.
+    records: std::collections::BTreeMap<&'static str, Vec<Value>>,
     writes: Mutex<Writes>,
 }
 
@@ -109,6 +111,7 @@ impl State {
             patients: data::patients(&faults),
             allergies,
             medications,
+            records: data::clinical_records(&faults).into_iter().collect(),
             faults,
             auth: AuthState::new(
                 options.token.clone(),
@@ -244,10 +247,12 @@ fn dispatch(state: &State, call: &Call) -> Response {
             "ACCESS_DENIED",
             "An API key is required",
         ),
-        ["Patient", ..]
-        | ["AllergyIntolerance", ..]
-        | ["MedicationStatement", ..]
-        | ["Observation", ..] => {
+        [kind, ..]
+            if matches!(
+                *kind,
+                "Patient" | "AllergyIntolerance" | "MedicationStatement" | "Observation"
+            ) || state.records.contains_key(kind) =>
+        {
             if let Err(refusal) = guard(state, call) {
                 return refusal;
             }
@@ -294,6 +299,12 @@ fn resource(state: &State, call: &Call) -> Response {
         ["Observation", id] if method == Method::GET => read_observation(state, id),
         ["Observation", id] if method == Method::PUT => update_observation(state, call, id),
         ["Observation", ..] => method_not_allowed(state, "GET, POST, PUT"),
+        [kind, id] if method == Method::GET && state.records.contains_key(kind) => {
+            read_in(state, &state.records[kind], id)
+        }
+        [kind] if method == Method::GET && state.records.contains_key(kind) => {
+            search_by_patient(state, call, &state.records[kind], "subject")
+        }
         [_, _] | [_] => method_not_allowed(state, "GET"),
         _ => state.error(
             StatusCode::NOT_FOUND,

@@ -1,9 +1,9 @@
 //! Observation, the one writable resource: the write store (`Writes`), read, search by
 //! identifier, and create and update (body parsing and validation, idempotent retry by
-//! X-Request-ID, If-Match, Prefer).
+//! X-Request-ID, If-None-Exist, If-Match, Prefer).
 //!
 //! Faults applied here: ignores-content-type, accepts-unknown-elements, duplicate-on-retry,
-//! prefer-ignored, if-match-ignored.
+//! prefer-ignored, if-match-ignored, if-none-exist-ignored.
 
 // Refusals are ready-made responses; boxing them would only add noise to a test server.
 #![expect(clippy::result_large_err)]
@@ -192,6 +192,12 @@ pub(super) fn create_observation(state: &State, call: &Call) -> Response {
             "Store unavailable",
         );
     };
+    if let Some(condition) = call.header("if-none-exist")
+        && !state.has(Fault::IfNoneExistIgnored)
+        && let Some(answer) = conditional_create(state, &writes, condition)
+    {
+        return answer;
+    }
     writes.next_id += 1;
     let id = format!("obs-{}", writes.next_id);
     resource["id"] = json!(id);
@@ -214,6 +220,41 @@ pub(super) fn create_observation(state: &State, call: &Call) -> Response {
         ),
     );
     build(StatusCode::CREATED, &headers, body)
+}
+
+/// FHIR R4 conditional create (http.html): If-None-Exist names an identifier; one stored
+/// Observation carries it → the create is ignored with 200 and that resource; several → 412;
+/// none → `None`, and the create goes ahead.
+fn conditional_create(state: &State, writes: &Writes, condition: &str) -> Option<Response> {
+    let Some(token) = condition.strip_prefix("identifier=") else {
+        return Some(state.error(
+            StatusCode::BAD_REQUEST,
+            "not-supported",
+            "UNSUPPORTED_SERVICE",
+            "If-None-Exist supports identifier only",
+        ));
+    };
+    let (system, value) = token.split_once('|').unwrap_or(("", token));
+    let matching: Vec<&Value> = writes
+        .observations
+        .values()
+        .filter(|o| {
+            o["identifier"].as_array().is_some_and(|ids| {
+                ids.iter()
+                    .any(|i| i["value"] == value && (system.is_empty() || i["system"] == system))
+            })
+        })
+        .collect();
+    match matching.as_slice() {
+        [] => None,
+        [one] => Some(fhir(StatusCode::OK, one)),
+        _ => Some(state.error(
+            StatusCode::PRECONDITION_FAILED,
+            "duplicate",
+            "PRECONDITION_FAILED",
+            "If-None-Exist matches more than one resource",
+        )),
+    }
 }
 
 pub(super) fn update_observation(state: &State, call: &Call, id: &str) -> Response {

@@ -1,6 +1,8 @@
 //! Write steps (only with --allow-writes; scenarios tagged @writes): create, retry with the same
 //! X-Request-ID, Prefer, and If-Match concurrency.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::library::{Args, StepDefinition, step};
@@ -307,20 +309,31 @@ async fn if_match(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
 }
 
 async fn send_twice(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let same = RequestIdMode::Value(uuid::Uuid::new_v4().to_string());
+    send_request_twice(world, same).await
+}
+
+/// Sends the request twice, the first answer kept as the baseline.
+async fn send_request_twice(world: &mut MtsWorld, request_id: RequestIdMode) -> Result<(), Halt> {
     let mut spec = world.request_mut()?.clone();
-    spec.request_id = RequestIdMode::Value(uuid::Uuid::new_v4().to_string());
+    spec.request_id = request_id;
     let first = world.send(&spec).await?;
     world.baseline = Some(first);
     world.send(&spec).await?;
     Ok(())
 }
 
-async fn no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+/// The two answers of `send_request_twice`.
+fn both_answers(world: &MtsWorld) -> Result<(Arc<Exchange>, Arc<Exchange>), Halt> {
     let first = world
         .baseline
         .clone()
         .ok_or_else(|| Halt::Error("no first attempt".into()))?;
-    let second = world.last()?.clone();
+    Ok((first, world.last()?.clone()))
+}
+
+async fn no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let (first, second) = both_answers(world)?;
     if assert::response(&first)?.status != 201 {
         return Err(Halt::Error(format!(
             "the first create did not succeed ({}), so the retry cannot be judged",
@@ -423,22 +436,13 @@ async fn conditional_resource(world: &mut MtsWorld, args: Args) -> Result<(), Ha
 /// Both sends get a fresh X-Request-ID, so a server that recognises retries by it cannot pass
 /// for one that honours If-None-Exist.
 async fn send_twice_afresh(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    let mut spec = world.request_mut()?.clone();
-    spec.request_id = RequestIdMode::Fresh;
-    let first = world.send(&spec).await?;
-    world.baseline = Some(first);
-    world.send(&spec).await?;
-    Ok(())
+    send_request_twice(world, RequestIdMode::Fresh).await
 }
 
 /// FHIR R4 (http.html, conditional create): one match, and the server ignores the create and
 /// answers 200 OK; the first create, with none, answers 201.
 async fn conditional_no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
-    let first = world
-        .baseline
-        .clone()
-        .ok_or_else(|| Halt::Error("no first attempt".into()))?;
-    let second = world.last()?.clone();
+    let (first, second) = both_answers(world)?;
     if assert::response(&first)?.status != 201 {
         return Err(Failure::new(
             "the first conditional create, with nothing matching, did not create",

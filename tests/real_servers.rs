@@ -168,6 +168,17 @@ fn flat(text: &str) -> String {
 
 /// Every disagreement between the run and the truth file. Requests are compared with generated
 /// ids (UUIDs) and loopback ports normalised, since they change from run to run.
+/// A request as a truth file names it: times and ports normalised, and ids a server mints anew
+/// each run (UUIDs) written `<uuid>`.
+fn request_text(text: &str) -> String {
+    let uuid = regex::Regex::new(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    )
+    .expect("uuid pattern");
+    uuid.replace_all(&mts::report::normalize_text(text), "<uuid>")
+        .into_owned()
+}
+
 fn disagreements(run: &common::Run, truth: &Truth) -> Vec<String> {
     let catalogue = mts::catalogue::load_embedded().expect("catalogue");
     let report = run.report();
@@ -188,7 +199,7 @@ fn disagreements(run: &common::Run, truth: &Truth) -> Vec<String> {
             Some(status) => status.to_string(),
             None => e["error"]["message"].as_str().unwrap_or("").to_owned(),
         };
-        Some(mts::report::normalize_text(&format!(
+        Some(request_text(&format!(
             "{} {path} → {outcome}",
             e["request"]["method"].as_str()?
         )))
@@ -249,7 +260,7 @@ fn disagreements(run: &common::Run, truth: &Truth) -> Vec<String> {
                     .filter_map(|f| f["exchange"].as_str())
                     .filter_map(summary)
                     .collect();
-                match entry.request.as_deref().map(mts::report::normalize_text) {
+                match entry.request.as_deref().map(request_text) {
                     Some(request) if requests.contains(&request) => {}
                     Some(request) => problems.push(format!(
                         "{}: the failing request {request:?} is not among the failure's exchanges {requests:?}",

@@ -35,3 +35,11 @@ Feature: Writes: idempotent retries and Prefer
     And a new test resource to create only if none with its test identifier exists
     When the request is sent twice, each time with its own X-Request-ID
     Then the second create made nothing new
+
+  @REQ-IOP-FHIR-010 @writes
+  Scenario: What is created is read back as it was written
+    Given the target offers creates
+    And a new test resource to create
+    When the request is sent
+    And the created resource is read back
+    Then the read holds every element that was written

@@ -56,6 +56,7 @@ faults! {
     DuplicateOnRetry = "duplicate-on-retry" in Apim: "a create retried with the same X-Request-ID creates a second resource" => ["API-HDR-004"];
     EtagMismatch = "etag-mismatch" in Apim: "the ETag does not match meta.versionId" => ["API-HDR-005"];
     IfMatchIgnored = "if-match-ignored" in Apim: "updates ignore If-Match" => ["API-HDR-006"];
+    DropsElementsOnWrite = "drops-elements-on-write" in Apim: "creates store an Observation without its value" => ["IOP-FHIR-010"];
     IfNoneExistIgnored = "if-none-exist-ignored" in Apim: "creates ignore If-None-Exist, though conditional create is declared" => ["IOP-FHIR-009"];
     NoGzip = "no-gzip" in Apim: "responses are never gzip-compressed" => ["API-HDR-007"];
     PreferIgnored = "prefer-ignored" in Apim: "creates ignore Prefer and send no Location" => ["API-HDR-008"];

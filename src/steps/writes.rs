@@ -82,6 +82,20 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     );
     step!(
         defs,
+        When,
+        r#"^the created resource is read back$"#,
+        "the created resource is read back",
+        read_back
+    );
+    step!(
+        defs,
+        Then,
+        r#"^the read holds every element that was written$"#,
+        "the read holds every element that was written",
+        holds_what_was_written
+    );
+    step!(
+        defs,
         Given,
         r#"^a new test resource to create only if none with its test identifier exists$"#,
         "a new test resource to create only if none with its test identifier exists",
@@ -590,6 +604,106 @@ async fn body_is_created(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         .actual(format!("id {}", id.unwrap_or("missing")))
         .exchange(&exchange.id)
         .into())
+}
+
+/// Reads the resource the last create named (Location, else the body's id).
+async fn read_back(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let kind = world
+        .created
+        .as_ref()
+        .map_or("Observation".to_owned(), |c| c.resource_type.clone());
+    let status = assert::response(&exchange)?.status;
+    if !(200..300).contains(&status) {
+        return Err(
+            Failure::new(format!("the create of a valid {kind} was refused"))
+                .expected("201 Created")
+                .actual(exchange.summary())
+                .exchange(&exchange.id)
+                .into(),
+        );
+    }
+    let Some((id, _)) = created_id(&exchange) else {
+        // FHIR R4 (http.html, create): the server SHALL answer with a Location.
+        return Err(
+            Failure::new("the create answer names no id to read the resource back by")
+                .expected(format!(
+                    "Location: [base]/{kind}/<id>, or the created {kind} with its id"
+                ))
+                .actual(exchange.summary())
+                .exchange(&exchange.id)
+                .into(),
+        );
+    };
+    world
+        .send(&RequestSpec::get(format!("{kind}/{id}")))
+        .await?;
+    Ok(())
+}
+
+/// Every element sent in the create (bar `id` and `meta`, which the server assigns) comes back
+/// in the read as it was written: nothing dropped, nothing changed.
+async fn holds_what_was_written(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let exchange = world.last()?.clone();
+    let created = world
+        .created
+        .clone()
+        .ok_or_else(|| Halt::Error("nothing was created".into()))?;
+    if assert::response(&exchange)?.status != 200 {
+        return Err(Failure::new(format!(
+            "the {} the create answered with could not be read back",
+            created.resource_type
+        ))
+        .expected("200 with the resource as written")
+        .actual(exchange.summary())
+        .exchange(&exchange.id)
+        .into());
+    }
+    let read = assert::fhir_resource(&exchange, Some(&created.resource_type))?;
+    let mut lost = Vec::new();
+    for (key, sent) in created.body.as_object().into_iter().flatten() {
+        if !matches!(key.as_str(), "id" | "meta" | "resourceType") {
+            differences(key, sent, &read[key], &mut lost);
+        }
+    }
+    if lost.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "the {} read back lacks or changed what was written",
+        created.resource_type
+    ))
+    .expected("every element of the create, as sent")
+    .actual(lost.join("; "))
+    .exchange(&exchange.id)
+    .into())
+}
+
+/// Where `read` lacks or differs from `sent`: objects may gain elements (a server adds
+/// narrative or extensions), arrays keep their items in order, values are equal (numbers by
+/// value, so 72 and 72.0 agree).
+fn differences(path: &str, sent: &Value, read: &Value, out: &mut Vec<String>) {
+    match (sent, read) {
+        (_, Value::Null) => out.push(format!("{path} missing")),
+        (Value::Object(sent), Value::Object(read)) => {
+            for (key, value) in sent {
+                differences(
+                    &format!("{path}.{key}"),
+                    value,
+                    read.get(key).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        (Value::Array(sent), Value::Array(read)) if sent.len() <= read.len() => {
+            for (index, value) in sent.iter().enumerate() {
+                differences(&format!("{path}[{index}]"), value, &read[index], out);
+            }
+        }
+        (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => {}
+        (sent, read) if sent == read => {}
+        (sent, read) => out.push(format!("{path} sent {sent}, read {read}")),
+    }
 }
 
 #[cfg(test)]

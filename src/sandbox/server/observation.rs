@@ -3,7 +3,7 @@
 //! X-Request-ID, If-None-Exist, If-Match, Prefer).
 //!
 //! Faults applied here: ignores-content-type, accepts-unknown-elements, duplicate-on-retry,
-//! prefer-ignored, if-match-ignored, if-none-exist-ignored.
+//! prefer-ignored, if-match-ignored, if-none-exist-ignored, drops-elements-on-write.
 
 // Refusals are ready-made responses; boxing them would only add noise to a test server.
 #![expect(clippy::result_large_err)]
@@ -197,6 +197,11 @@ pub(super) fn create_observation(state: &State, call: &Call) -> Response {
         && let Some(answer) = conditional_create(state, &writes, condition)
     {
         return answer;
+    }
+    if state.has(Fault::DropsElementsOnWrite)
+        && let Some(map) = resource.as_object_mut()
+    {
+        map.retain(|key, _| !key.starts_with("value"));
     }
     writes.next_id += 1;
     let id = format!("obs-{}", writes.next_id);

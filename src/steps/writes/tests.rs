@@ -21,3 +21,31 @@ fn created_ids_come_from_location_or_body() {
     );
     assert_eq!(created_id(&body), Some(("obs-3".into(), Some("1".into()))));
 }
+
+#[test]
+fn what_was_written_is_compared_element_by_element() {
+    let sent = json!({"status": "final", "valueQuantity": {"value": 72, "unit": "kg"},
+        "identifier": [{"system": "s", "value": "v"}]});
+    let check = |read: Value| {
+        let mut out = Vec::new();
+        for (key, value) in sent.as_object().unwrap() {
+            differences(key, value, &read[key], &mut out);
+        }
+        out
+    };
+    let same = json!({"status": "final", "valueQuantity": {"value": 72.0, "unit": "kg", "code": "kg"},
+        "identifier": [{"system": "s", "value": "v"}, {"system": "t", "value": "w"}], "text": {}});
+    assert!(
+        check(same).is_empty(),
+        "additions and 72.0 for 72 are not losses"
+    );
+    let lossy = json!({"status": "amended", "valueQuantity": {"unit": "kg"}, "identifier": []});
+    assert_eq!(
+        check(lossy),
+        [
+            r#"identifier sent [{"system":"s","value":"v"}], read []"#,
+            "status sent \"final\", read \"amended\"",
+            "valueQuantity.value missing"
+        ]
+    );
+}

@@ -507,6 +507,10 @@ fn is_stale_connection(error: &TransportError) -> bool {
             "broken pipe",
             "incomplete message",
             "unexpected eof",
+            // hyper's word for a connection that closed between being opened and carrying the
+            // request: a TLS 1.3 server that refuses the client after the handshake (no client
+            // certificate) races the request this way; a fresh connection gets the real alert.
+            "connection was not ready",
         ]
         .iter()
         .any(|m| message.contains(m))

@@ -94,3 +94,22 @@ async fn a_server_closing_kept_alive_connections_breaks_no_request() {
     assert!(retried.contains("closed"), "{retried}");
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
+
+#[test]
+fn a_connection_closed_before_the_request_is_stale_but_a_refused_one_is_not() {
+    let protocol = |message: &str| TransportError {
+        kind: TransportErrorKind::Protocol,
+        message: message.to_string(),
+    };
+    // What hyper says when a TLS 1.3 server drops the connection after the handshake.
+    assert!(is_stale_connection(&protocol(
+        "HTTP protocol failure: operation was canceled: connection was not ready"
+    )));
+    assert!(!is_stale_connection(&protocol(
+        "HTTP protocol failure: invalid HTTP version parsed"
+    )));
+    assert!(!is_stale_connection(&TransportError {
+        kind: TransportErrorKind::Tls,
+        message: "TLS failure: received fatal alert: CertificateRequired".into(),
+    }));
+}

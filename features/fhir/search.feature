@@ -98,3 +98,11 @@ Feature: Search
       | MedicationStatement |
       | Observation         |
       | Procedure           |
+
+  @REQ-IOP-SRCH-012
+  Scenario: A patient's $everything carries that patient's record alone
+    Given the target offers the "everything" operation on "Patient"
+    And a GET request to "Patient/{patient:with-records}/$everything"
+    When the request is sent
+    Then the server offered "Patient/$everything" at all
+    And the Bundle holds the record of patient "{patient:with-records}" alone

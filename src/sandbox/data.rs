@@ -391,7 +391,8 @@ pub fn capability_statement(faults: &[Fault]) -> Value {
     let mut resources = vec![
         json!({"type": "Patient", "profile": ukcore("Patient"), "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [search("identifier", "token"), search("family", "string"), search("given", "string"),
-                search("gender", "token"), search("birthdate", "date"), search("_id", "token")]}),
+                search("gender", "token"), search("birthdate", "date"), search("_id", "token")],
+            "operation": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]}),
         json!({"type": "AllergyIntolerance", "profile": ukcore("AllergyIntolerance"), "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [search("patient", "reference")]}),
         json!({"type": "MedicationStatement", "profile": ukcore("MedicationStatement"), "interaction": [{"code": "read"}, {"code": "search-type"}],

@@ -82,6 +82,7 @@ faults! {
     StrictHandlingIgnored = "strict-handling-ignored" in Apim: "unknown search parameters are ignored even with Prefer: handling=strict" => ["IOP-SRCH-010"];
     PagingDuplicates = "paging-duplicates" in Apim: "the next page repeats the first page" => ["IOP-SRCH-006"];
     ClinicalSearchIgnoresPatient = "clinical-search-ignores-patient" in Ukca: "searches by patient return other patients' records" => ["IOP-SRCH-007", "IOP-SRCH-011"];
+    EverythingLeaks = "everything-leaks" in Apim: "Patient $everything also returns another patient's records" => ["IOP-SRCH-012"];
     DatePrefixIgnored = "date-prefix-ignored" in Ukca: "birthdate prefixes are ignored" => ["IOP-SRCH-008"];
     DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist, and a search for the test patient returns it" => ["IOP-SRCH-009", "IOP-SRCH-011"];
     DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001", "IOP-UKC-008"];

@@ -75,6 +75,9 @@ pub fn document(drift: bool) -> Value {
         "paths": {
             "/metadata": {"get": {"summary": "CapabilityStatement", "responses": with_errors(json!({"200": ok_metadata(fhir)}))}},
             "/Patient/{id}": read("Patient", patient_media),
+            "/Patient/{id}/$everything": {"get": {"summary": "The patient's record (Patient $everything)",
+                "parameters": [id_param.clone(), request_id.clone()],
+                "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}},
             "/Patient": search("Patient", &["identifier", "family", "given", "gender", "birthdate", "_id", "_count", "_offset", "_format"]),
             "/AllergyIntolerance/{id}": read("AllergyIntolerance", fhir),
             "/AllergyIntolerance": search("AllergyIntolerance", &by_patient),

@@ -54,6 +54,7 @@ impl StepLibrary {
         let mut definitions = Vec::new();
         super::http::register(&mut definitions);
         super::auth::register(&mut definitions);
+        super::compartment::register(&mut definitions);
         super::fhir::register(&mut definitions);
         super::input::register(&mut definitions);
         super::load::register(&mut definitions);

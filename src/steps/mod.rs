@@ -5,6 +5,7 @@
 //! them, and a step that fails stops its scenario with a typed `Halt` the runner reads back.
 
 mod auth;
+mod compartment;
 mod context;
 mod fhir;
 mod http;

@@ -13,6 +13,7 @@ use crate::report::Failure;
 
 mod traversal;
 
+use super::compartment::{points_to, refused};
 use traversal::*;
 
 pub fn register(defs: &mut Vec<StepDefinition>) {
@@ -406,39 +407,23 @@ async fn unknown_param_strict(world: &mut MtsWorld, args: Args) -> Result<(), Ha
     .into())
 }
 
-fn points_to(reference: &str, patient_id: &str) -> bool {
-    reference == format!("Patient/{patient_id}")
-        || reference.ends_with(&format!("/Patient/{patient_id}"))
-}
-
 /// A search the server refused (a 4xx other than 401, 403 and 429) returned no record to judge:
 /// where nothing declared the search, the server does not offer it; where it was declared, the
 /// refusal is IOP-FHIR-003's failure (a declared search that does not work), not a leak.
 async fn searched_at_all(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let exchange = world.last()?.clone();
-    let status = assert::response(&exchange)?.status;
-    if !(400..500).contains(&status) || matches!(status, 401 | 403 | 429) {
-        return Ok(());
-    }
     let kind = args.get(0);
-    let run = world.run()?.clone();
-    let declared = matches!(
-        run.model.offers_search_by(kind, "patient"),
-        crate::target::Offer::Declared(_)
-    );
-    let refusal = super::server::refused_as_unknown(&exchange)
-        .unwrap_or_else(|| format!("answered {status}"));
-    Err(if declared {
-        Halt::nothing_to_judge(format!(
-            "the server refused the search it declares ({}: {refusal}), so no record came back to judge; IOP-FHIR-003 judges a declared search that does not work",
-            exchange.summary()
-        ))
-    } else {
-        Halt::endpoint_absent(format!(
-            "the server does not search {kind} by patient ({}: {refusal}), so no record came back to judge",
-            exchange.summary()
-        ))
-    })
+    let offer = world.run()?.model.offers_search_by(kind, "patient");
+    refused(
+        &exchange,
+        &offer,
+        &format!("search of {kind} by patient"),
+        |refusal| {
+            Halt::nothing_to_judge(format!(
+                "the server refused the search it declares ({refusal}), so no record came back to judge; IOP-FHIR-003 judges a declared search that does not work"
+            ))
+        },
+    )
 }
 
 async fn refers_to_patient(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {

@@ -30,6 +30,11 @@ pub fn add(model: &mut TargetModel, statement: &Value) {
     else {
         return;
     };
+    for interaction in rest["interaction"].as_array().into_iter().flatten() {
+        if let Some(code) = interaction["code"].as_str() {
+            model.system_interactions.insert(code.to_owned());
+        }
+    }
     for operation in rest["operation"].as_array().into_iter().flatten() {
         if let Some(name) = operation["name"].as_str() {
             model
@@ -101,6 +106,7 @@ fn resource_model(resource: &Value) -> ResourceModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::Offer;
     use serde_json::json;
 
     #[test]
@@ -108,7 +114,8 @@ mod tests {
         let statement = json!({
             "resourceType": "CapabilityStatement",
             "format": ["application/fhir+json"],
-            "rest": [{"mode": "server", "operation": [{"name": "$export"}], "resource": [
+            "rest": [{"mode": "server", "operation": [{"name": "$export"}],
+                       "interaction": [{"code": "transaction"}], "resource": [
                 {"type": "Patient", "profile": "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient",
                  "interaction": [{"code": "read"}, {"code": "search-type"}, {"code": "made-up"}],
                  "searchParam": [{"name": "family", "type": "string"}, {"name": "birthdate", "type": "date"}],
@@ -125,6 +132,23 @@ mod tests {
         assert!(model.capability_statement);
         assert_eq!(model.formats, ["application/fhir+json"]);
         assert!(model.system_operations.contains("export"));
+        assert!(model.system_interactions.contains("transaction"));
+        assert!(matches!(
+            model.offers_system("transaction"),
+            Offer::Declared(_)
+        ));
+        assert!(matches!(
+            model.offers_system("batch"),
+            Offer::NotDeclared(_)
+        ));
+        assert!(matches!(
+            model.offers_operation("Patient", "everything"),
+            Offer::Declared(_)
+        ));
+        assert!(matches!(
+            model.offers_operation("Observation", "everything"),
+            Offer::NotDeclared(_)
+        ));
         let patient = model.resource("Patient").unwrap();
         assert_eq!(
             patient.interactions.iter().copied().collect::<Vec<_>>(),

@@ -232,6 +232,9 @@ pub struct TargetModel {
     /// System-level operations (`$everything` is instance level and sits with its type).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub system_operations: BTreeSet<String>,
+    /// Whole-system interactions (`transaction`, `batch`, `search-system`, `history-system`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub system_interactions: BTreeSet<String>,
     /// `GET [base]/metadata` answered with a CapabilityStatement.
     pub capability_statement: bool,
     /// The declarations list everything the target offers (a CapabilityStatement or OpenAPI
@@ -328,6 +331,27 @@ impl TargetModel {
             .resource(kind)
             .filter(|r| r.offers(Interaction::SearchType) && r.offers_param(param));
         self.offer(found, || format!("search of {kind} by {param}"))
+    }
+
+    /// Whether the operation `name` (without `$`) is declared on `kind`.
+    pub fn offers_operation(&self, kind: &str, name: &str) -> Offer {
+        let found = self.resource(kind).filter(|r| r.operations.contains(name));
+        self.offer(found, || format!("${name} operation on {kind}"))
+    }
+
+    /// Whether the whole-system interaction `code` (`transaction`, `batch`) is declared. Only
+    /// a CapabilityStatement can say: OpenAPI's `POST /` names no Bundle type.
+    pub fn offers_system(&self, code: &str) -> Offer {
+        if self.system_interactions.contains(code) {
+            return Offer::Declared(vec![Source::CapabilityStatement]);
+        }
+        if !self.is_complete() {
+            return Offer::Unknown;
+        }
+        Offer::NotDeclared(format!(
+            "the target declares no {code} interaction ({})",
+            self.read_sources()
+        ))
     }
 
     /// Whether any type declares `interaction`.

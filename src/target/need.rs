@@ -5,6 +5,8 @@
 //! Given the target offers read of "Patient"
 //! Given the target offers search of "Patient" by "identifier", which the ukca profile requires
 //! Given the target offers writes
+//! Given the target offers the "everything" operation on "Patient"
+//! Given the target offers the "transaction" interaction
 //! ```
 //!
 //! Not declared → the scenario is not applicable, naming what was missing; not declared but
@@ -16,7 +18,7 @@ use super::model::{Interaction, Offer, TargetModel};
 use crate::catalogue::Profile;
 
 /// The step pattern (cucumber matches it too; the step itself does nothing at run time).
-pub const STEP_PATTERN: &str = r#"^the target (offers|does not offer) (?:(read|vread|update|patch|delete|create|search|history) of "([A-Za-z]+)"(?: by "([^"]+)")?|(writes|creates|updates|the capabilities interaction))(?:, which the (all|apim|gpc|ukca) profile requires)?$"#;
+pub const STEP_PATTERN: &str = r#"^the target (?P<negation>offers|does not offer) (?:(?P<verb>read|vread|update|patch|delete|create|search|history) of "(?P<kind>[A-Za-z]+)"(?: by "(?P<param>[^"]+)")?|the "(?P<operation>[a-z-]+)" operation on "(?P<on>[A-Za-z]+)"|the "(?P<system>transaction|batch)" interaction|(?P<any>writes|creates|updates|the capabilities interaction))(?:, which the (?P<profile>all|apim|gpc|ukca) profile requires)?$"#;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Need {
@@ -27,6 +29,10 @@ pub enum Need {
     },
     /// Search of a type by a parameter.
     SearchBy { kind: String, param: String },
+    /// An operation (`everything`, without `$`) on a type.
+    Operation { kind: String, name: String },
+    /// A whole-system interaction: `transaction` or `batch`.
+    System(String),
     /// Create, update or patch of some type: somewhere to send a write.
     AnyWrite,
     /// Create of some type.
@@ -64,12 +70,22 @@ pub fn parse(text: &str) -> Option<NeedStep> {
         .unwrap_or(text);
     let captures = pattern()?.captures(text.trim())?;
     let negated = captures
-        .get(1)
+        .name("negation")
         .is_some_and(|m| m.as_str() == "does not offer");
-    let need = match (captures.get(2), captures.get(3), captures.get(5)) {
+    let text_of = |name: &str| captures.name(name).map(|m| m.as_str().to_owned());
+    let need = match (
+        captures.name("verb"),
+        captures.name("kind"),
+        captures.name("any"),
+    ) {
+        _ if captures.name("operation").is_some() => Need::Operation {
+            kind: text_of("on")?,
+            name: text_of("operation")?,
+        },
+        _ if captures.name("system").is_some() => Need::System(text_of("system")?),
         (Some(verb), Some(kind), _) => {
             let kind = kind.as_str().to_owned();
-            match (verb.as_str(), captures.get(4)) {
+            match (verb.as_str(), captures.name("param")) {
                 ("search", Some(param)) => Need::SearchBy {
                     kind,
                     param: param.as_str().to_owned(),
@@ -93,7 +109,7 @@ pub fn parse(text: &str) -> Option<NeedStep> {
         _ => return None,
     };
     let required_under = captures
-        .get(6)
+        .name("profile")
         .and_then(|p| p.as_str().parse::<Profile>().ok());
     Some(NeedStep {
         need,
@@ -108,6 +124,8 @@ impl Need {
         match self {
             Need::Interaction { kind, interaction } => model.offers(kind, *interaction),
             Need::SearchBy { kind, param } => model.offers_search_by(kind, param),
+            Need::Operation { kind, name } => model.offers_operation(kind, name),
+            Need::System(code) => model.offers_system(code),
             Need::AnyWrite => model.offers_anywhere(&[
                 Interaction::Create,
                 Interaction::Update,
@@ -128,6 +146,8 @@ impl Need {
         match self {
             Need::Interaction { kind, interaction } => format!("{} of {kind}", interaction.code()),
             Need::SearchBy { kind, param } => format!("search of {kind} by {param}"),
+            Need::Operation { kind, name } => format!("the ${name} operation on {kind}"),
+            Need::System(code) => format!("the {code} interaction"),
             Need::AnyWrite => "create, update or patch of some resource type".into(),
             Need::AnyCreate => "create of some resource type".into(),
             Need::AnyUpdate => "update or patch of some resource type".into(),
@@ -191,6 +211,18 @@ mod tests {
             parse("the target offers updates").map(|s| s.need),
             Some(Need::AnyUpdate)
         );
+        assert_eq!(
+            parse(r#"the target offers the "everything" operation on "Patient""#).map(|s| s.need),
+            Some(Need::Operation {
+                kind: "Patient".into(),
+                name: "everything".into()
+            })
+        );
+        assert_eq!(
+            parse(r#"And the target offers the "transaction" interaction"#).map(|s| s.need),
+            Some(Need::System("transaction".into()))
+        );
+        assert_eq!(parse(r#"the target offers the "search" interaction"#), None);
         assert_eq!(parse(r#"the target offers nap of "Patient""#), None);
         assert_eq!(parse("a GET request to \"metadata\""), None);
     }

@@ -26,6 +26,7 @@ use super::data;
 use super::{Fault, SandboxOptions};
 
 mod capability;
+mod compartment;
 mod guard;
 mod negotiate;
 mod observation;
@@ -37,6 +38,7 @@ mod tests;
 pub use guard::PROVIDER_ASID;
 
 use capability::{documented, metadata, openapi_document, ping};
+use compartment::everything;
 use guard::{client_certificate_registered, guard, token_endpoint};
 use negotiate::{negotiate, preflight, trace_echo};
 use observation::{
@@ -283,6 +285,7 @@ fn resource(state: &State, call: &Call) -> Response {
     let method = call.method;
     match call.segments.as_slice() {
         ["Patient", id] if method == Method::GET => read_patient(state, id),
+        ["Patient", id, "$everything"] if method == Method::GET => everything(state, call, id),
         ["Patient"] if method == Method::GET => search_patients(state, call),
         ["AllergyIntolerance", id] if method == Method::GET => read_in(state, &state.allergies, id),
         ["AllergyIntolerance"] if method == Method::GET => {

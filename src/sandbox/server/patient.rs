@@ -20,7 +20,7 @@ use super::{Call, Fault, State};
 use crate::fhir::{NHS_NUMBER_SYSTEM, nhs_number};
 
 impl State {
-    fn patient(&self, nhs_number: &str) -> Option<&Value> {
+    pub(super) fn patient(&self, nhs_number: &str) -> Option<&Value> {
         self.patients
             .iter()
             .find(|(n, _)| n == nhs_number)

@@ -106,3 +106,24 @@ Feature: Search
     When the request is sent
     Then the server offered "Patient/$everything" at all
     And the Bundle holds the record of patient "{patient:with-records}" alone
+
+  @REQ-IOP-SRCH-013
+  Scenario Outline: A <type> search by patient with a declared _include returns what it names
+    Given the target offers _include on "<type>"
+    And a search for "<type>" by the patient with records and an _include it declares
+    When the request is sent
+    Then the server searched "<type>" at all
+    And every resource the _include names is in the searchset
+
+    Examples:
+      | type                |
+      | AllergyIntolerance  |
+      | Condition           |
+      | DiagnosticReport    |
+      | DocumentReference   |
+      | Encounter           |
+      | Immunization        |
+      | MedicationRequest   |
+      | MedicationStatement |
+      | Observation         |
+      | Procedure           |

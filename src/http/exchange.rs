@@ -260,9 +260,11 @@ impl Exchange {
 
 /// The path and query of a URL, for compact messages.
 pub fn path_of(url: &str) -> &str {
-    url.split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .unwrap_or(url)
+    match url.split_once("://") {
+        // A base URL served at the root (`http://host:8080`) has the path `/`.
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    }
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -394,6 +396,7 @@ mod tests {
             path_of("http://h:1/FHIR/R4/Patient?x=1"),
             "/FHIR/R4/Patient?x=1"
         );
-        assert_eq!(path_of("http://h:1"), "http://h:1");
+        assert_eq!(path_of("http://h:1"), "/");
+        assert_eq!(path_of("Patient/1"), "Patient/1");
     }
 }

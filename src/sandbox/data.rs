@@ -394,15 +394,15 @@ pub fn capability_statement(faults: &[Fault]) -> Value {
                 search("gender", "token"), search("birthdate", "date"), search("_id", "token")],
             "operation": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]}),
         json!({"type": "AllergyIntolerance", "profile": ukcore("AllergyIntolerance"), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference")]}),
+            "searchParam": [search("patient", "reference")], "searchInclude": ["AllergyIntolerance:patient"]}),
         json!({"type": "MedicationStatement", "profile": ukcore("MedicationStatement"), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference")]}),
+            "searchParam": [search("patient", "reference")], "searchInclude": ["MedicationStatement:patient"]}),
         json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "search-type"}],
             "conditionalCreate": true, "searchParam": [search("identifier", "token")]}),
     ];
     for kind in CLINICAL_TYPES {
         resources.push(json!({"type": kind, "profile": ukcore(kind), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference")]}));
+            "searchParam": [search("patient", "reference")], "searchInclude": [format!("{kind}:patient")]}));
     }
     if has(faults, Fault::DeclaredNotImplemented) {
         resources.push(json!({"type": "Immunization", "interaction": [{"code": "search-type"}], "searchParam": [search("patient", "reference")]}));
@@ -432,7 +432,8 @@ pub fn capability_statement(faults: &[Fault]) -> Value {
         "rest": [{
             "mode": "server",
             "security": {"cors": true, "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth"}]}]},
-            "resource": resources
+            "resource": resources,
+            "interaction": [{"code": "transaction"}, {"code": "batch"}]
         }]
     });
     if has(faults, Fault::NoUkcoreProfiles)

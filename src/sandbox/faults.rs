@@ -58,6 +58,8 @@ faults! {
     IfMatchIgnored = "if-match-ignored" in Apim: "updates ignore If-Match" => ["API-HDR-006"];
     DropsElementsOnWrite = "drops-elements-on-write" in Apim: "creates store an Observation without its value" => ["IOP-FHIR-010"];
     IfNoneExistIgnored = "if-none-exist-ignored" in Apim: "creates ignore If-None-Exist, though conditional create is declared" => ["IOP-FHIR-009"];
+    HalfAppliedTransaction = "half-applied-transaction" in Apim: "a transaction with a failing entry is refused, yet the entries before it stay written" => ["IOP-FHIR-011"];
+    BatchAllOrNothing = "batch-all-or-nothing" in Apim: "a batch with one failing entry is refused as a whole" => ["IOP-FHIR-012"];
     NoGzip = "no-gzip" in Apim: "responses are never gzip-compressed" => ["API-HDR-007"];
     PreferIgnored = "prefer-ignored" in Apim: "creates ignore Prefer and send no Location" => ["API-HDR-008"];
     TextErrors = "text-errors" in Apim: "errors are plain text, not OperationOutcome" => ["API-ERR-001", "API-DOC-002", "SEC-AUTH-001", "SEC-AUTH-002", "SEC-AUTH-004", "SEC-AUTH-006", "SEC-HTTP-001", "SEC-INP-001", "SEC-INP-002", "SEC-INP-003", "SEC-INP-007", "API-HDR-002", "API-HDR-006", "IOP-SRCH-004", "IOP-SRCH-005", "IOP-SRCH-010", "IOP-UKC-003", "SEC-RATE-001"];
@@ -83,8 +85,9 @@ faults! {
     PagingDuplicates = "paging-duplicates" in Apim: "the next page repeats the first page" => ["IOP-SRCH-006"];
     ClinicalSearchIgnoresPatient = "clinical-search-ignores-patient" in Ukca: "searches by patient return other patients' records" => ["IOP-SRCH-007", "IOP-SRCH-011"];
     EverythingLeaks = "everything-leaks" in Apim: "Patient $everything also returns another patient's records" => ["IOP-SRCH-012"];
+    BrokenInclude = "broken-include" in Apim: "searches by patient declare _include of the patient and leave the patient out" => ["IOP-SRCH-013"];
     DatePrefixIgnored = "date-prefix-ignored" in Ukca: "birthdate prefixes are ignored" => ["IOP-SRCH-008"];
-    DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist, and a search for the test patient returns it" => ["IOP-SRCH-009", "IOP-SRCH-011"];
+    DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist, and a search for the test patient returns it" => ["IOP-SRCH-009", "IOP-SRCH-011", "IOP-SRCH-013"];
     DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001", "IOP-UKC-008"];
     BadNhsNumber = "bad-nhs-number" in Apim: "patients carry an NHS number that fails modulus 11" => ["IOP-UKC-001", "IOP-UKC-002", "IOP-SRCH-003"];
     InvalidNhsNumber404 = "invalid-nhs-number-404" in Apim: "a checksum-invalid NHS number is answered 404, as if valid" => ["IOP-UKC-003", "IOP-SRCH-004"];

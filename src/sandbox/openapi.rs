@@ -62,7 +62,7 @@ pub fn document(drift: bool) -> Value {
         json!({"get": {"summary": format!("Search {kind}"), "parameters": parameters,
         "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}})
     };
-    let by_patient = ["patient", "_count", "_offset", "_format"];
+    let by_patient = ["patient", "_include", "_count", "_offset", "_format"];
     let read = |kind: &str, media: &str| {
         json!({"get": {"summary": format!("Read {kind}"), "parameters": [id_param.clone(), request_id.clone()],
         "responses": with_errors(json!({"200": ok(kind, media)}))}})
@@ -73,6 +73,9 @@ pub fn document(drift: bool) -> Value {
             "description": "NHS API-platform style FHIR R4 server used to prove mts's checks."},
         "servers": [{"url": "/FHIR/R4"}],
         "paths": {
+            "/": {"post": {"summary": "A transaction (all or nothing) or a batch (each entry on its own) of Observation creates",
+                "parameters": [request_id.clone()],
+                "responses": with_errors(json!({"200": ok("ResponseBundle", fhir)}))}},
             "/metadata": {"get": {"summary": "CapabilityStatement", "responses": with_errors(json!({"200": ok_metadata(fhir)}))}},
             "/Patient/{id}": read("Patient", patient_media),
             "/Patient/{id}/$everything": {"get": {"summary": "The patient's record (Patient $everything)",
@@ -129,6 +132,8 @@ pub fn document(drift: bool) -> Value {
                 "Procedure": resource_schema("Procedure"),
                 "Bundle": {"type": "object", "required": ["resourceType", "type"],
                     "properties": {"resourceType": {"enum": ["Bundle"]}, "type": {"enum": ["searchset"]}, "entry": {"type": "array"}}},
+                "ResponseBundle": {"type": "object", "required": ["resourceType", "type", "entry"],
+                    "properties": {"resourceType": {"enum": ["Bundle"]}, "type": {"enum": ["transaction-response", "batch-response"]}, "entry": {"type": "array"}}},
                 "OperationOutcome": {"type": "object", "required": ["resourceType", "issue"],
                     "properties": {"resourceType": {"enum": ["OperationOutcome"]}, "issue": {"type": "array", "minItems": 1}}}
             }

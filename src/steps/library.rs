@@ -62,6 +62,7 @@ impl StepLibrary {
         super::search::register(&mut definitions);
         super::server::register(&mut definitions);
         super::tls::register(&mut definitions);
+        super::transaction::register(&mut definitions);
         super::writes::register(&mut definitions);
         let mut collection = Collection::new();
         for definition in &definitions {

@@ -16,6 +16,7 @@ mod mtls;
 mod search;
 mod server;
 mod tls;
+mod transaction;
 mod world;
 mod writes;
 

@@ -11,12 +11,14 @@ use crate::checks::{Halt, assert};
 use crate::http::{Exchange, RequestSpec};
 use crate::report::Failure;
 
+mod include;
 mod traversal;
 
 use super::compartment::{points_to, refused};
 use traversal::*;
 
 pub fn register(defs: &mut Vec<StepDefinition>) {
+    include::register(defs);
     step!(
         defs,
         Given,

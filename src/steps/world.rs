@@ -29,6 +29,8 @@ pub struct MtsWorld {
     pub(crate) burst_elapsed: std::time::Duration,
     /// What the scenario created (writes), for later steps.
     pub(crate) created: Option<Created>,
+    /// The transaction or batch Bundle the scenario built, for the steps that judge its answer.
+    pub(crate) sent_bundle: Option<serde_json::Value>,
     /// A resource the scenario's request may spoil if a lax server takes it: put back as it
     /// was when the request is answered with a success.
     pub(crate) restore_after_send: Option<Created>,

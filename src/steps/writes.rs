@@ -21,7 +21,9 @@ pub const TEST_IDENTIFIER_SYSTEM: &str = "https://mts.invalid/test-data";
 mod prepare;
 
 use prepare::*;
-pub(crate) use prepare::{restore_if_taken, valid_write, write_target};
+pub(crate) use prepare::{
+    create_body, restore_if_taken, test_identifier, valid_write, write_target,
+};
 
 pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(

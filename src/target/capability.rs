@@ -93,6 +93,9 @@ fn resource_model(resource: &Value) -> ResourceModel {
         .chain(strings(&resource["supportedProfile"]))
         .map(str::to_owned)
         .collect();
+    declared.search_include = strings(&resource["searchInclude"])
+        .map(str::to_owned)
+        .collect();
     for operation in resource["operation"].as_array().into_iter().flatten() {
         if let Some(name) = operation["name"].as_str() {
             declared
@@ -122,7 +125,7 @@ mod tests {
                  "extension": [{"url": COMBINATION, "extension": [
                      {"url": "required", "valueString": "family"},
                      {"url": "required", "valueString": "birthdate"}]}],
-                 "operation": [{"name": "everything"}]},
+                 "operation": [{"name": "everything"}], "searchInclude": ["Patient:general-practitioner"]},
                 {"type": "Observation", "interaction": [{"code": "create"}], "conditionalCreate": true},
                 {"interaction": [{"code": "read"}]}
             ]}]
@@ -133,6 +136,14 @@ mod tests {
         assert_eq!(model.formats, ["application/fhir+json"]);
         assert!(model.system_operations.contains("export"));
         assert!(model.system_interactions.contains("transaction"));
+        assert!(matches!(
+            model.offers_include("Patient"),
+            Offer::Declared(_)
+        ));
+        assert!(matches!(
+            model.offers_include("Observation"),
+            Offer::NotDeclared(_)
+        ));
         assert!(matches!(
             model.offers_system("transaction"),
             Offer::Declared(_)

@@ -150,6 +150,10 @@ pub struct ResourceModel {
     pub base_profile: Option<String>,
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub operations: BTreeSet<String>,
+    /// `_include` values its searches take (CapabilityStatement `searchInclude`, such as
+    /// `AllergyIntolerance:patient`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub search_include: BTreeSet<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patch: Option<PatchStyle>,
     /// Updates and patches must carry If-Match (an OpenAPI required header, or `mts.toml`).
@@ -208,6 +212,7 @@ impl ResourceModel {
             }
         }
         self.operations.extend(other.operations);
+        self.search_include.extend(other.search_include);
         if self.base_profile.is_none() {
             self.base_profile = other.base_profile;
         }
@@ -235,6 +240,10 @@ pub struct TargetModel {
     /// Whole-system interactions (`transaction`, `batch`, `search-system`, `history-system`).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub system_interactions: BTreeSet<String>,
+    /// An OpenAPI document declares `POST` on the base: some Bundle is taken there, though the
+    /// document cannot say whether transactions, batches or both.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bundles_at_base: bool,
     /// `GET [base]/metadata` answered with a CapabilityStatement.
     pub capability_statement: bool,
     /// The declarations list everything the target offers (a CapabilityStatement or OpenAPI
@@ -339,13 +348,20 @@ impl TargetModel {
         self.offer(found, || format!("${name} operation on {kind}"))
     }
 
+    /// Whether searches of `kind` declare any `_include`.
+    pub fn offers_include(&self, kind: &str) -> Offer {
+        let found = self.resource(kind).filter(|r| !r.search_include.is_empty());
+        self.offer(found, || format!("_include on searches of {kind}"))
+    }
+
     /// Whether the whole-system interaction `code` (`transaction`, `batch`) is declared. Only
-    /// a CapabilityStatement can say: OpenAPI's `POST /` names no Bundle type.
+    /// a CapabilityStatement can say which: an OpenAPI `POST /` names no Bundle type, so it
+    /// leaves the question open (the scenario runs, and a refusal means not offered).
     pub fn offers_system(&self, code: &str) -> Offer {
         if self.system_interactions.contains(code) {
             return Offer::Declared(vec![Source::CapabilityStatement]);
         }
-        if !self.is_complete() {
+        if !self.is_complete() || self.bundles_at_base {
             return Offer::Unknown;
         }
         Offer::NotDeclared(format!(

@@ -7,6 +7,7 @@
 //! Given the target offers writes
 //! Given the target offers the "everything" operation on "Patient"
 //! Given the target offers the "transaction" interaction
+//! Given the target offers _include on "AllergyIntolerance"
 //! ```
 //!
 //! Not declared → the scenario is not applicable, naming what was missing; not declared but
@@ -18,7 +19,7 @@ use super::model::{Interaction, Offer, TargetModel};
 use crate::catalogue::Profile;
 
 /// The step pattern (cucumber matches it too; the step itself does nothing at run time).
-pub const STEP_PATTERN: &str = r#"^the target (?P<negation>offers|does not offer) (?:(?P<verb>read|vread|update|patch|delete|create|search|history) of "(?P<kind>[A-Za-z]+)"(?: by "(?P<param>[^"]+)")?|the "(?P<operation>[a-z-]+)" operation on "(?P<on>[A-Za-z]+)"|the "(?P<system>transaction|batch)" interaction|(?P<any>writes|creates|updates|the capabilities interaction))(?:, which the (?P<profile>all|apim|gpc|ukca) profile requires)?$"#;
+pub const STEP_PATTERN: &str = r#"^the target (?P<negation>offers|does not offer) (?:(?P<verb>read|vread|update|patch|delete|create|search|history) of "(?P<kind>[A-Za-z]+)"(?: by "(?P<param>[^"]+)")?|the "(?P<operation>[a-z-]+)" operation on "(?P<on>[A-Za-z]+)"|the "(?P<system>transaction|batch)" interaction|_include on "(?P<include>[A-Za-z]+)"|(?P<any>writes|creates|updates|the capabilities interaction))(?:, which the (?P<profile>all|apim|gpc|ukca) profile requires)?$"#;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Need {
@@ -33,6 +34,8 @@ pub enum Need {
     Operation { kind: String, name: String },
     /// A whole-system interaction: `transaction` or `batch`.
     System(String),
+    /// `_include` on searches of a type.
+    Include(String),
     /// Create, update or patch of some type: somewhere to send a write.
     AnyWrite,
     /// Create of some type.
@@ -83,6 +86,7 @@ pub fn parse(text: &str) -> Option<NeedStep> {
             name: text_of("operation")?,
         },
         _ if captures.name("system").is_some() => Need::System(text_of("system")?),
+        _ if captures.name("include").is_some() => Need::Include(text_of("include")?),
         (Some(verb), Some(kind), _) => {
             let kind = kind.as_str().to_owned();
             match (verb.as_str(), captures.name("param")) {
@@ -126,6 +130,7 @@ impl Need {
             Need::SearchBy { kind, param } => model.offers_search_by(kind, param),
             Need::Operation { kind, name } => model.offers_operation(kind, name),
             Need::System(code) => model.offers_system(code),
+            Need::Include(kind) => model.offers_include(kind),
             Need::AnyWrite => model.offers_anywhere(&[
                 Interaction::Create,
                 Interaction::Update,
@@ -148,6 +153,7 @@ impl Need {
             Need::SearchBy { kind, param } => format!("search of {kind} by {param}"),
             Need::Operation { kind, name } => format!("the ${name} operation on {kind}"),
             Need::System(code) => format!("the {code} interaction"),
+            Need::Include(kind) => format!("_include on searches of {kind}"),
             Need::AnyWrite => "create, update or patch of some resource type".into(),
             Need::AnyCreate => "create of some resource type".into(),
             Need::AnyUpdate => "update or patch of some resource type".into(),
@@ -223,6 +229,10 @@ mod tests {
             Some(Need::System("transaction".into()))
         );
         assert_eq!(parse(r#"the target offers the "search" interaction"#), None);
+        assert_eq!(
+            parse(r#"the target offers _include on "Condition""#).map(|s| s.need),
+            Some(Need::Include("Condition".into()))
+        );
         assert_eq!(parse(r#"the target offers nap of "Patient""#), None);
         assert_eq!(parse("a GET request to \"metadata\""), None);
     }

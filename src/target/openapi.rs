@@ -94,6 +94,11 @@ pub fn add(model: &mut TargetModel, document: &OpenApi) {
             Some(Meaning::Operation(None, name)) => {
                 model.system_operations.insert(name);
             }
+            None if operation.method.eq_ignore_ascii_case("POST")
+                && operation.path.trim_matches('/').is_empty() =>
+            {
+                model.bundles_at_base = true;
+            }
             None => {}
         }
     }
@@ -249,6 +254,36 @@ components:
             })
         );
         assert!(patient.required_search.is_empty());
+        assert!(!model.bundles_at_base);
+        assert!(matches!(
+            model.offers_system("transaction"),
+            crate::target::Offer::NotDeclared(_)
+        ));
+    }
+
+    #[test]
+    fn a_post_to_the_base_leaves_transactions_and_batches_open() {
+        let document = OpenApi::parse(
+            r#"
+openapi: 3.0.0
+info: {title: T, version: "1"}
+paths:
+  /:
+    post:
+      responses: {"200": {description: ok}}
+  /Observation:
+    post:
+      responses: {"201": {description: created}}
+"#,
+        )
+        .unwrap();
+        let mut model = TargetModel::default();
+        add(&mut model, &document);
+        assert!(model.bundles_at_base);
+        assert!(matches!(
+            model.offers_system("batch"),
+            crate::target::Offer::Unknown
+        ));
     }
 
     #[test]

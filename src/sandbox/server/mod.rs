@@ -34,6 +34,7 @@ mod patient;
 mod response;
 #[cfg(test)]
 mod tests;
+mod transaction;
 
 pub use guard::PROVIDER_ASID;
 
@@ -243,6 +244,10 @@ fn dispatch(state: &State, call: &Call) -> Response {
         ["metadata"] => method_not_allowed(state, "GET"),
         ["openapi.json"] if get && documented(state) => openapi_document(state),
         ["_ping"] if get => ping(state),
+        [""] if call.method == Method::POST => match guard(state, call) {
+            Err(refusal) => refusal,
+            Ok(()) => transaction::bundle(state, call),
+        },
         ["_status"] if get => state.error(
             StatusCode::UNAUTHORIZED,
             "forbidden",

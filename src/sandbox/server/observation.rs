@@ -116,37 +116,55 @@ fn parse_observation(state: &State, call: &Call) -> Result<Value, Response> {
             "The body is not valid JSON",
         ));
     };
+    match observation_problem(state, &value) {
+        Some(problem) => Err(state.error(
+            problem.status,
+            problem.issue,
+            "INVALID_RESOURCE",
+            &problem.display,
+        )),
+        None => Ok(value),
+    }
+}
+
+/// Why an Observation body cannot be stored.
+pub(super) struct Problem {
+    pub status: StatusCode,
+    pub issue: &'static str,
+    pub display: String,
+}
+
+/// The first reason `value` is no Observation the sandbox stores: invalid against the FHIR R4
+/// schema (unless `accepts-unknown-elements`), or without status and code.
+pub(super) fn observation_problem(state: &State, value: &Value) -> Option<Problem> {
     let schema_problems = if state.has(Fault::AcceptsUnknownElements) {
         Vec::new()
     } else {
         crate::fhir::schema::FhirSchema::embedded()
-            .map(|schema| schema.validate(&value))
+            .map(|schema| schema.validate(value))
             .unwrap_or_default()
     };
     if let Some(problem) = schema_problems.first() {
-        let display = format!(
-            "Invalid resource: {}: {}",
-            problem.location, problem.message
-        );
-        return Err(state.error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "structure",
-            "INVALID_RESOURCE",
-            &display,
-        ));
+        return Some(Problem {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            issue: "structure",
+            display: format!(
+                "Invalid resource: {}: {}",
+                problem.location, problem.message
+            ),
+        });
     }
     if value["resourceType"] != "Observation"
         || value.get("code").is_none()
         || value.get("status").is_none()
     {
-        return Err(state.error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "INVALID_RESOURCE",
-            "An Observation with status and code is required",
-        ));
+        return Some(Problem {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            issue: "invalid",
+            display: "An Observation with status and code is required".into(),
+        });
     }
-    Ok(value)
+    None
 }
 
 /// What Prefer asks a write to return (default `return=representation`).
@@ -203,11 +221,7 @@ pub(super) fn create_observation(state: &State, call: &Call) -> Response {
     {
         map.retain(|key, _| !key.starts_with("value"));
     }
-    writes.next_id += 1;
-    let id = format!("obs-{}", writes.next_id);
-    resource["id"] = json!(id);
-    resource["meta"] = json!({"versionId": "1", "lastUpdated": data::LAST_UPDATED, "profile": [OBSERVATION_PROFILE]});
-    writes.observations.insert(id.clone(), resource.clone());
+    let id = store_new(&mut writes, &mut resource);
     let mut headers = vec![("etag".to_owned(), "W/\"1\"".to_owned())];
     if !state.has(Fault::PreferIgnored) {
         headers.push((
@@ -225,6 +239,16 @@ pub(super) fn create_observation(state: &State, call: &Call) -> Response {
         ),
     );
     build(StatusCode::CREATED, &headers, body)
+}
+
+/// Stores a new Observation as version 1, giving it its id and meta; returns the id.
+pub(super) fn store_new(writes: &mut Writes, resource: &mut Value) -> String {
+    writes.next_id += 1;
+    let id = format!("obs-{}", writes.next_id);
+    resource["id"] = json!(id);
+    resource["meta"] = json!({"versionId": "1", "lastUpdated": data::LAST_UPDATED, "profile": [OBSERVATION_PROFILE]});
+    writes.observations.insert(id.clone(), resource.clone());
+    id
 }
 
 /// FHIR R4 conditional create (http.html): If-None-Exist names an identifier; one stored

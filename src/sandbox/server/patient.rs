@@ -276,7 +276,7 @@ pub(super) fn search_by_patient(
     list: &[Value],
     field: &str,
 ) -> Response {
-    const KNOWN: &[&str] = &["patient", "_count", "_offset", "_format"];
+    const KNOWN: &[&str] = &["patient", "_include", "_count", "_offset", "_format"];
     if call.query.iter().any(|(n, _)| !KNOWN.contains(&n.as_str())) {
         return state.error(
             StatusCode::BAD_REQUEST,
@@ -314,7 +314,13 @@ pub(super) fn search_by_patient(
         .and_then(|r| r["resourceType"].as_str())
         .unwrap_or("Resource")
         .to_owned();
-    searchset(state, call, &kind, resources, Some(KNOWN))
+    // The one `_include` declared: `<kind>:patient`, the patient each record refers to.
+    let include = call
+        .params("_include")
+        .iter()
+        .any(|i| *i == format!("{kind}:patient"))
+        .then_some(field);
+    searchset_including(state, call, &kind, resources, Some(KNOWN), include)
 }
 
 /// A searchset Bundle with paging (`_count`, `_offset`), absolute fullUrls and a self link that
@@ -325,6 +331,19 @@ pub(super) fn searchset(
     kind: &str,
     resources: Vec<Value>,
     honoured: Option<&[&str]>,
+) -> Response {
+    searchset_including(state, call, kind, resources, honoured, None)
+}
+
+/// A searchset that also holds, marked `include`, the patients the page's matches refer to
+/// through `include` (a field such as `patient` or `subject`); `broken-include` leaves them out.
+fn searchset_including(
+    state: &State,
+    call: &Call,
+    kind: &str,
+    resources: Vec<Value>,
+    honoured: Option<&[&str]>,
+    include: Option<&str>,
 ) -> Response {
     if resources.is_empty() && state.has(Fault::EmptySearch404) {
         return state.error(
@@ -377,7 +396,27 @@ pub(super) fn searchset(
         links.push(json!({"relation": "next", "url": link(offset + count)}));
     }
     let relative = state.has(Fault::RelativeFullUrl);
-    let entries: Vec<Value> = page
+    let mut included: Vec<&Value> = Vec::new();
+    if let Some(field) = include.filter(|_| !state.has(Fault::BrokenInclude)) {
+        for resource in &page {
+            let reference = resource[field]["reference"].as_str().unwrap_or_default();
+            if let Some(patient) = reference
+                .strip_prefix("Patient/")
+                .and_then(|id| state.patient(id))
+                && !included.iter().any(|p| p["id"] == patient["id"])
+            {
+                included.push(patient);
+            }
+        }
+    }
+    let included: Vec<Value> = included
+        .into_iter()
+        .map(|patient| {
+            json!({"fullUrl": format!("{}/Patient/{}", call.base, patient["id"].as_str().unwrap_or_default()),
+                "resource": patient, "search": {"mode": "include"}})
+        })
+        .collect();
+    let mut entries: Vec<Value> = page
         .iter()
         .map(|resource| {
             let id = resource["id"].as_str().unwrap_or_default();
@@ -393,6 +432,7 @@ pub(super) fn searchset(
             entry
         })
         .collect();
+    entries.extend(included);
     let id = match call.header("ssp-traceid") {
         Some(trace) if !state.has(Fault::BundleIdNotTraceId) => trace.to_owned(),
         _ => uuid::Uuid::new_v4().to_string(),

@@ -97,7 +97,7 @@ pub(super) fn stamp_test_identifier(body: &mut Value) {
 }
 
 /// The value of the mts test identifier `body` carries, if any.
-pub(super) fn test_identifier(body: &Value) -> Option<&str> {
+pub(crate) fn test_identifier(body: &Value) -> Option<&str> {
     let identifiers = match &body["identifier"] {
         Value::Array(list) => list.iter().collect::<Vec<_>>(),
         one @ Value::Object(_) => vec![one],
@@ -120,7 +120,7 @@ pub(crate) fn write_target(world: &MtsWorld) -> Result<WriteTarget, Halt> {
 }
 
 /// The body to create a `kind` with: the configured file, else mts's own.
-pub(super) fn create_body(world: &MtsWorld, kind: &str) -> Result<Value, Halt> {
+pub(crate) fn create_body(world: &MtsWorld, kind: &str) -> Result<Value, Halt> {
     let run = world.run()?;
     let patient = run
         .data

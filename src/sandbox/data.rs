@@ -396,7 +396,7 @@ pub fn capability_statement(faults: &[Fault]) -> Value {
             "searchParam": [search("patient", "reference")]}),
         json!({"type": "MedicationStatement", "profile": ukcore("MedicationStatement"), "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [search("patient", "reference")]}),
-        json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "search-type"}],
+        json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "delete"}, {"code": "search-type"}],
             "conditionalCreate": true, "searchParam": [search("identifier", "token")]}),
     ];
     for kind in CLINICAL_TYPES {

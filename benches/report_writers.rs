@@ -178,6 +178,7 @@ fn synthetic(exchanges: usize) -> Report {
         checks: Vec::new(),
         harness_errors: Vec::new(),
         exchanges: records,
+        written: None,
     }
 }
 

@@ -262,6 +262,10 @@ pub struct RunArgs {
     /// Allow scenarios that create or change data on the target.
     #[arg(long)]
     pub allow_writes: bool,
+    /// With --allow-writes: leave what the run created on the target instead of deleting it
+    /// after the scenarios (the report still lists it). [env: MTS_KEEP_WRITTEN]
+    #[arg(long)]
+    pub keep_written: bool,
     /// Print only the verdict line: no progress, no requirement table.
     #[arg(long, short = 'q', conflicts_with = "verbose")]
     pub quiet: bool,

@@ -56,6 +56,11 @@ fn a_canary_bearer_token_never_leaks_even_when_the_server_echoes_it() {
         written.contains("Bearer [REDACTED]"),
         "the Authorization header is recorded, redacted"
     );
+    // The cleanup's DELETEs carry the token too, and were searched with the rest.
+    assert!(
+        written.contains("\"cleanup#1\""),
+        "the run cleaned up what it wrote"
+    );
 }
 
 #[test]

@@ -47,6 +47,7 @@ pub(crate) fn run_options(
         body_limit: settings.body_limit.value,
         ca_cert: value(&settings.ca_cert),
         allow_writes: settings.allow_writes.value,
+        keep_written: settings.keep_written.value,
         credentials,
         low_privilege_token: process_env("MTS_LOW_PRIVILEGE_TOKEN"),
         allow_load: args.allow_load,

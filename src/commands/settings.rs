@@ -20,6 +20,7 @@ pub(crate) const ENVIRONMENT: &[(&str, bool)] = &[
     ("MTS_TIMEOUT", false),
     ("MTS_OPENAPI", false),
     ("MTS_STRICT", false),
+    ("MTS_KEEP_WRITTEN", false),
     ("MTS_SHARD", false),
     ("MTS_TOKEN", true),
     ("MTS_TOKEN_URL", false),
@@ -82,6 +83,7 @@ pub(crate) struct Resolved {
     pub body_limit: Setting<usize>,
     pub ca_cert: Option<Setting<PathBuf>>,
     pub allow_writes: Setting<bool>,
+    pub keep_written: Setting<bool>,
     pub openapi: Option<Setting<String>>,
     pub strict: Setting<bool>,
     pub shard: Option<Setting<Shard>>,
@@ -221,6 +223,17 @@ pub(crate) fn resolve(args: &RunArgs, file: &ConfigFile, env: Env) -> Result<Res
             ]),
             false,
         ),
+        keep_written: or_default(
+            first([
+                (Flag("--keep-written"), set(args.keep_written)),
+                (
+                    E("MTS_KEEP_WRITTEN"),
+                    parsed(env, "MTS_KEEP_WRITTEN", boolean)?,
+                ),
+                (F("[run] keep_written"), run.keep_written),
+            ]),
+            false,
+        ),
         openapi: first([
             (Flag("--openapi"), args.openapi.clone()),
             (E("MTS_OPENAPI"), text(env, "MTS_OPENAPI")),
@@ -323,6 +336,7 @@ impl Resolved {
         row(&mut rows, "body_limit_bytes", Some(&self.body_limit));
         row(&mut rows, "ca_cert", shown(&self.ca_cert).as_ref());
         row(&mut rows, "allow_writes", Some(&self.allow_writes));
+        row(&mut rows, "keep_written", Some(&self.keep_written));
         row(&mut rows, "openapi", self.openapi.as_ref());
         row(&mut rows, "strict", Some(&self.strict));
         row(&mut rows, "shard", self.shard.as_ref());

@@ -257,6 +257,8 @@ pub struct RunSection {
     pub timeout_seconds: Option<f64>,
     pub body_limit_bytes: Option<usize>,
     pub allow_writes: Option<bool>,
+    /// Leave what the run created on the target instead of deleting it (like `--keep-written`).
+    pub keep_written: Option<bool>,
     /// The supplier's OpenAPI document: a file path or an http(s) URL.
     pub openapi: Option<String>,
 }

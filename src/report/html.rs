@@ -112,6 +112,7 @@ pub fn render(report: &Report) -> String {
     let referenced = failures(&mut html, report);
     evidence(&mut html, report, &referenced);
     tls(&mut html, report);
+    written(&mut html, report);
     if !report.harness_errors.is_empty() {
         html.push_str("<h2>Harness errors</h2>\n<ul>\n");
         for error in &report.harness_errors {
@@ -530,4 +531,43 @@ fn tls(html: &mut String, report: &Report) {
             let _ = writeln!(html, "<pre>{}</pre>", escape(&text));
         }
     }
+}
+
+/// What the run wrote on the target and what cleanup did about each (only with writes allowed).
+fn written(html: &mut String, report: &Report) {
+    let Some(section) = &report.written else {
+        return;
+    };
+    html.push_str("<h2 id=\"written\">What mts wrote on the target</h2>\n");
+    let Some(summary) = section.summary() else {
+        html.push_str("<p class=\"muted\">Nothing: no write was answered with success.</p>\n");
+        return;
+    };
+    let _ = writeln!(
+        html,
+        "<p>{}.</p>\n<table class=\"written\"><tr><th>Resource</th><th>How</th><th>Written by</th><th>Cleanup</th></tr>",
+        escape(&summary)
+    );
+    for resource in &section.resources {
+        let by = match &resource.scenario {
+            Some(scenario) => format!("{scenario} ({})", resource.exchange),
+            None => resource.exchange.to_string(),
+        };
+        let cleanup = match &resource.cleanup_exchange {
+            Some(id) => format!("{} ({id})", resource.outcome_text()),
+            None => resource.outcome_text(),
+        };
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&resource.reference),
+            escape(match resource.action {
+                super::WriteAction::Created => "created",
+                super::WriteAction::Changed => "changed",
+            }),
+            escape(&by),
+            escape(&cleanup)
+        );
+    }
+    html.push_str("</table>\n");
 }

@@ -104,6 +104,23 @@ pub fn render(report: &Report) -> String {
         }
         md.push('\n');
     }
+    if let Some(summary) = report.written.as_ref().and_then(|w| w.summary()) {
+        let _ = writeln!(md, "Written on the target: {}\n", inline(&summary));
+        let not_removed = report
+            .written
+            .iter()
+            .flat_map(|w| &w.resources)
+            .filter(|r| r.action == super::WriteAction::Created && !r.outcome.is_gone());
+        for resource in not_removed.take(LISTED_FAILURES) {
+            let _ = writeln!(
+                md,
+                "- `{}`: {}",
+                resource.reference.replace('`', "'"),
+                inline(&resource.outcome_text())
+            );
+        }
+        md.push('\n');
+    }
     if !report.harness_errors.is_empty() {
         let _ = writeln!(md, "Harness errors:\n");
         for error in &report.harness_errors {

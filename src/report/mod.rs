@@ -15,6 +15,7 @@ mod read;
 pub mod schema;
 mod table;
 mod testreport;
+mod written;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ pub use model::*;
 pub use normalize::{normalize_text, normalized_json};
 pub use read::{REPORT_FILE, ReadError, read};
 pub use table::{TableStyle, render_table, render_verdict_line};
+pub use written::{CleanupOutcome, WriteAction, WrittenResource, WrittenSection};
 
 /// A report file a run can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

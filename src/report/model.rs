@@ -344,4 +344,8 @@ pub struct Report {
     pub harness_errors: Vec<String>,
     #[serde(default)]
     pub exchanges: Vec<ExchangeRecord>,
+    /// What the run wrote on the target and what its cleanup did about it (only with
+    /// `--allow-writes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<super::WrittenSection>,
 }

@@ -117,8 +117,16 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
         RunVerdict::Incomplete => paint("INCOMPLETE", Verdict::Error, style.colour),
     };
     let count = |name: &str| report.counts.get(name).copied().unwrap_or(0);
+    // What the run wrote on the target, and whether it was cleaned up (never the last line:
+    // `--quiet` prints that alone).
+    let written = report
+        .written
+        .as_ref()
+        .and_then(|w| w.summary())
+        .map(|line| format!("{line}\n"))
+        .unwrap_or_default();
     format!(
-        "{table}\n{} pass, {} fail, {} error, {} skipped, {} not applicable, {} attestation; {planned} not automated yet, {other_profiles} for other profiles (see report.json)\n{verdict_text}: {} (profile {}, target {})\n",
+        "{table}\n{} pass, {} fail, {} error, {} skipped, {} not applicable, {} attestation; {planned} not automated yet, {other_profiles} for other profiles (see report.json)\n{written}{verdict_text}: {} (profile {}, target {})\n",
         count("pass"),
         count("fail"),
         count("error"),

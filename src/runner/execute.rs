@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub body_limit: usize,
     pub ca_cert: Option<PathBuf>,
     pub allow_writes: bool,
+    /// `--keep-written`: leave what the run created on the target instead of deleting it.
+    pub keep_written: bool,
     /// How the run authenticates (a `MTS_TOKEN` bearer, or OAuth2 client credentials).
     pub credentials: Credentials,
     /// A valid token that lacks write rights (`MTS_LOW_PRIVILEGE_TOKEN`), for SEC-AUTH-004.
@@ -435,7 +437,22 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         ));
     }
 
+    // What requirements are judged on is fixed before cleanup sends anything.
     let exchanges = log.snapshot();
+    let cleanup = super::cleanup::CleanupSettings::for_run(
+        options.keep_written,
+        options.concurrency,
+        options.timeout,
+    );
+    let written = super::cleanup::written_section(
+        &context,
+        &exchanges,
+        &scenario_results,
+        &cleanup,
+        interrupted.as_deref(),
+        &interrupt,
+    )
+    .await;
     let openapi_given = matches!(openapi, Some(Ok(_)));
     let judgements = match schema_task.await {
         Ok(Ok(schema)) => {
@@ -508,7 +525,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         .iter()
         .map(|e| super::verdict::record(e))
         .collect();
-    let report = assemble(
+    let mut report = assemble(
         &catalogue,
         &plan,
         scenario_results,
@@ -516,6 +533,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         records,
         meta,
     );
+    report.written = written;
     Ok(Executed {
         report,
         shard: options.selection.shard.map(|shard| ShardRecord {

@@ -17,8 +17,11 @@ use super::{Gate, Permissions, Plan, Selection, Shard};
 use crate::catalogue::{self, Profile};
 use crate::checks::aggregate;
 use crate::features::Suite;
+use crate::http::ExchangeId;
 use crate::http::natural_cmp;
-use crate::report::{ExchangeRecord, Report, RunSettingsRecord, ScenarioResult, TlsRecord};
+use crate::report::{
+    ExchangeRecord, Report, RunSettingsRecord, ScenarioResult, TlsRecord, WrittenSection,
+};
 
 /// The parts of a run's report that merging and re-judging need (a HAR file gives them too).
 #[derive(Debug)]
@@ -34,6 +37,8 @@ pub(super) struct RecordedRun {
     pub harness_errors: Vec<String>,
     pub exchanges: Vec<ExchangeRecord>,
     pub target_model: Option<crate::target::TargetModel>,
+    /// What the run wrote on the target and its cleanup: carried over, never judged.
+    pub written: Option<WrittenSection>,
 }
 
 #[derive(Debug)]
@@ -101,6 +106,7 @@ impl From<Report> for RecordedRun {
             harness_errors: report.harness_errors,
             exchanges: report.exchanges,
             target_model: report.target_model,
+            written: report.written,
         }
     }
 }
@@ -253,9 +259,35 @@ pub fn merge(folders: &[PathBuf], today: NaiveDate) -> Result<Report, MergeError
             .max()
             .unwrap_or(0),
     );
-    Ok(assemble(
-        &catalogue, &plan, scenarios, checks, exchanges, meta,
-    ))
+    let mut report = assemble(&catalogue, &plan, scenarios, checks, exchanges, meta);
+    report.written = merged_written(&shards);
+    Ok(report)
+}
+
+/// Each shard cleaned up what it wrote: the merged list keeps every shard's, their cleanup
+/// exchanges renamed by shard (`cleanup-2#1`) so that ids stay unique.
+fn merged_written(shards: &[ShardFolder]) -> Option<WrittenSection> {
+    let mut merged: Option<WrittenSection> = None;
+    for shard in shards {
+        let Some(section) = &shard.report.written else {
+            continue;
+        };
+        let rename = |id: &ExchangeId| {
+            ExchangeId(id.0.replacen("cleanup#", &format!("cleanup-{}#", shard.shard.index), 1))
+        };
+        let into = merged.get_or_insert_with(WrittenSection::default);
+        into.resources.extend(section.resources.iter().map(|r| {
+            let mut r = r.clone();
+            r.cleanup_exchange = r.cleanup_exchange.as_ref().map(rename);
+            r
+        }));
+        into.exchanges.extend(section.exchanges.iter().map(|e| {
+            let mut e = e.clone();
+            e.id = rename(&e.id);
+            e
+        }));
+    }
+    merged
 }
 
 /// The plan of a recorded run: which requirements it judged, under its profile.

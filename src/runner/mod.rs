@@ -1,6 +1,7 @@
 //! From catalogue and features to a report: selection (`plan`), the cucumber run and passive
 //! checks (`execute`), and the verdict per requirement and per run (`verdict`).
 
+mod cleanup;
 mod cucumber;
 mod discover;
 mod doctor;
@@ -13,6 +14,7 @@ mod progress;
 mod rejudge;
 mod target;
 mod verdict;
+mod written;
 
 pub use crate::steps::{LoadSettings, MutualTls, RunContext};
 pub use doctor::{DoctorCheck, Health, doctor};

@@ -68,6 +68,7 @@ pub fn rejudge_har(
         scenarios: Vec::new(),
         harness_errors: Vec::new(),
         target_model: None,
+        written: None,
         exchanges: {
             // Other tools keep secrets in their captures: redact them as a run would, by name
             // and by the value of every credential the capture carries, before anything is
@@ -155,10 +156,10 @@ fn judge_again(
         .filter(|e| e.response.as_ref().is_some_and(|r| r.body_truncated))
         .count();
     let scenarios = run.scenarios.clone();
-    Ok(Rejudged {
-        report: assemble(&catalogue, &plan, scenarios, checks, run.exchanges, meta),
-        cut_bodies,
-    })
+    let mut report = assemble(&catalogue, &plan, scenarios, checks, run.exchanges, meta);
+    // What the run wrote and cleaned up is a record of the live run, not a judgement.
+    report.written = run.written;
+    Ok(Rejudged { report, cut_bodies })
 }
 
 /// The OpenAPI document the run itself fetched or found (`openapi#1`), when its copy in the

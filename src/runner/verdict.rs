@@ -158,6 +158,7 @@ pub fn assemble(
         checks,
         harness_errors: meta.harness_errors,
         exchanges,
+        written: None,
     }
 }
 

@@ -397,7 +397,7 @@ pub fn capability_statement(faults: &[Fault]) -> Value {
             "searchParam": [search("patient", "reference")], "searchInclude": ["AllergyIntolerance:patient"]}),
         json!({"type": "MedicationStatement", "profile": ukcore("MedicationStatement"), "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [search("patient", "reference")], "searchInclude": ["MedicationStatement:patient"]}),
-        json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "search-type"}],
+        json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "delete"}, {"code": "search-type"}],
             "conditionalCreate": true, "searchParam": [search("identifier", "token")]}),
     ];
     for kind in CLINICAL_TYPES {

@@ -108,7 +108,9 @@ pub fn document(drift: bool) -> Value {
                 "parameters": [id_param, request_id],
                 "get": {"summary": "Read Observation", "responses": with_errors(json!({"200": ok("Observation", fhir)}))},
                 "put": {"summary": "Update Observation", "responses": with_errors(json!({"200": {"description": "Updated",
-                    "content": {fhir: {"schema": {"type": "object"}}}}}))}
+                    "content": {fhir: {"schema": {"type": "object"}}}}}))},
+                "delete": {"summary": "Delete Observation", "responses": with_errors(json!({"204": {"description": "Deleted",
+                    "headers": {"X-Request-ID": {"$ref": "#/components/headers/XRequestID"}}}}))}
             },
             "/_ping": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Alive",
                 "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}}

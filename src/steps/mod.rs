@@ -23,3 +23,4 @@ mod writes;
 pub use context::{LoadSettings, MutualTls, RunContext};
 pub use library::{StepKind, StepLibrary};
 pub use world::{MtsWorld, expand_placeholders};
+pub use writes::TEST_IDENTIFIER_SYSTEM;

@@ -87,6 +87,12 @@ const CASES: &[Case] = &[
         read: |r| shown(&some(&r.strict)),
     },
     Case {
+        flag: &["--keep-written"],
+        variable: ("MTS_KEEP_WRITTEN", "true"),
+        file: "[run]\nkeep_written = true",
+        read: |r| shown(&some(&r.keep_written)),
+    },
+    Case {
         flag: &["--client-cert", "flag.pem", "--client-key", "flag.key"],
         variable: ("MTS_TLS_CLIENT_CERT", "env.pem"),
         file: "[target]\nclient_cert = \"file.pem\"",
@@ -251,6 +257,7 @@ fn a_bad_variable_is_named_not_ignored() {
         ("MTS_TIMEOUT", "-1"),
         ("MTS_PROFILE", "nhs"),
         ("MTS_STRICT", "perhaps"),
+        ("MTS_KEEP_WRITTEN", "later"),
         ("MTS_SHARD", "3/2"),
         ("MTS_RATE_LIMIT", "1000"),
     ] {

@@ -43,7 +43,8 @@ use compartment::everything;
 use guard::{client_certificate_registered, guard, token_endpoint};
 use negotiate::{negotiate, preflight, trace_echo};
 use observation::{
-    Writes, create_observation, read_observation, search_observations, update_observation,
+    Writes, create_observation, delete_observation, read_observation, search_observations,
+    update_observation,
 };
 use patient::{read_in, read_patient, search_by_patient, search_patients};
 use response::{decorate, method_not_allowed};
@@ -306,7 +307,8 @@ fn resource(state: &State, call: &Call) -> Response {
         ["Observation"] if method == Method::GET => search_observations(state, call),
         ["Observation", id] if method == Method::GET => read_observation(state, id),
         ["Observation", id] if method == Method::PUT => update_observation(state, call, id),
-        ["Observation", ..] => method_not_allowed(state, "GET, POST, PUT"),
+        ["Observation", id] if method == Method::DELETE => delete_observation(state, id),
+        ["Observation", ..] => method_not_allowed(state, "GET, POST, PUT, DELETE"),
         [kind, id] if method == Method::GET && state.records.contains_key(kind) => {
             read_in(state, &state.records[kind], id)
         }

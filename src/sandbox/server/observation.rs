@@ -1,6 +1,6 @@
 //! Observation, the one writable resource: the write store (`Writes`), read, search by
-//! identifier, and create and update (body parsing and validation, idempotent retry by
-//! X-Request-ID, If-None-Exist, If-Match, Prefer).
+//! identifier, create and update (body parsing and validation, idempotent retry by
+//! X-Request-ID, If-None-Exist, If-Match, Prefer), and delete (what mts's cleanup sends).
 //!
 //! Faults applied here: ignores-content-type, accepts-unknown-elements, duplicate-on-retry,
 //! prefer-ignored, if-match-ignored, if-none-exist-ignored, drops-elements-on-write.
@@ -351,4 +351,23 @@ pub(super) fn update_observation(state: &State, call: &Call, id: &str) -> Respon
         &headers,
         prefer_body(state, call, &resource),
     )
+}
+
+/// FHIR R4 delete: 204, after which the resource reads 404; an id the store does not hold
+/// (never created, or deleted already) is 404, which FHIR allows.
+pub(super) fn delete_observation(state: &State, id: &str) -> Response {
+    let removed = state
+        .writes
+        .lock()
+        .ok()
+        .and_then(|mut w| w.observations.remove(id));
+    match removed {
+        Some(_) => build(StatusCode::NO_CONTENT, &[], None),
+        None => state.error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "RESOURCE_NOT_FOUND",
+            "Resource not found",
+        ),
+    }
 }

@@ -1,6 +1,7 @@
 //! Verdicts on real FHIR servers nobody on this project wrote, held to truth files written from
 //! their raw exchanges (`tests/truth/<server>.toml`): NHS Digital's PDS FHIR sandbox (from
-//! `../shared/targets/`), node-fhir-server-core and fhirsnake (from `scripts/third-party/`).
+//! `../shared/targets/`), node-fhir-server-core, fhirsnake and Medplum's FHIR router (from
+//! `scripts/third-party/`).
 //!
 //! For each server, every automated MUST requirement of the run's profile must get the verdict
 //! the truth file gives, and each entry is tied to its evidence: a failure to the request that
@@ -419,4 +420,36 @@ fn fhirsnake_is_judged_as_its_truth_file_says() {
     wait_for(&mut server, &base);
     let dir = tempfile::tempdir().unwrap();
     judge("fhirsnake", &base, None, dir.path());
+}
+
+/// Node's version as (major, minor), or None when `node` cannot be run.
+fn node_version() -> Option<(u32, u32)> {
+    let output = Command::new("node").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut parts = text.trim().trim_start_matches('v').split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+#[test]
+fn medplum_is_judged_as_its_truth_file_says() {
+    // @medplum/* 4.5.2 declare engines ^20.19.0 || >=22.12.0; say so plainly rather than let an
+    // older Node fail somewhere inside the router.
+    let node = node_version();
+    assert!(
+        matches!(node, Some((major, minor)) if (major == 20 && minor >= 19) || (major == 22 && minor >= 12) || major >= 23),
+        "Medplum's FHIR router needs Node ^20.19 or >=22.12 (node --version gives {node:?}); \
+         see scripts/third-party/medplum/README.md"
+    );
+    let port = free_port();
+    let mut server = foreground(
+        &repo().join("scripts/third-party/medplum/start.sh"),
+        port,
+        "medplum",
+    );
+    let base = format!("http://127.0.0.1:{port}/fhir/R4");
+    wait_for(&mut server, &base);
+    let dir = tempfile::tempdir().unwrap();
+    judge("medplum", &base, None, dir.path());
 }

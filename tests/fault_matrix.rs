@@ -96,8 +96,8 @@ const ALSO_CHANGES: &[(&str, &[(&str, &str)])] = &[
     ),
     // Nothing declared at all: mts cannot know DELETE is not offered, so it does not risk the
     // probe, and SEC-HTTP-001 is skipped (not judged), never passed without it. Conditional
-    // create is judged only where declared. Every clinical type is searched by patient; those
-    // the sandbox does not serve (404) are not applicable.
+    // create is sent anyway, and the sandbox honours it. Every clinical type is searched by
+    // patient; those the sandbox does not serve (404) are not applicable.
     (
         "undocumented",
         &[
@@ -105,7 +105,6 @@ const ALSO_CHANGES: &[(&str, &[(&str, &str)])] = &[
             ("API-DOC-002", "not-applicable"),
             ("IOP-FHIR-002", "not-applicable"),
             ("IOP-FHIR-003", "not-applicable"),
-            ("IOP-FHIR-009", "not-applicable"),
         ],
     ),
     // Errors that are not OperationOutcomes (API-ERR-001 fails) leave no issue or Spine code to

@@ -68,6 +68,28 @@ Feature: Search
     And a search for "Patient" with "family={search:family}"
     Then paging through the search with _count=1 yields distinct entries and a steady total
 
+  @REQ-IOP-SRCH-006
+  Scenario Outline: Paging a <type> search by patient gives distinct entries and a steady total
+    Given the target offers search of "<type>" by "patient"
+    And the target offers search of "<type>" by "_count"
+    And a search for "<type>" with "patient=Patient/{patient:with-records}"
+    When the request is sent
+    Then the server searched "<type>" at all
+    And paging through the search with _count=1 yields distinct entries and a steady total
+
+    Examples:
+      | type                |
+      | AllergyIntolerance  |
+      | Condition           |
+      | DiagnosticReport    |
+      | DocumentReference   |
+      | Encounter           |
+      | Immunization        |
+      | MedicationRequest   |
+      | MedicationStatement |
+      | Observation         |
+      | Procedure           |
+
   @REQ-IOP-SRCH-009
   Scenario: References in a searchset resolve and entries are not repeated
     Given the target offers search of "AllergyIntolerance" by "patient"

@@ -270,6 +270,13 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
             "Paracetamol 500mg tablets",
         ),
         statement(
+            "medication-3",
+            "9000000009",
+            DMD,
+            paracetamol,
+            "Paracetamol 500mg tablets",
+        ),
+        statement(
             "medication-2",
             "9000000017",
             SNOMED,
@@ -279,9 +286,9 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
     ]
 }
 
-/// More of the clinical record, searchable by patient (`subject`): a Condition, an Encounter, a
-/// Procedure and a MedicationRequest for the test patient with records, and one of each for
-/// another patient, so that a search by patient shows whether the server filters. Each is valid
+/// More of the clinical record, searchable by patient (`subject`): two each of Condition,
+/// Encounter, Procedure and MedicationRequest for the test patient with records (so a search by
+/// patient can be paged), and one of each for another patient, so that a search by patient shows whether the server filters. Each is valid
 /// against its UK Core profile.
 pub const CLINICAL_TYPES: &[&str] = &["Condition", "Encounter", "MedicationRequest", "Procedure"];
 
@@ -344,6 +351,12 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
             vec![
                 condition("condition-1", "9000000009", "195967001", "Asthma"),
                 condition(
+                    "condition-3",
+                    "9000000009",
+                    "38341003",
+                    "Hypertensive disorder",
+                ),
+                condition(
                     "condition-2",
                     "9000000017",
                     "38341003",
@@ -355,6 +368,7 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
             "Encounter",
             vec![
                 encounter("encounter-1", "9000000009", "2025-02-03"),
+                encounter("encounter-3", "9000000009", "2024-11-12"),
                 encounter("encounter-2", "9000000017", "2025-03-10"),
             ],
         ),
@@ -362,6 +376,7 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
             "MedicationRequest",
             vec![
                 request("medication-request-1", "9000000009"),
+                request("medication-request-3", "9000000009"),
                 request("medication-request-2", "9000000017"),
             ],
         ),
@@ -375,6 +390,7 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
                     "Excision of appendix",
                 ),
                 procedure("procedure-2", "9000000017", "73761001", "Colonoscopy"),
+                procedure("procedure-3", "9000000009", "73761001", "Colonoscopy"),
             ],
         ),
     ]

@@ -138,6 +138,20 @@ async fn took_at_all(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     if matches!(offer, Offer::Declared(_)) {
         return Ok(());
     }
+    // Undeclared, a success that is no `<kind>-response` Bundle (a landing page, a stored
+    // Bundle) is a base URL that does not take them, not a broken transaction.
+    let answer_type = format!("{kind}-response");
+    let answered_as_such = exchange
+        .response
+        .as_ref()
+        .and_then(|r| r.resource())
+        .is_some_and(|b| b["resourceType"] == "Bundle" && b["type"] == answer_type.as_str());
+    if exchange.status().is_some_and(|s| (200..300).contains(&s)) && !answered_as_such {
+        return Err(Halt::endpoint_absent(format!(
+            "the server answered a {kind} Bundle with no {answer_type} ({}), and declares no {kind} interaction, so it does not take them",
+            exchange.summary()
+        )));
+    }
     super::compartment::refused(
         &exchange,
         &offer,

@@ -431,14 +431,15 @@ async fn conditional_resource(world: &mut MtsWorld, args: Args) -> Result<(), Ha
         .ok_or_else(|| Halt::Error("no resource to create".into()))?;
     let run = world.run()?.clone();
     let kind = &created.resource_type;
-    if !run
-        .model
-        .resource(kind)
-        .is_some_and(|r| r.conditional_create)
-    {
-        return Err(Halt::not_declared(format!(
-            "the target declares no conditional create of {kind} (CapabilityStatement rest.resource.conditionalCreate), the type mts creates"
-        )));
+    if !conditional_create_declared(world, kind)? {
+        if run.model.is_complete() {
+            return Err(Halt::not_declared(format!(
+                "the target declares no conditional create of {kind} (CapabilityStatement rest.resource.conditionalCreate), the type mts creates"
+            )));
+        }
+        world.note(format!(
+            "nothing declares whether {kind} takes conditional creates, so mts sends one anyway; a server that ignores If-None-Exist does not offer them"
+        ));
     }
     let identifier = test_identifier(&created.body)
         .ok_or_else(|| Halt::Error("the body to create carries no test identifier".into()))?;
@@ -457,8 +458,40 @@ async fn send_twice_afresh(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 
 /// FHIR R4 (http.html, conditional create): one match, and the server ignores the create and
 /// answers 200 OK; the first create, with none, answers 201.
+/// Whether the target declares conditional create of `kind`.
+fn conditional_create_declared(world: &MtsWorld, kind: &str) -> Result<bool, Halt> {
+    Ok(world
+        .run()?
+        .model
+        .resource(kind)
+        .is_some_and(|r| r.conditional_create))
+}
+
 async fn conditional_no_duplicate(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let (first, second) = both_answers(world)?;
+    let kind = world
+        .created
+        .as_ref()
+        .map(|c| c.resource_type.clone())
+        .unwrap_or_default();
+    if !conditional_create_declared(world, &kind)? {
+        // Sent only because nothing is declared: a server that honours If-None-Exist is judged,
+        // one that does not shows it does not offer conditional create (optional in FHIR R4).
+        let (first_status, second_status) = (first.status(), second.status());
+        if first_status != Some(201) {
+            return Err(Halt::nothing_to_judge(format!(
+                "the first create was answered {} rather than 201 Created ({}), so whether If-None-Exist is honoured cannot be told, and nothing declares conditional create",
+                first_status.map_or("with no status".into(), |s| s.to_string()),
+                first.summary()
+            )));
+        }
+        if second_status != Some(200) {
+            return Err(Halt::endpoint_absent(format!(
+                "the server did not ignore a create whose If-None-Exist matched ({}), so it does not offer conditional create, which nothing declared",
+                second.summary()
+            )));
+        }
+    }
     if assert::response(&first)?.status != 201 {
         return Err(Failure::new(
             "the first conditional create, with nothing matching, did not create",

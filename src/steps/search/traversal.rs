@@ -94,7 +94,7 @@ pub(super) async fn paging(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     }
     if seen.len() < 2 {
         return Err(Halt::missing_data(format!(
-            "the search found {} match(es); paging needs at least 2 (configure [data.search])",
+            "the search found {} match(es); paging needs at least 2 (seed more: [data.search] for Patient searches, records of the patient with records for the clinical types)",
             seen.len()
         )));
     }

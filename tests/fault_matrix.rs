@@ -80,18 +80,17 @@ fn verdicts(run: &common::Run) -> BTreeMap<String, String> {
 /// Verdicts a fault may change besides failing what it breaks, and why: a fault that takes a
 /// declaration away makes what depended on it not applicable, as it would on a real server.
 const ALSO_CHANGES: &[(&str, &[(&str, &str)])] = &[
-    // No CapabilityStatement: nothing to judge it by, and no conditional create or _include
-    // value can be declared (an OpenAPI document cannot say them; its POST to the base leaves
-    // transactions and batches open, so they are still judged). Medicines still reach the run
-    // through the searches by patient of the types the OpenAPI document declares
-    // (IOP-SRCH-011), so IOP-TERM-002 is still judged.
+    // No CapabilityStatement: nothing to judge it by, and no conditional create can be declared
+    // (an OpenAPI document cannot say it; its `_include` parameter declares includes, and its
+    // POST to the base leaves transactions and batches open, so those are still judged).
+    // Medicines still reach the run through the searches by patient of the types the OpenAPI
+    // document declares (IOP-SRCH-011), so IOP-TERM-002 is still judged.
     (
         "no-metadata",
         &[
             ("IOP-FHIR-002", "not-applicable"),
             ("IOP-FHIR-003", "not-applicable"),
             ("IOP-FHIR-009", "not-applicable"),
-            ("IOP-SRCH-013", "not-applicable"),
         ],
     ),
     // Nothing declared at all: mts cannot know DELETE is not offered, so it does not risk the

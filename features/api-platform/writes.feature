@@ -43,3 +43,13 @@ Feature: Writes: idempotent retries and Prefer
     When the request is sent
     And the created resource is read back
     Then the read holds every element that was written
+
+  @REQ-IOP-FHIR-010 @writes @serial
+  Scenario: What is updated is read back as it was written
+    Given the target offers updates
+    And a resource to update
+    And an update of that resource
+    And the request header "If-Match" is the current ETag, where it has one
+    When the request is sent
+    And the updated resource is read back
+    Then the read holds every element that was written

@@ -134,7 +134,7 @@ Feature: Search
     Given the target offers _include on "<type>"
     And a search for "<type>" by the patient with records and an _include it declares
     When the request is sent
-    Then the server searched "<type>" at all
+    Then the server searched "<type>" with the _include at all
     And every resource the _include names is in the searchset
 
     Examples:

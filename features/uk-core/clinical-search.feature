@@ -32,3 +32,24 @@ Feature: UK Core Access searches
     When the request is sent
     Then the status is 400
     And the body is an OperationOutcome
+
+  @REQ-IOP-SRCH-008
+  Scenario Outline: A <type> search by patient split by date follows the prefixes
+    Given the target offers search of "<type>" by "patient"
+    And a search for "<type>" with "patient=Patient/{patient:with-records}"
+    When the request is sent
+    Then the server searched "<type>" at all
+    And the search split at a date its matches hold with ge and lt puts each match where FHIR's prefixes say
+
+    Examples:
+      | type                |
+      | AllergyIntolerance  |
+      | Condition           |
+      | DiagnosticReport    |
+      | DocumentReference   |
+      | Encounter           |
+      | Immunization        |
+      | MedicationRequest   |
+      | MedicationStatement |
+      | Observation         |
+      | Procedure           |

@@ -11,6 +11,7 @@ pub mod outcome;
 pub mod path;
 pub mod primitive;
 pub mod profile;
+pub mod reference;
 pub mod schema;
 pub mod terminology;
 pub mod walk;

@@ -63,6 +63,9 @@ pub(crate) fn plan_cleanup(
         let left = |why: String| (CleanupOutcome::Left, Some(why));
         let (outcome, detail) = if keep {
             (CleanupOutcome::Kept, None)
+        } else if kind == "Patient" {
+            // mts creates no patients; a Patient here is one it must not risk deleting.
+            left(format!("mts never deletes a Patient; {remove_by}"))
         } else if let Offer::NotDeclared(_) = model.offers(kind, Interaction::Delete) {
             left(format!(
                 "the target declares no delete of {kind}; {remove_by}"

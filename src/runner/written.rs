@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::catalogue::RequirementId;
+use crate::fhir::reference::{is_id, is_type_name as is_type};
 use crate::http::{Exchange, ExchangeId, ExchangeKind};
 use crate::report::{CleanupOutcome, ScenarioResult, WriteAction, WrittenResource};
 use crate::steps::TEST_IDENTIFIER_SYSTEM;
@@ -98,12 +99,13 @@ fn writes_of(base_url: &str, exchange: &Exchange) -> Vec<Write> {
                 return Vec::new();
             };
             let type_level = matches!(segments.as_slice(), [kind] if is_type(kind));
-            // A 201 made something; a 200 only when it was a create (a conditional create the
-            // server ignored names a resource that is already listed, or was not ours).
+            let sent = test_identifier(request_body.as_ref());
+            // A 201 made something. A 200 may name a resource that was already there (a
+            // conditional create that matched, perhaps the supplier's own record): it counts
+            // only when the answer carries the test identifier this very request sent.
+            let ours = sent.is_some() && test_identifier(response.resource()) == sent;
             let made = response.status == 201
-                || (type_level
-                    && reference.split('/').next() == segments.first().copied()
-                    && (response.header("location").is_some() || response.status == 200));
+                || (type_level && reference.split('/').next() == segments.first().copied() && ours);
             if !made {
                 return Vec::new();
             }
@@ -114,7 +116,7 @@ fn writes_of(base_url: &str, exchange: &Exchange) -> Vec<Write> {
             } else {
                 WriteAction::Created
             };
-            vec![(reference, action, test_identifier(request_body.as_ref()))]
+            vec![(reference, action, sent)]
         }
         "PUT" | "PATCH" => {
             let reference = match segments.as_slice() {
@@ -128,8 +130,40 @@ fn writes_of(base_url: &str, exchange: &Exchange) -> Vec<Write> {
                 .map(|r| vec![(r, WriteAction::Changed, None)])
                 .unwrap_or_default()
         }
+        "GET" => found_by_test_identifier(&exchange.request.url, response.resource()),
         _ => Vec::new(),
     }
+}
+
+/// What a search by an mts test identifier found carrying it: what the run wrote, whatever
+/// answered its write (a transaction refused yet half applied, a create whose answer was lost).
+fn found_by_test_identifier(url: &str, body: Option<&Value>) -> Vec<Write> {
+    let Some(query) = url.split_once('?').map(|(_, q)| q) else {
+        return Vec::new();
+    };
+    let wanted: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, value)| {
+            name == "identifier" && value.starts_with(&format!("{TEST_IDENTIFIER_SYSTEM}|"))
+        })
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    let Some(bundle) = body.filter(|b| b["resourceType"] == "Bundle" && !wanted.is_empty()) else {
+        return Vec::new();
+    };
+    bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let resource = entry.get("resource")?;
+            let identifier = test_identifier(Some(resource)).filter(|i| wanted.contains(i))?;
+            Some((
+                reference_of(Some(resource))?,
+                WriteAction::Created,
+                Some(identifier),
+            ))
+        })
+        .collect()
 }
 
 /// The entries of a transaction or batch response that made a resource (`201` with a
@@ -178,16 +212,7 @@ fn relative_path<'a>(base_url: &str, url: &'a str) -> Option<&'a str> {
 
 /// `Observation/123` from a Location (absolute or relative, with or without `_history`).
 pub(crate) fn reference_in(location: &str) -> Option<String> {
-    let path = location.split(['?', '#']).next().unwrap_or("");
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let end = segments
-        .iter()
-        .position(|s| *s == "_history")
-        .unwrap_or(segments.len());
-    match segments[..end] {
-        [.., kind, id] if is_type(kind) && is_id(id) => Some(format!("{kind}/{id}")),
-        _ => None,
-    }
+    crate::fhir::reference::type_and_id(location)
 }
 
 /// `resourceType/id` of a returned resource.
@@ -200,26 +225,8 @@ fn reference_of(resource: Option<&Value>) -> Option<String> {
 
 /// The mts test identifier a create carried, as `system|value`.
 fn test_identifier(resource: Option<&Value>) -> Option<String> {
-    resource?["identifier"]
-        .as_array()?
-        .iter()
-        .find(|i| i["system"] == TEST_IDENTIFIER_SYSTEM)
-        .and_then(|i| i["value"].as_str())
+    crate::steps::test_identifier(resource?)
         .map(|value| format!("{TEST_IDENTIFIER_SYSTEM}|{value}"))
-}
-
-/// A FHIR resource type name (`Observation`), not an operation or a search.
-fn is_type(text: &str) -> bool {
-    text.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-        && text.chars().all(|c| c.is_ascii_alphanumeric())
-}
-
-/// A FHIR id: 1 to 64 of `[A-Za-z0-9-.]`.
-fn is_id(text: &str) -> bool {
-    (1..=64).contains(&text.len())
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 #[cfg(test)]

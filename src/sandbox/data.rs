@@ -191,6 +191,12 @@ fn coding(system: &str, code: &str, display: &str, faults: &[Fault]) -> Value {
 }
 
 /// Clinical records: allergies and medication statements, by patient NHS number.
+/// `resource` with `element` set to `value`: the second record of a type, on another date.
+fn dated(mut resource: Value, element: &str, value: Value) -> Value {
+    resource[element] = value;
+    resource
+}
+
 pub fn allergies(faults: &[Fault]) -> Vec<Value> {
     let snomed = if has(faults, Fault::BadSnomedCode) {
         "https://snomed.info/sct"
@@ -234,7 +240,11 @@ pub fn allergies(faults: &[Fault]) -> Vec<Value> {
             penicillin,
             "Allergy to penicillin",
         ),
-        allergy("allergy-2", "9000000009", "300916003", "Latex allergy"),
+        dated(
+            allergy("allergy-2", "9000000009", "300916003", "Latex allergy"),
+            "recordedDate",
+            json!("2025-04-15"),
+        ),
         allergy("allergy-3", "9000000017", "227493005", "Cashew nuts"),
     ]
 }
@@ -269,12 +279,16 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
             paracetamol,
             "Paracetamol 500mg tablets",
         ),
-        statement(
-            "medication-3",
-            "9000000009",
-            DMD,
-            paracetamol,
-            "Paracetamol 500mg tablets",
+        dated(
+            statement(
+                "medication-3",
+                "9000000009",
+                DMD,
+                paracetamol,
+                "Paracetamol 500mg tablets",
+            ),
+            "effectivePeriod",
+            json!({"start": "2024-06-01", "end": "2024-06-14"}),
         ),
         statement(
             "medication-2",
@@ -291,6 +305,8 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
 /// patient can be paged), and one of each for another patient, so that a search by patient shows whether the server filters. Each is valid
 /// against its UK Core profile.
 pub const CLINICAL_TYPES: &[&str] = &["Condition", "Encounter", "MedicationRequest", "Procedure"];
+/// The date search parameter of each of `CLINICAL_TYPES`, in the same order.
+pub const CLINICAL_DATE_PARAMETERS: &[&str] = &["recorded-date", "date", "authoredon", "date"];
 
 pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
     let profile = |kind: &str| format!("https://fhir.hl7.org.uk/StructureDefinition/UKCore-{kind}");
@@ -350,11 +366,15 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
             "Condition",
             vec![
                 condition("condition-1", "9000000009", "195967001", "Asthma"),
-                condition(
-                    "condition-3",
-                    "9000000009",
-                    "38341003",
-                    "Hypertensive disorder",
+                dated(
+                    condition(
+                        "condition-3",
+                        "9000000009",
+                        "38341003",
+                        "Hypertensive disorder",
+                    ),
+                    "recordedDate",
+                    json!("2025-06-20"),
                 ),
                 condition(
                     "condition-2",
@@ -376,7 +396,11 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
             "MedicationRequest",
             vec![
                 request("medication-request-1", "9000000009"),
-                request("medication-request-3", "9000000009"),
+                dated(
+                    request("medication-request-3", "9000000009"),
+                    "authoredOn",
+                    json!("2025-09-01"),
+                ),
                 request("medication-request-2", "9000000017"),
             ],
         ),
@@ -390,7 +414,11 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
                     "Excision of appendix",
                 ),
                 procedure("procedure-2", "9000000017", "73761001", "Colonoscopy"),
-                procedure("procedure-3", "9000000009", "73761001", "Colonoscopy"),
+                dated(
+                    procedure("procedure-3", "9000000009", "73761001", "Colonoscopy"),
+                    "performedDateTime",
+                    json!("2024-02-02"),
+                ),
             ],
         ),
     ]
@@ -410,15 +438,15 @@ pub fn capability_statement(faults: &[Fault]) -> Value {
                 search("gender", "token"), search("birthdate", "date"), search("_id", "token")],
             "operation": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]}),
         json!({"type": "AllergyIntolerance", "profile": ukcore("AllergyIntolerance"), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference")], "searchInclude": ["AllergyIntolerance:patient"]}),
+            "searchParam": [search("patient", "reference"), search("date", "date")], "searchInclude": ["AllergyIntolerance:patient"]}),
         json!({"type": "MedicationStatement", "profile": ukcore("MedicationStatement"), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference")], "searchInclude": ["MedicationStatement:patient"]}),
+            "searchParam": [search("patient", "reference"), search("effective", "date")], "searchInclude": ["MedicationStatement:patient"]}),
         json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "delete"}, {"code": "search-type"}],
             "conditionalCreate": true, "searchParam": [search("identifier", "token")]}),
     ];
-    for kind in CLINICAL_TYPES {
+    for (kind, date) in CLINICAL_TYPES.iter().zip(CLINICAL_DATE_PARAMETERS) {
         resources.push(json!({"type": kind, "profile": ukcore(kind), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference")], "searchInclude": [format!("{kind}:patient")]}));
+            "searchParam": [search("patient", "reference"), search(date, "date")], "searchInclude": [format!("{kind}:patient")]}));
     }
     if has(faults, Fault::DeclaredNotImplemented) {
         resources.push(json!({"type": "Immunization", "interaction": [{"code": "search-type"}], "searchParam": [search("patient", "reference")]}));

@@ -56,7 +56,7 @@ faults! {
     DuplicateOnRetry = "duplicate-on-retry" in Apim: "a create retried with the same X-Request-ID creates a second resource" => ["API-HDR-004"];
     EtagMismatch = "etag-mismatch" in Apim: "the ETag does not match meta.versionId" => ["API-HDR-005"];
     IfMatchIgnored = "if-match-ignored" in Apim: "updates ignore If-Match" => ["API-HDR-006"];
-    DropsElementsOnWrite = "drops-elements-on-write" in Apim: "creates store an Observation without its value" => ["IOP-FHIR-010"];
+    DropsElementsOnWrite = "drops-elements-on-write" in Apim: "creates and updates store an Observation without its value" => ["IOP-FHIR-010"];
     IfNoneExistIgnored = "if-none-exist-ignored" in Apim: "creates ignore If-None-Exist, though conditional create is declared" => ["IOP-FHIR-009"];
     HalfAppliedTransaction = "half-applied-transaction" in Apim: "a transaction with a failing entry is refused, yet the entries before it stay written" => ["IOP-FHIR-011"];
     BatchAllOrNothing = "batch-all-or-nothing" in Apim: "a batch with one failing entry is refused as a whole" => ["IOP-FHIR-012"];
@@ -86,7 +86,7 @@ faults! {
     ClinicalSearchIgnoresPatient = "clinical-search-ignores-patient" in Ukca: "searches by patient return other patients' records" => ["IOP-SRCH-007", "IOP-SRCH-011"];
     EverythingLeaks = "everything-leaks" in Apim: "Patient $everything also returns another patient's records" => ["IOP-SRCH-012"];
     BrokenInclude = "broken-include" in Apim: "searches by patient declare _include of the patient and leave the patient out" => ["IOP-SRCH-013"];
-    DatePrefixIgnored = "date-prefix-ignored" in Ukca: "birthdate prefixes are ignored" => ["IOP-SRCH-008"];
+    DatePrefixIgnored = "date-prefix-ignored" in Ukca: "date prefixes are ignored (birthdate and the clinical record's dates)" => ["IOP-SRCH-008"];
     DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist, and a search for the test patient returns it" => ["IOP-SRCH-009", "IOP-SRCH-011", "IOP-SRCH-013"];
     DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001", "IOP-UKC-008"];
     BadNhsNumber = "bad-nhs-number" in Apim: "patients carry an NHS number that fails modulus 11" => ["IOP-UKC-001", "IOP-UKC-002", "IOP-SRCH-003"];

@@ -62,7 +62,8 @@ pub fn document(drift: bool) -> Value {
         json!({"get": {"summary": format!("Search {kind}"), "parameters": parameters,
         "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}})
     };
-    let by_patient = ["patient", "_include", "_count", "_offset", "_format"];
+    let by_patient =
+        |date: &'static str| ["patient", date, "_include", "_count", "_offset", "_format"];
     let read = |kind: &str, media: &str| {
         json!({"get": {"summary": format!("Read {kind}"), "parameters": [id_param.clone(), request_id.clone()],
         "responses": with_errors(json!({"200": ok(kind, media)}))}})
@@ -83,17 +84,17 @@ pub fn document(drift: bool) -> Value {
                 "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}},
             "/Patient": search("Patient", &["identifier", "family", "given", "gender", "birthdate", "_id", "_count", "_offset", "_format"]),
             "/AllergyIntolerance/{id}": read("AllergyIntolerance", fhir),
-            "/AllergyIntolerance": search("AllergyIntolerance", &by_patient),
+            "/AllergyIntolerance": search("AllergyIntolerance", &by_patient("date")),
             "/MedicationStatement/{id}": read("MedicationStatement", fhir),
-            "/MedicationStatement": search("MedicationStatement", &by_patient),
+            "/MedicationStatement": search("MedicationStatement", &by_patient("effective")),
             "/Condition/{id}": read("Condition", fhir),
-            "/Condition": search("Condition", &by_patient),
+            "/Condition": search("Condition", &by_patient("recorded-date")),
             "/Encounter/{id}": read("Encounter", fhir),
-            "/Encounter": search("Encounter", &by_patient),
+            "/Encounter": search("Encounter", &by_patient("date")),
             "/MedicationRequest/{id}": read("MedicationRequest", fhir),
-            "/MedicationRequest": search("MedicationRequest", &by_patient),
+            "/MedicationRequest": search("MedicationRequest", &by_patient("authoredon")),
             "/Procedure/{id}": read("Procedure", fhir),
-            "/Procedure": search("Procedure", &by_patient),
+            "/Procedure": search("Procedure", &by_patient("date")),
             "/Observation": {
                 "parameters": [request_id.clone()],
                 "get": {"summary": "Search Observation", "parameters": query(&["identifier"]), "responses": with_errors(json!({"200": ok("Bundle", fhir)}))},

@@ -1,13 +1,16 @@
 //! The patient compartment: what a server returns as one patient's record (`$everything`) holds
 //! that patient's data alone.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::library::{Args, StepDefinition, step};
 use super::world::{MtsWorld, expand_placeholders};
 use crate::checks::search;
 use crate::checks::{Halt, assert};
-use crate::http::Exchange;
+use crate::fhir::reference::type_and_id;
+use crate::http::{Exchange, RequestSpec};
 use crate::report::Failure;
 use crate::target::Offer;
 
@@ -33,9 +36,21 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
 
 /// Whether `reference` (relative, absolute or versioned) points at `Patient/<patient_id>`.
 pub(super) fn points_to(reference: &str, patient_id: &str) -> bool {
-    let reference = reference.split("/_history/").next().unwrap_or(reference);
-    reference == format!("Patient/{patient_id}")
-        || reference.ends_with(&format!("/Patient/{patient_id}"))
+    type_and_id(reference).is_some_and(|r| r == format!("Patient/{patient_id}"))
+}
+
+/// Every `reference` string under `value`.
+pub(super) fn references_in<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(reference) = map.get("reference").and_then(Value::as_str) {
+                found.push(reference);
+            }
+            map.values().for_each(|v| references_in(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| references_in(v, found)),
+        _ => {}
+    }
 }
 
 /// The patient a record belongs to, where it names one: the `patient` or `subject` reference
@@ -47,17 +62,39 @@ fn patient_of(resource: &Value) -> Option<&str> {
         .find(|r| r.starts_with("Patient/") || r.contains("/Patient/"))
 }
 
-/// A refused request (a 4xx other than 401, 403 and 429) brought nothing back to judge: where
-/// nothing declared `what`, the server does not offer it (not applicable); where it was
-/// declared, `declared` says what that refusal means for the requirement.
+/// A request the target rate-limited (429) says nothing about what it offers: the scenario
+/// cannot be judged. (A 401 or 403 goes on to the step that judges the answer, which fails it,
+/// as everywhere else in the suite.)
+pub(super) fn processed(exchange: &Exchange) -> Result<(), Halt> {
+    if assert::response(exchange)?.status == 429 {
+        return Err(Halt::Error(format!(
+            "the target rate-limited the request ({}), so it cannot be judged; run again with a lower --rate-limit",
+            exchange.summary()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether the target answered `exchange` with something to judge: a 2xx FHIR resource. A
+/// refusal (4xx) of what was declared is what `declared` makes of it; where nothing declared
+/// `what`, any other answer (a refusal, an error, a redirect, a landing page) means the server
+/// does not offer it, and nothing came back to judge.
 pub(super) fn refused(
     exchange: &Exchange,
     offer: &Offer,
     what: &str,
     declared: impl FnOnce(String) -> Halt,
 ) -> Result<(), Halt> {
+    processed(exchange)?;
     let status = assert::response(exchange)?.status;
-    if !(400..500).contains(&status) || matches!(status, 401 | 403 | 429) {
+    let answered = matches!(status, 401 | 403)
+        || (200..300).contains(&status)
+            && exchange
+                .response
+                .as_ref()
+                .and_then(|r| r.resource())
+                .is_some();
+    if answered {
         return Ok(());
     }
     // The summary shows the status; a refusal's reason (a Spine code) is added when there is one.
@@ -67,12 +104,14 @@ pub(super) fn refused(
         }
         _ => exchange.summary(),
     };
-    Err(match offer {
-        Offer::Declared(_) => declared(refusal),
-        _ => Halt::endpoint_absent(format!(
+    match offer {
+        Offer::Declared(_) if (400..500).contains(&status) => Err(declared(refusal)),
+        // Declared, anything else is the next step's to judge (and fail).
+        Offer::Declared(_) => Ok(()),
+        _ => Err(Halt::endpoint_absent(format!(
             "the server does not offer {what} ({refusal}), so nothing came back to judge"
-        )),
-    })
+        ))),
+    }
 }
 
 async fn operation_at_all(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
@@ -80,6 +119,25 @@ async fn operation_at_all(world: &mut MtsWorld, args: Args) -> Result<(), Halt> 
     let exchange = world.last()?.clone();
     let offer = world.run()?.model.offers_operation(kind, name);
     let what = format!("{kind} ${name}");
+    let declared_refusal = matches!(offer, Offer::Declared(_))
+        && exchange.status().is_some_and(|s| (400..500).contains(&s));
+    if declared_refusal {
+        // A 404 may say the patient, not the operation, is unknown: read the instance first.
+        let instance = crate::http::exchange_path(&exchange.request.url)
+            .split('?')
+            .next()
+            .and_then(|p| p.rsplit_once('/'))
+            .and_then(|(before, _)| crate::fhir::reference::type_and_id(before));
+        if let Some(instance) = instance {
+            let read = world.send(&RequestSpec::get(instance.clone())).await?;
+            if read.status() != Some(200) {
+                return Err(Halt::missing_data(format!(
+                    "{instance} is not on the target ({}), so its ${name} cannot be asked for; give the test data the target holds",
+                    read.summary()
+                )));
+            }
+        }
+    }
     refused(&exchange, &offer, &what, |refusal| {
         Failure::new(format!(
             "the server declares {what} and refused it, so the record asked for never came"
@@ -96,23 +154,44 @@ async fn record_alone(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let exchange = world.last()?.clone();
     assert::status_is(&exchange, &[200])?;
     let bundle = assert::fhir_resource(&exchange, Some("Bundle"))?;
+    let resources: Vec<&Value> = search::entries(bundle)
+        .filter_map(|e| e.get("resource"))
+        .collect();
+    // What the patient's own resource and records refer to may come along (operation
+    // definition: resources referenced from the compartment), even another Patient (a linked
+    // record, a mother).
+    let own = |r: &Value| {
+        (r["resourceType"] == "Patient" && r["id"] == patient.as_str())
+            || patient_of(r).is_some_and(|owner| points_to(owner, &patient))
+    };
+    let mut referenced = BTreeSet::new();
+    for resource in resources.iter().copied().filter(|r| own(r)) {
+        let mut found = Vec::new();
+        references_in(resource, &mut found);
+        referenced.extend(found.into_iter().filter_map(type_and_id));
+    }
     let mut strangers = Vec::new();
     let mut records = 0;
     let mut holds_patient = false;
-    for resource in search::entries(bundle).filter_map(|e| e.get("resource")) {
+    for resource in &resources {
         let kind = resource["resourceType"].as_str().unwrap_or("?");
         let id = resource["id"].as_str().unwrap_or("?");
-        if kind == "Patient" {
-            if id == patient {
-                holds_patient = true;
-            } else {
-                strangers.push(format!("Patient/{id}"));
+        let key = format!("{kind}/{id}");
+        let owner = if kind == "Patient" {
+            Some(key.clone())
+        } else {
+            patient_of(resource).map(str::to_owned)
+        };
+        match owner {
+            Some(owner) if points_to(&owner, &patient) => {
+                holds_patient |= kind == "Patient";
+                records += usize::from(kind != "Patient");
             }
-            continue;
-        }
-        match patient_of(resource) {
-            Some(owner) if points_to(owner, &patient) => records += 1,
-            Some(owner) => strangers.push(format!("{kind}/{id} (of {owner})")),
+            Some(owner) if referenced.contains(&key) => world.note(format!(
+                "{key} (of {owner}) came along because the patient's record refers to it"
+            )),
+            Some(owner) if kind == "Patient" => strangers.push(owner),
+            Some(owner) => strangers.push(format!("{key} (of {owner})")),
             // Practitioners, organisations, medications: supporting resources belong to nobody.
             None => {}
         }

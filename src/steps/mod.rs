@@ -24,3 +24,4 @@ pub use context::{LoadSettings, MutualTls, RunContext};
 pub use library::{StepKind, StepLibrary};
 pub use world::{MtsWorld, expand_placeholders};
 pub use writes::TEST_IDENTIFIER_SYSTEM;
+pub(crate) use writes::test_identifier;

@@ -11,6 +11,7 @@ use crate::checks::{Halt, assert};
 use crate::http::{Exchange, RequestSpec};
 use crate::report::Failure;
 
+mod dates;
 mod include;
 mod traversal;
 
@@ -18,6 +19,7 @@ use super::compartment::{points_to, refused};
 use traversal::*;
 
 pub fn register(defs: &mut Vec<StepDefinition>) {
+    dates::register(defs);
     include::register(defs);
     step!(
         defs,

@@ -134,8 +134,10 @@ async fn send_bundle_with_refusal(world: &mut MtsWorld, args: Args) -> Result<()
 async fn took_at_all(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
     let kind = args.get(0);
     let exchange = world.last()?.clone();
+    super::compartment::processed(&exchange)?;
     let offer = world.run()?.model.offers_system(kind);
     if matches!(offer, Offer::Declared(_)) {
+        // Declared: whatever the answer, the next step judges it.
         return Ok(());
     }
     // Undeclared, a success that is no `<kind>-response` Bundle (a landing page, a stored
@@ -152,6 +154,7 @@ async fn took_at_all(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
             exchange.summary()
         )));
     }
+    // Not declared, so `refused` never calls its `declared` rule.
     super::compartment::refused(
         &exchange,
         &offer,
@@ -236,10 +239,18 @@ async fn every_entry_created(world: &mut MtsWorld, _: Args) -> Result<(), Halt> 
                 &exchange,
             ));
         };
-        // Read the current version: a location may name one (`_history/1`), and vread is
-        // optional where read is not.
-        let current = location.split("/_history/").next().unwrap_or(location);
-        reads.push((index, current.to_owned(), identifier.clone()));
+        // Read `Type/id` at the target's base: a location may name a version (vread is
+        // optional where read is not) or another host, which mts's credentials never go to.
+        let Some(current) = crate::fhir::reference::type_and_id(location) else {
+            return Err(fail(
+                format!(
+                    "entry {index} of the transaction was answered with a location that names no resource"
+                ),
+                format!("response.location {location:?}"),
+                &exchange,
+            ));
+        };
+        reads.push((index, current, identifier.clone()));
     }
     for (index, location, identifier) in reads {
         let read = world.send(&RequestSpec::get(location.clone())).await?;

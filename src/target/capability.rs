@@ -35,18 +35,27 @@ pub fn add(model: &mut TargetModel, statement: &Value) {
             model.system_interactions.insert(code.to_owned());
         }
     }
+    let mut patient_everything = false;
     for operation in rest["operation"].as_array().into_iter().flatten() {
         if let Some(name) = operation["name"].as_str() {
             model
                 .system_operations
                 .insert(name.trim_start_matches('$').to_owned());
         }
+        // Some servers list Patient $everything with the system's operations.
+        patient_everything |= operation["definition"]
+            .as_str()
+            .is_some_and(|d| d.ends_with("/OperationDefinition/Patient-everything"));
     }
     for resource in rest["resource"].as_array().into_iter().flatten() {
         let Some(kind) = resource["type"].as_str() else {
             continue;
         };
-        model.add(kind, resource_model(resource), Source::CapabilityStatement);
+        let mut declared = resource_model(resource);
+        if kind == "Patient" && patient_everything {
+            declared.operations.insert("everything".into());
+        }
+        model.add(kind, declared, Source::CapabilityStatement);
     }
 }
 
@@ -117,7 +126,8 @@ mod tests {
         let statement = json!({
             "resourceType": "CapabilityStatement",
             "format": ["application/fhir+json"],
-            "rest": [{"mode": "server", "operation": [{"name": "$export"}],
+            "rest": [{"mode": "server", "operation": [{"name": "$export"},
+                       {"name": "patient-everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
                        "interaction": [{"code": "transaction"}], "resource": [
                 {"type": "Patient", "profile": "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient",
                  "interaction": [{"code": "read"}, {"code": "search-type"}, {"code": "made-up"}],
@@ -176,5 +186,23 @@ mod tests {
             2,
             "an entry without a type is ignored"
         );
+    }
+
+    #[test]
+    fn patient_everything_listed_with_the_system_operations_belongs_to_patient() {
+        let statement = json!({"rest": [{"mode": "server",
+            "operation": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
+            "resource": [{"type": "Patient", "interaction": [{"code": "read"}]},
+                         {"type": "Encounter", "interaction": [{"code": "read"}]}]}]});
+        let mut model = TargetModel::default();
+        add(&mut model, &statement);
+        assert!(matches!(
+            model.offers_operation("Patient", "everything"),
+            Offer::Declared(_)
+        ));
+        assert!(matches!(
+            model.offers_operation("Encounter", "everything"),
+            Offer::NotDeclared(_)
+        ));
     }
 }

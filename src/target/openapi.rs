@@ -112,6 +112,10 @@ fn resource_model(interaction: Interaction, operation: &DeclaredOperation) -> Re
             for (name, _) in &operation.query {
                 declared.search_params.insert(name.clone(), String::new());
             }
+            // An OpenAPI parameter names no include values: any include is declared.
+            if declared.search_params.contains_key("_include") {
+                declared.search_include.insert("*".into());
+            }
             declared.params_complete = true;
             let required: Vec<String> = operation
                 .query

@@ -148,3 +148,18 @@ fn the_console_line_counts_what_was_deleted_and_left() {
     );
     assert_eq!(crate::report::WrittenSection::default().summary(), None);
 }
+
+#[test]
+fn a_patient_is_never_deleted_even_when_listed_as_created() {
+    let mut resources = vec![created("Patient/9000000009"), created("Observation/1")];
+    let deleted = plan_cleanup(&mut resources, &TargetModel::default(), false);
+    assert_eq!(deleted, [1]);
+    assert_eq!(resources[0].outcome, CleanupOutcome::Left);
+    assert!(
+        resources[0]
+            .outcome_text()
+            .contains("mts never deletes a Patient"),
+        "{}",
+        resources[0].outcome_text()
+    );
+}

@@ -242,3 +242,54 @@ fn locations_name_type_and_id() {
         assert_eq!(reference_in(location).as_deref(), expected, "{location}");
     }
 }
+
+#[test]
+fn a_create_answered_200_with_a_record_that_is_not_ours_is_not_listed() {
+    // A conditional create that matched the supplier's own record, or a server that answers
+    // creates with something else: mts must never list (and so delete) it.
+    let theirs = sent(
+        "x#1",
+        "POST",
+        "Observation",
+        Some(&observation_body("abc")),
+        200,
+        &[FHIR_JSON],
+        r#"{"resourceType":"Observation","id":"supplier-7","status":"final"}"#,
+    );
+    let ours = sent(
+        "x#2",
+        "POST",
+        "Observation",
+        Some(&observation_body("def")),
+        200,
+        &[FHIR_JSON],
+        &format!(
+            r#"{{"resourceType":"Observation","id":"8","identifier":[{{"system":"{TEST_IDENTIFIER_SYSTEM}","value":"def"}}]}}"#
+        ),
+    );
+    let list = written_resources(BASE, &[theirs, ours], &[]);
+    let references: Vec<&str> = list.iter().map(|r| r.reference.as_str()).collect();
+    assert_eq!(references, ["Observation/8"]);
+}
+
+#[test]
+fn what_a_search_by_test_identifier_finds_is_listed_even_without_its_create_answer() {
+    // A transaction refused yet half applied: its Observation is only seen by the read-back.
+    let found = sent(
+        "x#1",
+        "GET",
+        &format!("Observation?identifier={TEST_IDENTIFIER_SYSTEM}|abc"),
+        None,
+        200,
+        &[FHIR_JSON],
+        &format!(
+            r#"{{"resourceType":"Bundle","type":"searchset","entry":[
+                {{"resource":{{"resourceType":"Observation","id":"left-1","identifier":[{{"system":"{TEST_IDENTIFIER_SYSTEM}","value":"abc"}}]}}}},
+                {{"resource":{{"resourceType":"Observation","id":"supplier-2"}}}}]}}"#
+        ),
+    );
+    let list = written_resources(BASE, &[found], &[]);
+    let references: Vec<&str> = list.iter().map(|r| r.reference.as_str()).collect();
+    assert_eq!(references, ["Observation/left-1"]);
+    assert_eq!(list[0].action, WriteAction::Created);
+}

@@ -27,6 +27,7 @@ use super::{Fault, SandboxOptions};
 
 mod capability;
 mod compartment;
+mod dates;
 mod guard;
 mod negotiate;
 mod observation;

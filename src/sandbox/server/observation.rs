@@ -342,6 +342,11 @@ pub(super) fn update_observation(state: &State, call: &Call, id: &str) -> Respon
             Some(_) => {}
         }
     }
+    if state.has(Fault::DropsElementsOnWrite)
+        && let Some(map) = resource.as_object_mut()
+    {
+        map.retain(|key, _| !key.starts_with("value"));
+    }
     resource["id"] = json!(id);
     resource["meta"] = json!({"versionId": (version + 1).to_string(), "lastUpdated": data::LAST_UPDATED, "profile": [OBSERVATION_PROFILE]});
     writes.observations.insert(id.to_owned(), resource.clone());

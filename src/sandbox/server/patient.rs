@@ -277,7 +277,17 @@ pub(super) fn search_by_patient(
     field: &str,
 ) -> Response {
     const KNOWN: &[&str] = &["patient", "_include", "_count", "_offset", "_format"];
-    if call.query.iter().any(|(n, _)| !KNOWN.contains(&n.as_str())) {
+    let kind = list
+        .first()
+        .and_then(|r| r["resourceType"].as_str())
+        .unwrap_or("Resource")
+        .to_owned();
+    let date_param = super::dates::date_parameter(&kind).map(|(param, _)| param);
+    if call
+        .query
+        .iter()
+        .any(|(n, _)| !KNOWN.contains(&n.as_str()) && Some(n.as_str()) != date_param)
+    {
         return state.error(
             StatusCode::BAD_REQUEST,
             "structure",
@@ -309,18 +319,35 @@ pub(super) fn search_by_patient(
         })
         .cloned()
         .collect();
-    let kind = list
-        .first()
-        .and_then(|r| r["resourceType"].as_str())
-        .unwrap_or("Resource")
-        .to_owned();
+    let mut dated = Vec::with_capacity(resources.len());
+    for resource in resources {
+        match super::dates::satisfies(state, call, &kind, &resource) {
+            Ok(true) => dated.push(resource),
+            Ok(false) => {}
+            Err(text) => {
+                let display = if state.has(Fault::ReflectsInput) {
+                    format!("Invalid date {text}")
+                } else {
+                    "Invalid date".to_owned()
+                };
+                return state.error(
+                    StatusCode::BAD_REQUEST,
+                    "value",
+                    "INVALID_SEARCH_DATA",
+                    &display,
+                );
+            }
+        }
+    }
+    let resources = dated;
+    let honoured: Vec<&str> = KNOWN.iter().copied().chain(date_param).collect();
     // The one `_include` declared: `<kind>:patient`, the patient each record refers to.
     let include = call
         .params("_include")
         .iter()
         .any(|i| *i == format!("{kind}:patient"))
         .then_some(field);
-    searchset_including(state, call, &kind, resources, Some(KNOWN), include)
+    searchset_including(state, call, &kind, resources, Some(&honoured), include)
 }
 
 /// A searchset Bundle with paging (`_count`, `_offset`), absolute fullUrls and a self link that

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
+use super::super::compartment::references_in;
 use super::super::library::{Args, StepDefinition, step};
 use super::super::world::MtsWorld;
 use crate::checks::{Halt, assert, search};
 use crate::config::PatientRole;
+use crate::fhir::reference::{is_local, type_and_id};
 use crate::http::RequestSpec;
 use crate::report::Failure;
 use crate::target::Offer;
@@ -24,6 +24,13 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
     step!(
         defs,
         Then,
+        r#"^the server searched "([A-Za-z]+)" with the _include at all$"#,
+        r#"the server searched "Condition" with the _include at all"#,
+        searched_with_include
+    );
+    step!(
+        defs,
+        Then,
         r#"^every resource the _include names is in the searchset$"#,
         "every resource the _include names is in the searchset",
         includes_present
@@ -31,16 +38,21 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
 }
 
 /// The `_include` to ask for: a declared one through patient or subject first, else the first
-/// declared; `<kind>:patient` where nothing is declared.
+/// in name order; `<kind>:patient` where nothing is declared, or only wildcards (`*`).
 fn chosen_include(declared: &BTreeSet<String>, kind: &str) -> String {
+    let named: Vec<&String> = declared
+        .iter()
+        .filter(|value| value.split(':').nth(1).is_some_and(|p| p != "*"))
+        .collect();
     let through = |param: &str| {
-        declared
+        named
             .iter()
             .find(|value| value.split(':').nth(1) == Some(param))
+            .copied()
     };
     through("patient")
         .or_else(|| through("subject"))
-        .or_else(|| declared.iter().next())
+        .or_else(|| named.first().copied())
         .cloned()
         .unwrap_or_else(|| format!("{kind}:patient"))
 }
@@ -64,6 +76,27 @@ async fn search_with_include(world: &mut MtsWorld, args: Args) -> Result<(), Hal
     Ok(())
 }
 
+/// A declared `_include` the server refuses fails; one nothing declared is not offered.
+async fn searched_with_include(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    let kind = args.get(0);
+    let exchange = world.last()?.clone();
+    let offer = world.run()?.model.offers_include(kind);
+    super::super::compartment::refused(
+        &exchange,
+        &offer,
+        &format!("search of {kind} by patient with _include"),
+        |refusal| {
+            Failure::new(format!(
+                "the server declares _include on {kind} and refused a search by patient that asks for it"
+            ))
+            .expected("200 and a searchset with the included resources")
+            .actual(refusal)
+            .exchange(&exchange.id)
+            .into()
+        },
+    )
+}
+
 /// The elements a search parameter of that name points through: itself, its choice-type
 /// `…Reference` form, and for `patient` the `subject` most types use.
 fn elements_for(param: &str) -> Vec<String> {
@@ -72,33 +105,6 @@ fn elements_for(param: &str) -> Vec<String> {
         names.push("subject".into());
     }
     names
-}
-
-/// Every `reference` string under `value`.
-fn references_in<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(reference) = map.get("reference").and_then(Value::as_str) {
-                found.push(reference);
-            }
-            map.values().for_each(|v| references_in(v, found));
-        }
-        Value::Array(items) => items.iter().for_each(|v| references_in(v, found)),
-        _ => {}
-    }
-}
-
-/// `Type/id` of a literal reference (relative, absolute or versioned); `None` for a contained
-/// (`#…`) or logical one.
-fn type_and_id(reference: &str) -> Option<String> {
-    let reference = reference.split("/_history/").next().unwrap_or(reference);
-    let parts: Vec<&str> = reference.trim_end_matches('/').split('/').collect();
-    match parts.as_slice() {
-        [.., kind, id] if kind.chars().next().is_some_and(|c| c.is_ascii_uppercase()) => {
-            Some(format!("{kind}/{id}"))
-        }
-        _ => None,
-    }
 }
 
 async fn includes_present(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
@@ -122,12 +128,20 @@ async fn includes_present(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
             exchange.summary()
         )));
     }
+    let base = world.run()?.http.base_url().to_owned();
     let mut wanted = BTreeSet::new();
     for resource in &matches {
         for element in elements_for(&param) {
             let mut found = Vec::new();
             references_in(&resource[element.as_str()], &mut found);
-            wanted.extend(found.into_iter().filter_map(type_and_id));
+            // An absolute reference to another server (PDS, say) is not this server's to
+            // include (search.html: it may elect to).
+            wanted.extend(
+                found
+                    .into_iter()
+                    .filter(|r| is_local(r, &base))
+                    .filter_map(type_and_id),
+            );
         }
     }
     if wanted.is_empty() {
@@ -188,16 +202,7 @@ mod tests {
             chosen_include(&BTreeSet::new(), "Condition"),
             "Condition:patient"
         );
-    }
-
-    #[test]
-    fn literal_references_are_reduced_to_type_and_id() {
-        assert_eq!(type_and_id("Patient/1").as_deref(), Some("Patient/1"));
-        assert_eq!(
-            type_and_id("https://x.org/fhir/Patient/1/_history/2").as_deref(),
-            Some("Patient/1")
-        );
-        assert_eq!(type_and_id("#contained"), None);
-        assert_eq!(type_and_id("urn:uuid:1234"), None);
+        let wildcard: BTreeSet<String> = ["*"].map(String::from).into();
+        assert_eq!(chosen_include(&wildcard, "Condition"), "Condition:patient");
     }
 }

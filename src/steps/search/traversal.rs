@@ -26,7 +26,16 @@ pub(super) fn origin(url: &str) -> &str {
 pub(super) async fn paging(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let mut spec = with_extra(world, "_count=1")?;
     spec.query.retain(|(n, v)| n != "_count" || v == "1");
+    // The same search sent unpaged just before, if it was: how many it matched then.
+    let before = world.last.clone();
     let first = world.send(&spec).await?;
+    let path = |url: &str| url.split('?').next().unwrap_or(url).to_owned();
+    let unpaged = before
+        .filter(|e| path(&e.request.url) == path(&first.request.url))
+        .and_then(|e| {
+            let response = e.response.as_ref().filter(|r| r.status == 200)?;
+            Some(search::match_keys(response.resource()?).len())
+        });
     let mut page = bundle(&first)?.clone();
     let total = page["total"].as_u64();
     let target_origin = origin(world.run()?.http.base_url()).to_owned();
@@ -92,12 +101,7 @@ pub(super) async fn paging(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         page = bundle(&exchange)?.clone();
         pages += 1;
     }
-    if seen.len() < 2 {
-        return Err(Halt::missing_data(format!(
-            "the search found {} match(es); paging needs at least 2 (seed more: [data.search] for Patient searches, records of the patient with records for the clinical types)",
-            seen.len()
-        )));
-    }
+    // Entries lost to paging (no next link, short pages) are a failure, not missing data.
     if let Some(total) = total
         && total as usize != seen.len()
     {
@@ -109,6 +113,24 @@ pub(super) async fn paging(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         .actual(format!("{} entries", seen.len()))
         .exchange(&exchange.id)
         .into());
+    }
+    if let Some(matched) = unpaged
+        && matched > seen.len()
+    {
+        return Err(Failure::new(format!(
+            "paging with _count=1 brought {} of the {matched} matches the same search gives unpaged",
+            seen.len()
+        ))
+        .expected(format!("{matched} entries across the pages"))
+        .actual(format!("{} entries, then no next link", seen.len()))
+        .exchange(&exchange.id)
+        .into());
+    }
+    if seen.len() < 2 {
+        return Err(Halt::missing_data(format!(
+            "the search found {} match(es); paging needs at least 2 (seed more: [data.search] for Patient searches, records of the patient with records for the clinical types)",
+            seen.len()
+        )));
     }
     world.note(format!("{pages} pages, {} distinct entries", seen.len()));
     Ok(())

@@ -13,12 +13,7 @@ use super::{Call, Fault, State};
 
 pub(super) fn everything(state: &State, call: &Call, id: &str) -> Response {
     let Some(patient) = state.patient(id) else {
-        return state.error(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        );
+        return state.not_found();
     };
     let reference = format!("Patient/{id}");
     let leaks = state.has(Fault::EverythingLeaks);

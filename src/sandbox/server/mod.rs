@@ -216,12 +216,7 @@ async fn handle(state: &State, request: Request) -> Response {
                 Ok(()) => dispatch(state, &call),
             }
         }
-        _ => state.error(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        ),
+        _ => state.not_found(),
     };
     decorate(state, &parts.headers, &mut response).await;
     response
@@ -317,11 +312,6 @@ fn resource(state: &State, call: &Call) -> Response {
             search_by_patient(state, call, &state.records[kind], "subject")
         }
         [_, _] | [_] => method_not_allowed(state, "GET"),
-        _ => state.error(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        ),
+        _ => state.not_found(),
     }
 }

@@ -40,12 +40,7 @@ pub(super) fn read_observation(state: &State, id: &str) -> Response {
         .and_then(|w| w.observations.get(id).cloned());
     match found {
         Some(resource) => with_etag(fhir(StatusCode::OK, &resource), &resource, false),
-        None => state.error(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        ),
+        None => state.not_found(),
     }
 }
 
@@ -203,12 +198,7 @@ pub(super) fn create_observation(state: &State, call: &Call) -> Response {
         Err(refusal) => return refusal,
     };
     let Ok(mut writes) = state.writes.lock() else {
-        return state.error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "INTERNAL_SERVER_ERROR",
-            "Store unavailable",
-        );
+        return state.store_unavailable();
     };
     if let Some(condition) = call.header("if-none-exist")
         && !state.has(Fault::IfNoneExistIgnored)
@@ -292,20 +282,10 @@ pub(super) fn update_observation(state: &State, call: &Call, id: &str) -> Respon
         Err(refusal) => return refusal,
     };
     let Ok(mut writes) = state.writes.lock() else {
-        return state.error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "INTERNAL_SERVER_ERROR",
-            "Store unavailable",
-        );
+        return state.store_unavailable();
     };
     let Some(current) = writes.observations.get(id).cloned() else {
-        return state.error(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        );
+        return state.not_found();
     };
     let version: u64 = current
         .pointer("/meta/versionId")
@@ -368,11 +348,6 @@ pub(super) fn delete_observation(state: &State, id: &str) -> Response {
         .and_then(|mut w| w.observations.remove(id));
     match removed {
         Some(_) => build(StatusCode::NO_CONTENT, &[], None),
-        None => state.error(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        ),
+        None => state.not_found(),
     }
 }

@@ -31,12 +31,7 @@ impl State {
 pub(super) fn read_patient(state: &State, id: &str) -> Response {
     if !nhs_number::is_valid(id) {
         if state.has(Fault::InvalidNhsNumber404) {
-            return state.error(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "RESOURCE_NOT_FOUND",
-                "Resource not found",
-            );
+            return state.not_found();
         }
         let display = if state.has(Fault::ReflectsInput) {
             format!("Resource Id {id} is invalid")
@@ -51,12 +46,7 @@ pub(super) fn read_patient(state: &State, id: &str) -> Response {
         );
     }
     let Some(patient) = state.patient(id) else {
-        return state.error(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        );
+        return state.not_found();
     };
     let patient = if state.has(Fault::WrongPatientId) {
         state
@@ -77,12 +67,7 @@ pub(super) fn read_patient(state: &State, id: &str) -> Response {
 pub(super) fn read_in(state: &State, list: &[Value], id: &str) -> Response {
     match list.iter().find(|r| r["id"] == id) {
         Some(resource) => with_etag(fhir(StatusCode::OK, resource), resource, false),
-        None => state.error(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "RESOURCE_NOT_FOUND",
-            "Resource not found",
-        ),
+        None => state.not_found(),
     }
 }
 
@@ -174,12 +159,7 @@ pub(super) fn search_patients(state: &State, call: &Call) -> Response {
             }
             if !nhs_number::is_valid(value) {
                 if state.has(Fault::InvalidNhsNumber404) {
-                    return state.error(
-                        StatusCode::NOT_FOUND,
-                        "not-found",
-                        "RESOURCE_NOT_FOUND",
-                        "Resource not found",
-                    );
+                    return state.not_found();
                 }
                 return state.error(
                     StatusCode::BAD_REQUEST,

@@ -21,6 +21,26 @@ const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
 impl State {
     /// An error answer: an OperationOutcome with a Spine code, or plain text under `text-errors`.
+    /// 404 with `RESOURCE_NOT_FOUND`: no such resource (or route).
+    pub(super) fn not_found(&self) -> Response {
+        self.error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "RESOURCE_NOT_FOUND",
+            "Resource not found",
+        )
+    }
+
+    /// 500: the write store's lock is poisoned.
+    pub(super) fn store_unavailable(&self) -> Response {
+        self.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            "INTERNAL_SERVER_ERROR",
+            "Store unavailable",
+        )
+    }
+
     pub(super) fn error(
         &self,
         status: StatusCode,

@@ -38,12 +38,7 @@ pub(super) fn bundle(state: &State, call: &Call) -> Response {
     let problems: Vec<Option<(StatusCode, String)>> =
         entries.iter().map(|e| entry_problem(state, e)).collect();
     let Ok(mut writes) = state.writes.lock() else {
-        return state.error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "exception",
-            "INTERNAL_SERVER_ERROR",
-            "Store unavailable",
-        );
+        return state.store_unavailable();
     };
     let failed = problems.iter().position(Option::is_some);
     let all_or_nothing = kind == "transaction" || state.has(Fault::BatchAllOrNothing);

@@ -149,3 +149,45 @@ Feature: Search
       | MedicationStatement |
       | Observation         |
       | Procedure           |
+
+  @REQ-IOP-SRCH-014
+  Scenario Outline: A <type> search by patient narrowed by a code, category or status holds exactly the matches with it
+    Given the target offers search of "<type>" by "patient"
+    And a search for "<type>" with "patient=Patient/{patient:with-records}"
+    When the request is sent
+    Then the server searched "<type>" at all
+    And each code, category and status it declares narrows the search to exactly the matches that hold it
+
+    Examples:
+      | type                |
+      | AllergyIntolerance  |
+      | Condition           |
+      | DiagnosticReport    |
+      | DocumentReference   |
+      | Encounter           |
+      | Immunization        |
+      | MedicationRequest   |
+      | MedicationStatement |
+      | Observation         |
+      | Procedure           |
+
+  @REQ-IOP-SRCH-015
+  Scenario Outline: A patient search with a declared _revinclude of <type> brings the patient's records alone
+    Given the target offers _revinclude of "<type>" on "Patient"
+    And a search for the patient with records that asks for its "<type>" records with _revinclude
+    When the request is sent
+    Then the server searched "Patient" with the _revinclude of "<type>" at all
+    And the searchset holds the patient's "<type>" records and no other patient's
+
+    Examples:
+      | type                |
+      | AllergyIntolerance  |
+      | Condition           |
+      | DiagnosticReport    |
+      | DocumentReference   |
+      | Encounter           |
+      | Immunization        |
+      | MedicationRequest   |
+      | MedicationStatement |
+      | Observation         |
+      | Procedure           |

@@ -1,6 +1,7 @@
 Feature: UK Core Access searches
   Clinical data providers support search by patient for the clinical resources they declare, and
-  date searches follow FHIR's prefixes (UK Core Access: clinical data, patient search).
+  date searches, _lastUpdated among them, follow FHIR's prefixes (UK Core Access: clinical data,
+  patient search).
 
   @REQ-IOP-SRCH-007
   Scenario Outline: A <type> search by patient returns only that patient's records
@@ -40,6 +41,27 @@ Feature: UK Core Access searches
     When the request is sent
     Then the server searched "<type>" at all
     And the search split at a date its matches hold with ge and lt puts each match where FHIR's prefixes say
+
+    Examples:
+      | type                |
+      | AllergyIntolerance  |
+      | Condition           |
+      | DiagnosticReport    |
+      | DocumentReference   |
+      | Encounter           |
+      | Immunization        |
+      | MedicationRequest   |
+      | MedicationStatement |
+      | Observation         |
+      | Procedure           |
+
+  @REQ-IOP-SRCH-008
+  Scenario Outline: A <type> search by patient split by _lastUpdated follows the prefixes
+    Given the target offers search of "<type>" by "patient"
+    And a search for "<type>" with "patient=Patient/{patient:with-records}"
+    When the request is sent
+    Then the server searched "<type>" at all
+    And the search split at the instant its latest match was last updated with ge and lt puts each match where FHIR's prefixes say
 
     Examples:
       | type                |

@@ -192,6 +192,30 @@ fn coding(system: &str, code: &str, display: &str, faults: &[Fault]) -> Value {
 
 /// Clinical records: allergies and medication statements, by patient NHS number.
 /// `resource` with `element` set to `value`: the second record of a type, on another date.
+/// When the test patient's second record of each clinical type was last changed: later than
+/// the rest, so that a search by `_lastUpdated` tells them apart.
+pub const LATER_UPDATED: &str = "2026-11-20T14:30:15.250+00:00";
+const UPDATED_LATER: &[&str] = &[
+    "allergy-2",
+    "medication-3",
+    "condition-3",
+    "encounter-3",
+    "medication-request-3",
+    "procedure-3",
+];
+
+fn updated_later(mut records: Vec<Value>) -> Vec<Value> {
+    for record in &mut records {
+        let later = record["id"]
+            .as_str()
+            .is_some_and(|id| UPDATED_LATER.contains(&id));
+        if later && record["meta"]["lastUpdated"].is_string() {
+            record["meta"]["lastUpdated"] = json!(LATER_UPDATED);
+        }
+    }
+    records
+}
+
 fn dated(mut resource: Value, element: &str, value: Value) -> Value {
     resource[element] = value;
     resource
@@ -233,7 +257,7 @@ pub fn allergies(faults: &[Fault]) -> Vec<Value> {
         }
         resource
     };
-    vec![
+    updated_later(vec![
         allergy(
             "allergy-1",
             "9000000009",
@@ -246,7 +270,7 @@ pub fn allergies(faults: &[Fault]) -> Vec<Value> {
             json!("2025-04-15"),
         ),
         allergy("allergy-3", "9000000017", "227493005", "Cashew nuts"),
-    ]
+    ])
 }
 
 pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
@@ -271,7 +295,7 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
         }
         resource
     };
-    vec![
+    updated_later(vec![
         statement(
             "medication-1",
             "9000000009",
@@ -280,15 +304,19 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
             "Paracetamol 500mg tablets",
         ),
         dated(
-            statement(
-                "medication-3",
-                "9000000009",
-                DMD,
-                paracetamol,
-                "Paracetamol 500mg tablets",
+            dated(
+                statement(
+                    "medication-3",
+                    "9000000009",
+                    DMD,
+                    paracetamol,
+                    "Paracetamol 500mg tablets",
+                ),
+                "effectivePeriod",
+                json!({"start": "2024-06-01", "end": "2024-06-14"}),
             ),
-            "effectivePeriod",
-            json!({"start": "2024-06-01", "end": "2024-06-14"}),
+            "status",
+            json!("completed"),
         ),
         statement(
             "medication-2",
@@ -297,7 +325,7 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
             "39720311000001101",
             "Paracetamol 500mg tablets (A A H Pharmaceuticals Ltd)",
         ),
-    ]
+    ])
 }
 
 /// More of the clinical record, searchable by patient (`subject`): two each of Condition,
@@ -307,6 +335,10 @@ pub fn medication_statements(faults: &[Fault]) -> Vec<Value> {
 pub const CLINICAL_TYPES: &[&str] = &["Condition", "Encounter", "MedicationRequest", "Procedure"];
 /// The date search parameter of each of `CLINICAL_TYPES`, in the same order.
 pub const CLINICAL_DATE_PARAMETERS: &[&str] = &["recorded-date", "date", "authoredon", "date"];
+
+/// Encounter types (SNOMED CT), so that a search by type tells the test patient's visits apart.
+const CHECK_UP: (&str, &str) = ("185349003", "Encounter for check up");
+const CONSULTATION: (&str, &str) = ("11429006", "Consultation");
 
 pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
     let profile = |kind: &str| format!("https://fhir.hl7.org.uk/StructureDefinition/UKCore-{kind}");
@@ -324,14 +356,14 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
             "recordedDate": "2024-05-01"
         })
     };
-    let encounter = |id: &str, nhs: &str, start: &str| {
+    let encounter = |id: &str, nhs: &str, start: &str, kind: (&str, &str)| {
         json!({
             "resourceType": "Encounter",
             "id": id,
             "meta": meta(1, &profile("Encounter"), faults),
             "status": "finished",
             "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory"},
-            "type": [{"coding": [coding(SNOMED, "185349003", "Encounter for check up", faults)]}],
+            "type": [{"coding": [coding(SNOMED, kind.0, kind.1, faults)]}],
             "subject": subject(nhs),
             "period": {"start": format!("{start}T10:00:00+00:00"), "end": format!("{start}T10:20:00+00:00")}
         })
@@ -387,9 +419,9 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
         (
             "Encounter",
             vec![
-                encounter("encounter-1", "9000000009", "2025-02-03"),
-                encounter("encounter-3", "9000000009", "2024-11-12"),
-                encounter("encounter-2", "9000000017", "2025-03-10"),
+                encounter("encounter-1", "9000000009", "2025-02-03", CHECK_UP),
+                encounter("encounter-3", "9000000009", "2024-11-12", CONSULTATION),
+                encounter("encounter-2", "9000000017", "2025-03-10", CHECK_UP),
             ],
         ),
         (
@@ -397,9 +429,13 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
             vec![
                 request("medication-request-1", "9000000009"),
                 dated(
-                    request("medication-request-3", "9000000009"),
-                    "authoredOn",
-                    json!("2025-09-01"),
+                    dated(
+                        request("medication-request-3", "9000000009"),
+                        "authoredOn",
+                        json!("2025-09-01"),
+                    ),
+                    "status",
+                    json!("completed"),
                 ),
                 request("medication-request-2", "9000000017"),
             ],
@@ -422,6 +458,9 @@ pub fn clinical_records(faults: &[Fault]) -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
     ]
+    .into_iter()
+    .map(|(kind, records)| (kind, updated_later(records)))
+    .collect()
 }
 
 pub fn capability_statement(faults: &[Fault]) -> Value {
@@ -432,21 +471,36 @@ pub fn capability_statement(faults: &[Fault]) -> Value {
     };
     let ukcore = |name: &str| format!("https://fhir.hl7.org.uk/StructureDefinition/UKCore-{name}");
     let search = |name: &str, kind: &str| json!({"name": name, "type": kind});
+    let with_tokens = |kind: &str, mut params: Vec<Value>| {
+        params.extend(
+            super::server::tokens::token_parameters(kind)
+                .iter()
+                .map(|(name, _)| search(name, "token")),
+        );
+        params
+    };
+    // The records that refer to a patient, by the field each names it with.
+    let revincludes: Vec<String> = ["AllergyIntolerance:patient", "MedicationStatement:subject"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(CLINICAL_TYPES.iter().map(|kind| format!("{kind}:subject")))
+        .collect();
     let mut resources = vec![
         json!({"type": "Patient", "profile": ukcore("Patient"), "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [search("identifier", "token"), search("family", "string"), search("given", "string"),
                 search("gender", "token"), search("birthdate", "date"), search("_id", "token")],
-            "operation": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]}),
+            "operation": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
+            "searchRevInclude": revincludes}),
         json!({"type": "AllergyIntolerance", "profile": ukcore("AllergyIntolerance"), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference"), search("date", "date")], "searchInclude": ["AllergyIntolerance:patient"]}),
+            "searchParam": with_tokens("AllergyIntolerance", vec![search("patient", "reference"), search("date", "date")]), "searchInclude": ["AllergyIntolerance:patient"]}),
         json!({"type": "MedicationStatement", "profile": ukcore("MedicationStatement"), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference"), search("effective", "date")], "searchInclude": ["MedicationStatement:patient"]}),
+            "searchParam": with_tokens("MedicationStatement", vec![search("patient", "reference"), search("effective", "date")]), "searchInclude": ["MedicationStatement:patient"]}),
         json!({"type": "Observation", "profile": ukcore("Observation"), "interaction": [{"code": "read"}, {"code": "create"}, {"code": "update"}, {"code": "delete"}, {"code": "search-type"}],
             "conditionalCreate": true, "searchParam": [search("identifier", "token")]}),
     ];
     for (kind, date) in CLINICAL_TYPES.iter().zip(CLINICAL_DATE_PARAMETERS) {
         resources.push(json!({"type": kind, "profile": ukcore(kind), "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [search("patient", "reference"), search(date, "date")], "searchInclude": [format!("{kind}:patient")]}));
+            "searchParam": with_tokens(kind, vec![search("patient", "reference"), search(date, "date")]), "searchInclude": [format!("{kind}:patient")]}));
     }
     if has(faults, Fault::DeclaredNotImplemented) {
         resources.push(json!({"type": "Immunization", "interaction": [{"code": "search-type"}], "searchParam": [search("patient", "reference")]}));

@@ -86,6 +86,8 @@ faults! {
     ClinicalSearchIgnoresPatient = "clinical-search-ignores-patient" in Ukca: "searches by patient return other patients' records" => ["IOP-SRCH-007", "IOP-SRCH-011"];
     EverythingLeaks = "everything-leaks" in Apim: "Patient $everything also returns another patient's records" => ["IOP-SRCH-012"];
     BrokenInclude = "broken-include" in Apim: "searches by patient declare _include of the patient and leave the patient out" => ["IOP-SRCH-013"];
+    TokenSearchIgnored = "token-search-ignored" in Apim: "searches by patient take code, category and status, claim them in the self link, and ignore them" => ["IOP-SRCH-014"];
+    RevincludeLeaks = "revinclude-leaks" in Apim: "a patient search with _revinclude brings every patient's records of the type" => ["IOP-SRCH-015"];
     DatePrefixIgnored = "date-prefix-ignored" in Ukca: "date prefixes are ignored (birthdate and the clinical record's dates)" => ["IOP-SRCH-008"];
     DanglingReference = "dangling-reference" in Apim: "an allergy refers to a patient that does not exist, and a search for the test patient returns it" => ["IOP-SRCH-009", "IOP-SRCH-011", "IOP-SRCH-013"];
     DuplicateNhsNumberIdentifier = "duplicate-nhs-number-identifier" in Apim: "patients carry their NHS number identifier twice" => ["IOP-UKC-001", "IOP-UKC-008"];

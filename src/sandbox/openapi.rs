@@ -62,8 +62,18 @@ pub fn document(drift: bool) -> Value {
         json!({"get": {"summary": format!("Search {kind}"), "parameters": parameters,
         "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}})
     };
-    let by_patient =
-        |date: &'static str| ["patient", date, "_include", "_count", "_offset", "_format"];
+    // A search by patient takes its date, code, category and status parameters too.
+    let by_patient = |kind: &str, date: &'static str| -> Value {
+        let tokens = super::server::tokens::token_parameters(kind)
+            .iter()
+            .map(|(name, _)| *name);
+        let names: Vec<&str> = ["patient", date, "_lastUpdated"]
+            .into_iter()
+            .chain(tokens)
+            .chain(["_include", "_count", "_offset", "_format"])
+            .collect();
+        search(kind, &names)
+    };
     let read = |kind: &str, media: &str| {
         json!({"get": {"summary": format!("Read {kind}"), "parameters": [id_param.clone(), request_id.clone()],
         "responses": with_errors(json!({"200": ok(kind, media)}))}})
@@ -82,19 +92,19 @@ pub fn document(drift: bool) -> Value {
             "/Patient/{id}/$everything": {"get": {"summary": "The patient's record (Patient $everything)",
                 "parameters": [id_param.clone(), request_id.clone()],
                 "responses": with_errors(json!({"200": ok("Bundle", fhir)}))}},
-            "/Patient": search("Patient", &["identifier", "family", "given", "gender", "birthdate", "_id", "_count", "_offset", "_format"]),
+            "/Patient": search("Patient", &["identifier", "family", "given", "gender", "birthdate", "_id", "_revinclude", "_count", "_offset", "_format"]),
             "/AllergyIntolerance/{id}": read("AllergyIntolerance", fhir),
-            "/AllergyIntolerance": search("AllergyIntolerance", &by_patient("date")),
+            "/AllergyIntolerance": by_patient("AllergyIntolerance", "date"),
             "/MedicationStatement/{id}": read("MedicationStatement", fhir),
-            "/MedicationStatement": search("MedicationStatement", &by_patient("effective")),
+            "/MedicationStatement": by_patient("MedicationStatement", "effective"),
             "/Condition/{id}": read("Condition", fhir),
-            "/Condition": search("Condition", &by_patient("recorded-date")),
+            "/Condition": by_patient("Condition", "recorded-date"),
             "/Encounter/{id}": read("Encounter", fhir),
-            "/Encounter": search("Encounter", &by_patient("date")),
+            "/Encounter": by_patient("Encounter", "date"),
             "/MedicationRequest/{id}": read("MedicationRequest", fhir),
-            "/MedicationRequest": search("MedicationRequest", &by_patient("authoredon")),
+            "/MedicationRequest": by_patient("MedicationRequest", "authoredon"),
             "/Procedure/{id}": read("Procedure", fhir),
-            "/Procedure": search("Procedure", &by_patient("date")),
+            "/Procedure": by_patient("Procedure", "date"),
             "/Observation": {
                 "parameters": [request_id.clone()],
                 "get": {"summary": "Search Observation", "parameters": query(&["identifier"]), "responses": with_errors(json!({"200": ok("Bundle", fhir)}))},

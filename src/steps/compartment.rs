@@ -55,7 +55,7 @@ pub(super) fn references_in<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
 
 /// The patient a record belongs to, where it names one: the `patient` or `subject` reference
 /// when that reference is to a Patient (a subject may be a Group or a Device).
-fn patient_of(resource: &Value) -> Option<&str> {
+pub(super) fn patient_of(resource: &Value) -> Option<&str> {
     ["/patient/reference", "/subject/reference"]
         .iter()
         .filter_map(|pointer| resource.pointer(pointer).and_then(Value::as_str))

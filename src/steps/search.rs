@@ -13,14 +13,25 @@ use crate::report::Failure;
 
 mod dates;
 mod include;
+mod revinclude;
+mod tokens;
 mod traversal;
 
 use super::compartment::{points_to, refused};
 use traversal::*;
 
+/// The resource type an exchange searched (`…/Condition?patient=…` → `Condition`).
+fn searched_kind(exchange: &Exchange) -> String {
+    let path = crate::http::exchange_path(&exchange.request.url);
+    let path = path.split('?').next().unwrap_or(path);
+    path.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
 pub fn register(defs: &mut Vec<StepDefinition>) {
     dates::register(defs);
     include::register(defs);
+    revinclude::register(defs);
+    tokens::register(defs);
     step!(
         defs,
         Given,

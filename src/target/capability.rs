@@ -105,6 +105,9 @@ fn resource_model(resource: &Value) -> ResourceModel {
     declared.search_include = strings(&resource["searchInclude"])
         .map(str::to_owned)
         .collect();
+    declared.search_revinclude = strings(&resource["searchRevInclude"])
+        .map(str::to_owned)
+        .collect();
     for operation in resource["operation"].as_array().into_iter().flatten() {
         if let Some(name) = operation["name"].as_str() {
             declared

@@ -154,6 +154,10 @@ pub struct ResourceModel {
     /// `AllergyIntolerance:patient`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub search_include: BTreeSet<String>,
+    /// `_revinclude` values its searches take (CapabilityStatement `searchRevInclude`, such as
+    /// `Condition:subject` on Patient: the records that refer to the matches).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub search_revinclude: BTreeSet<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patch: Option<PatchStyle>,
     /// Updates and patches must carry If-Match (an OpenAPI required header, or `mts.toml`).
@@ -213,6 +217,7 @@ impl ResourceModel {
         }
         self.operations.extend(other.operations);
         self.search_include.extend(other.search_include);
+        self.search_revinclude.extend(other.search_revinclude);
         if self.base_profile.is_none() {
             self.base_profile = other.base_profile;
         }
@@ -354,6 +359,25 @@ impl TargetModel {
         self.offer(found, || format!("_include on searches of {kind}"))
     }
 
+    /// Whether searches of `kind` declare a `_revinclude` of `of` records (`of:<param>`). The
+    /// wildcard `*` an OpenAPI `_revinclude` parameter gives names no value: for a type the
+    /// target serves it leaves the question open (the scenario runs, and a refusal means not
+    /// offered).
+    pub fn offers_revinclude(&self, kind: &str, of: &str) -> Offer {
+        let declaring = |wanted: &dyn Fn(&str) -> bool| {
+            self.resource(kind)
+                .filter(|r| r.search_revinclude.iter().any(|v| wanted(v)))
+        };
+        let named = declaring(&|v| v.split(':').next() == Some(of));
+        let serves = self.resource(of).is_some() || !self.is_complete();
+        if named.is_none() && serves && declaring(&|v| v == "*").is_some() {
+            return Offer::Unknown;
+        }
+        self.offer(named, || {
+            format!("_revinclude of {of} on searches of {kind}")
+        })
+    }
+
     /// Whether the whole-system interaction `code` (`transaction`, `batch`) is declared. Only
     /// a CapabilityStatement can say which: an OpenAPI `POST /` names no Bundle type, so it
     /// leaves the question open (the scenario runs, and a refusal means not offered).
@@ -457,6 +481,39 @@ mod tests {
                 .collect(),
             ..ResourceModel::default()
         }
+    }
+
+    #[test]
+    fn a_revinclude_wildcard_leaves_served_types_open() {
+        let mut model = TargetModel::default();
+        model.declarations.push(Declaration {
+            source: Source::Openapi,
+            read: true,
+            detail: "api.yaml".into(),
+        });
+        let mut searched = patient(&[Interaction::SearchType], &["_id", "_revinclude"]);
+        searched.search_revinclude.insert("*".into());
+        model.add("Patient", searched, Source::Openapi);
+        model.add(
+            "Condition",
+            patient(&[Interaction::SearchType], &["patient"]),
+            Source::Openapi,
+        );
+        assert_eq!(
+            model.offers_revinclude("Patient", "Condition"),
+            Offer::Unknown
+        );
+        assert!(matches!(
+            model.offers_revinclude("Patient", "Procedure"),
+            Offer::NotDeclared(why) if why.contains("_revinclude of Procedure")
+        ));
+        let mut named = patient(&[Interaction::SearchType], &["_id"]);
+        named.search_revinclude.insert("Procedure:subject".into());
+        model.add("Patient", named, Source::CapabilityStatement);
+        assert!(matches!(
+            model.offers_revinclude("Patient", "Procedure"),
+            Offer::Declared(_)
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! Given the target offers the "everything" operation on "Patient"
 //! Given the target offers the "transaction" interaction
 //! Given the target offers _include on "AllergyIntolerance"
+//! Given the target offers _revinclude of "Condition" on "Patient"
 //! ```
 //!
 //! Not declared → the scenario is not applicable, naming what was missing; not declared but
@@ -19,7 +20,7 @@ use super::model::{Interaction, Offer, TargetModel};
 use crate::catalogue::Profile;
 
 /// The step pattern (cucumber matches it too; the step itself does nothing at run time).
-pub const STEP_PATTERN: &str = r#"^the target (?P<negation>offers|does not offer) (?:(?P<verb>read|vread|update|patch|delete|create|search|history) of "(?P<kind>[A-Za-z]+)"(?: by "(?P<param>[^"]+)")?|the "(?P<operation>[a-z-]+)" operation on "(?P<on>[A-Za-z]+)"|the "(?P<system>transaction|batch)" interaction|_include on "(?P<include>[A-Za-z]+)"|(?P<any>writes|creates|updates|the capabilities interaction))(?:, which the (?P<profile>all|apim|gpc|ukca) profile requires)?$"#;
+pub const STEP_PATTERN: &str = r#"^the target (?P<negation>offers|does not offer) (?:(?P<verb>read|vread|update|patch|delete|create|search|history) of "(?P<kind>[A-Za-z]+)"(?: by "(?P<param>[^"]+)")?|the "(?P<operation>[a-z-]+)" operation on "(?P<on>[A-Za-z]+)"|the "(?P<system>transaction|batch)" interaction|_include on "(?P<include>[A-Za-z]+)"|_revinclude of "(?P<revof>[A-Za-z]+)" on "(?P<revon>[A-Za-z]+)"|(?P<any>writes|creates|updates|the capabilities interaction))(?:, which the (?P<profile>all|apim|gpc|ukca) profile requires)?$"#;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Need {
@@ -36,6 +37,8 @@ pub enum Need {
     System(String),
     /// `_include` on searches of a type.
     Include(String),
+    /// `_revinclude` of records of type `of` on searches of `kind`.
+    RevInclude { kind: String, of: String },
     /// Create, update or patch of some type: somewhere to send a write.
     AnyWrite,
     /// Create of some type.
@@ -87,6 +90,10 @@ pub fn parse(text: &str) -> Option<NeedStep> {
         },
         _ if captures.name("system").is_some() => Need::System(text_of("system")?),
         _ if captures.name("include").is_some() => Need::Include(text_of("include")?),
+        _ if captures.name("revon").is_some() => Need::RevInclude {
+            kind: text_of("revon")?,
+            of: text_of("revof")?,
+        },
         (Some(verb), Some(kind), _) => {
             let kind = kind.as_str().to_owned();
             match (verb.as_str(), captures.name("param")) {
@@ -131,6 +138,7 @@ impl Need {
             Need::Operation { kind, name } => model.offers_operation(kind, name),
             Need::System(code) => model.offers_system(code),
             Need::Include(kind) => model.offers_include(kind),
+            Need::RevInclude { kind, of } => model.offers_revinclude(kind, of),
             Need::AnyWrite => model.offers_anywhere(&[
                 Interaction::Create,
                 Interaction::Update,
@@ -154,6 +162,7 @@ impl Need {
             Need::Operation { kind, name } => format!("the ${name} operation on {kind}"),
             Need::System(code) => format!("the {code} interaction"),
             Need::Include(kind) => format!("_include on searches of {kind}"),
+            Need::RevInclude { kind, of } => format!("_revinclude of {of} on searches of {kind}"),
             Need::AnyWrite => "create, update or patch of some resource type".into(),
             Need::AnyCreate => "create of some resource type".into(),
             Need::AnyUpdate => "update or patch of some resource type".into(),
@@ -232,6 +241,13 @@ mod tests {
         assert_eq!(
             parse(r#"the target offers _include on "Condition""#).map(|s| s.need),
             Some(Need::Include("Condition".into()))
+        );
+        assert_eq!(
+            parse(r#"the target offers _revinclude of "Condition" on "Patient""#).map(|s| s.need),
+            Some(Need::RevInclude {
+                kind: "Patient".into(),
+                of: "Condition".into()
+            })
         );
         assert_eq!(parse(r#"the target offers nap of "Patient""#), None);
         assert_eq!(parse("a GET request to \"metadata\""), None);

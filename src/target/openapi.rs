@@ -116,6 +116,9 @@ fn resource_model(interaction: Interaction, operation: &DeclaredOperation) -> Re
             if declared.search_params.contains_key("_include") {
                 declared.search_include.insert("*".into());
             }
+            if declared.search_params.contains_key("_revinclude") {
+                declared.search_revinclude.insert("*".into());
+            }
             declared.params_complete = true;
             let required: Vec<String> = operation
                 .query

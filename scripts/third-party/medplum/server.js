@@ -134,6 +134,9 @@ async function seed() {
         throw new Error(`${path.join(dir, file)}: ${getStatus(outcome)} ${JSON.stringify(outcome.issue)}`);
       }
       n++;
+      // A moment between writes, so each record's meta.lastUpdated differs and a search by
+      // _lastUpdated can tell them apart.
+      await new Promise((resolve) => setTimeout(resolve, 3));
     }
     counts.push(`${n} ${type}`);
   }

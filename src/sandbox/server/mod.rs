@@ -35,6 +35,7 @@ mod patient;
 mod response;
 #[cfg(test)]
 mod tests;
+pub(super) mod tokens;
 mod transaction;
 
 pub use guard::PROVIDER_ASID;

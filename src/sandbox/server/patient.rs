@@ -26,6 +26,55 @@ impl State {
             .find(|(n, _)| n == nhs_number)
             .map(|(_, p)| p)
     }
+
+    /// The clinical records of `kind` the sandbox serves, and the field naming their patient.
+    pub(super) fn records_of(&self, kind: &str) -> Option<(&[Value], &'static str)> {
+        match kind {
+            "AllergyIntolerance" => Some((&self.allergies, "patient")),
+            "MedicationStatement" => Some((&self.medications, "subject")),
+            _ => self
+                .records
+                .get(kind)
+                .map(|list| (list.as_slice(), "subject")),
+        }
+    }
+}
+
+/// What a searchset brings beside its matches (`search.mode` include).
+enum Include<'a> {
+    Nothing,
+    /// The patients the page's matches refer to through this field (`_include`).
+    Patients(&'a str),
+    /// Records that refer to the matches (`_revinclude`).
+    Records(Vec<Value>),
+}
+
+/// The records of each `_revinclude=<kind>:<param>` that refer to one of `patients`: `param`
+/// is `patient`, or the field the kind names its patient by; `Err` with a value the sandbox
+/// does not take. Under `revinclude-leaks` every record of the kind comes.
+fn revincluded(state: &State, call: &Call, patients: &[Value]) -> Result<Vec<Value>, String> {
+    let mut found = Vec::new();
+    for value in call.params("_revinclude") {
+        let (kind, param) = value.split_once(':').unwrap_or((value, ""));
+        let Some((records, field)) = state
+            .records_of(kind)
+            .filter(|(_, field)| param == "patient" || param == *field)
+        else {
+            return Err(value.to_owned());
+        };
+        for record in records {
+            let owner = record[field]["reference"].as_str().unwrap_or_default();
+            let theirs = patients.iter().any(|p| {
+                p["id"]
+                    .as_str()
+                    .is_some_and(|id| owner == format!("Patient/{id}"))
+            });
+            if theirs || state.has(Fault::RevincludeLeaks) {
+                found.push(record.clone());
+            }
+        }
+    }
+    Ok(found)
 }
 
 pub(super) fn read_patient(state: &State, id: &str) -> Response {
@@ -118,6 +167,7 @@ pub(super) fn search_patients(state: &State, call: &Call) -> Response {
         "gender",
         "birthdate",
         "_id",
+        "_revinclude",
         "_count",
         "_offset",
         "_format",
@@ -237,7 +287,23 @@ pub(super) fn search_patients(state: &State, call: &Call) -> Response {
         );
     }
     let resources: Vec<Value> = matches.into_iter().cloned().collect();
-    searchset(
+    let records = match revincluded(state, call, &resources) {
+        Ok(records) => records,
+        Err(value) => {
+            let display = if state.has(Fault::ReflectsInput) {
+                format!("Unsupported _revinclude {value}")
+            } else {
+                "Unsupported _revinclude".to_owned()
+            };
+            return state.error(
+                StatusCode::BAD_REQUEST,
+                "not-supported",
+                "INVALID_SEARCH_DATA",
+                &display,
+            );
+        }
+    };
+    searchset_including(
         state,
         call,
         "Patient",
@@ -247,6 +313,7 @@ pub(super) fn search_patients(state: &State, call: &Call) -> Response {
         } else {
             Some(KNOWN)
         },
+        Include::Records(records),
     )
 }
 
@@ -256,18 +323,25 @@ pub(super) fn search_by_patient(
     list: &[Value],
     field: &str,
 ) -> Response {
-    const KNOWN: &[&str] = &["patient", "_include", "_count", "_offset", "_format"];
+    const KNOWN: &[&str] = &[
+        "patient",
+        "_include",
+        "_lastUpdated",
+        "_count",
+        "_offset",
+        "_format",
+    ];
     let kind = list
         .first()
         .and_then(|r| r["resourceType"].as_str())
         .unwrap_or("Resource")
         .to_owned();
     let date_param = super::dates::date_parameter(&kind).map(|(param, _)| param);
-    if call
-        .query
-        .iter()
-        .any(|(n, _)| !KNOWN.contains(&n.as_str()) && Some(n.as_str()) != date_param)
-    {
+    let tokens = super::tokens::token_parameters(&kind);
+    let is_token = |name: &str| tokens.iter().any(|(param, _)| *param == name);
+    if call.query.iter().any(|(n, _)| {
+        !KNOWN.contains(&n.as_str()) && Some(n.as_str()) != date_param && !is_token(n)
+    }) {
         return state.error(
             StatusCode::BAD_REQUEST,
             "structure",
@@ -301,7 +375,10 @@ pub(super) fn search_by_patient(
         .collect();
     let mut dated = Vec::with_capacity(resources.len());
     for resource in resources {
-        match super::dates::satisfies(state, call, &kind, &resource) {
+        let within = super::dates::satisfies(state, call, &kind, &resource).and_then(|dated| {
+            Ok(dated && super::dates::last_updated_satisfies(state, call, &resource)?)
+        });
+        match within {
             Ok(true) => dated.push(resource),
             Ok(false) => {}
             Err(text) => {
@@ -319,14 +396,26 @@ pub(super) fn search_by_patient(
             }
         }
     }
-    let resources = dated;
-    let honoured: Vec<&str> = KNOWN.iter().copied().chain(date_param).collect();
+    let resources: Vec<Value> = dated
+        .into_iter()
+        .filter(|r| super::tokens::satisfies(state, call, &kind, r))
+        .collect();
+    let honoured: Vec<&str> = KNOWN
+        .iter()
+        .copied()
+        .chain(date_param)
+        .chain(tokens.iter().map(|(param, _)| *param))
+        .collect();
     // The one `_include` declared: `<kind>:patient`, the patient each record refers to.
-    let include = call
+    let include = if call
         .params("_include")
         .iter()
         .any(|i| *i == format!("{kind}:patient"))
-        .then_some(field);
+    {
+        Include::Patients(field)
+    } else {
+        Include::Nothing
+    };
     searchset_including(state, call, &kind, resources, Some(&honoured), include)
 }
 
@@ -339,18 +428,18 @@ pub(super) fn searchset(
     resources: Vec<Value>,
     honoured: Option<&[&str]>,
 ) -> Response {
-    searchset_including(state, call, kind, resources, honoured, None)
+    searchset_including(state, call, kind, resources, honoured, Include::Nothing)
 }
 
-/// A searchset that also holds, marked `include`, the patients the page's matches refer to
-/// through `include` (a field such as `patient` or `subject`); `broken-include` leaves them out.
+/// A searchset that also holds, marked `include`, what `include` brings: the patients the
+/// page's matches refer to (`broken-include` leaves them out), or the records referring to them.
 fn searchset_including(
     state: &State,
     call: &Call,
     kind: &str,
     resources: Vec<Value>,
     honoured: Option<&[&str]>,
-    include: Option<&str>,
+    include: Include<'_>,
 ) -> Response {
     if resources.is_empty() && state.has(Fault::EmptySearch404) {
         return state.error(
@@ -403,24 +492,33 @@ fn searchset_including(
         links.push(json!({"relation": "next", "url": link(offset + count)}));
     }
     let relative = state.has(Fault::RelativeFullUrl);
-    let mut included: Vec<&Value> = Vec::new();
-    if let Some(field) = include.filter(|_| !state.has(Fault::BrokenInclude)) {
-        for resource in &page {
-            let reference = resource[field]["reference"].as_str().unwrap_or_default();
-            if let Some(patient) = reference
-                .strip_prefix("Patient/")
-                .and_then(|id| state.patient(id))
-                && !included.iter().any(|p| p["id"] == patient["id"])
-            {
-                included.push(patient);
+    let mut included: Vec<Value> = Vec::new();
+    match include {
+        Include::Patients(field) if !state.has(Fault::BrokenInclude) => {
+            for resource in &page {
+                let reference = resource[field]["reference"].as_str().unwrap_or_default();
+                if let Some(patient) = reference
+                    .strip_prefix("Patient/")
+                    .and_then(|id| state.patient(id))
+                    && !included.iter().any(|p| p["id"] == patient["id"])
+                {
+                    included.push(patient.clone());
+                }
             }
         }
+        Include::Records(records) => included = records,
+        Include::Patients(_) | Include::Nothing => {}
     }
     let included: Vec<Value> = included
         .into_iter()
-        .map(|patient| {
-            json!({"fullUrl": format!("{}/Patient/{}", call.base, patient["id"].as_str().unwrap_or_default()),
-                "resource": patient, "search": {"mode": "include"}})
+        .map(|resource| {
+            let url = format!(
+                "{}/{}/{}",
+                call.base,
+                resource["resourceType"].as_str().unwrap_or_default(),
+                resource["id"].as_str().unwrap_or_default()
+            );
+            json!({"fullUrl": url, "resource": resource, "search": {"mode": "include"}})
         })
         .collect();
     let mut entries: Vec<Value> = page

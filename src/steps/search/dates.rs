@@ -22,6 +22,13 @@ pub fn register(defs: &mut Vec<StepDefinition>) {
         "the search split at a date its matches hold with ge and lt puts each match where FHIR's prefixes say",
         split_by_date
     );
+    step!(
+        defs,
+        Then,
+        r#"^the search split at the instant its latest match was last updated with ge and lt puts each match where FHIR's prefixes say$"#,
+        "the search split at the instant its latest match was last updated with ge and lt puts each match where FHIR's prefixes say",
+        split_by_last_updated
+    );
 }
 
 /// The date search parameters of the Patient-compartment types and the elements they search
@@ -83,15 +90,7 @@ fn match_keys(bundle: &Value) -> BTreeSet<String> {
 
 async fn split_by_date(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let baseline = world.last()?.clone();
-    let path = crate::http::exchange_path(&baseline.request.url);
-    let kind = path
-        .split('?')
-        .next()
-        .unwrap_or(path)
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let kind = super::searched_kind(&baseline);
     let run = world.run()?.clone();
     let declared = run.model.resource(&kind);
     let candidates = date_parameters(&kind);
@@ -137,12 +136,97 @@ async fn split_by_date(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         )));
     };
     let split = (*split).to_owned();
-    let is_declared = declared.is_some();
+    let split = Split {
+        param,
+        sent: &split,
+        at: &split,
+    };
+    judge_split(
+        world,
+        &kind,
+        declared.is_some(),
+        &base_bundle,
+        &matches,
+        &split,
+    )
+    .await
+}
+
+/// An instant as a fixed-width UTC text, so that texts compare as the instants do.
+fn comparable_instant(text: &str) -> Option<String> {
+    let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    Some(
+        at.with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+            .to_string(),
+    )
+}
+
+/// `_lastUpdated`, searchable on every type (FHIR R4 Resource search parameters): split at the
+/// instant the latest match was last updated, as the server wrote it.
+async fn split_by_last_updated(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
+    let baseline = world.last()?.clone();
+    let kind = super::searched_kind(&baseline);
+    // Rarely listed per type: a type's list without it does not make it absent.
+    let is_declared = world
+        .run()?
+        .model
+        .resource(&kind)
+        .is_some_and(|r| r.search_params.contains_key("_lastUpdated"));
+    assert::status_is(&baseline, &[200])?;
+    let base_bundle = assert::fhir_resource(&baseline, Some("Bundle"))?.clone();
+    let mut written = Vec::new();
+    let matches: Vec<(String, Days)> = search::matches(&base_bundle)
+        .into_iter()
+        .filter_map(|r| {
+            let key = format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?);
+            let text = r["meta"]["lastUpdated"].as_str()?;
+            let at = comparable_instant(text)?;
+            written.push((at.clone(), text.to_owned()));
+            Some((key, (Some(at.clone()), Some(at))))
+        })
+        .collect();
+    let distinct: BTreeSet<&String> = written.iter().map(|(at, _)| at).collect();
+    let latest = written.iter().max_by(|a, b| a.0.cmp(&b.0));
+    let Some((at, sent)) = latest.filter(|_| distinct.len() >= 2) else {
+        return Err(Halt::missing_data(format!(
+            "the search found {} record(s) with meta.lastUpdated, at {} distinct instant(s); splitting by _lastUpdated needs two (seed records of the patient with records changed at different times)",
+            matches.len(),
+            distinct.len()
+        )));
+    };
+    let split = Split {
+        param: "_lastUpdated",
+        sent,
+        at,
+    };
+    judge_split(world, &kind, is_declared, &base_bundle, &matches, &split).await
+}
+
+/// Where a search is split: the parameter, the value sent after each prefix, and that value as
+/// the comparable text the matches' values are held in.
+struct Split<'a> {
+    param: &'a str,
+    sent: &'a str,
+    at: &'a str,
+}
+
+/// Sends the search split with `ge` and `lt` and holds each side to what FHIR's prefixes put
+/// there from the unsplit search's matches.
+async fn judge_split(
+    world: &mut MtsWorld,
+    kind: &str,
+    is_declared: bool,
+    base_bundle: &Value,
+    matches: &[(String, Days)],
+    split: &Split<'_>,
+) -> Result<(), Halt> {
+    let Split { param, sent, .. } = *split;
     let mut answers = Vec::new();
     for prefix in ["ge", "lt"] {
         let mut spec = world.request_mut()?.clone();
         spec.query
-            .push(((*param).to_owned(), format!("{prefix}{split}")));
+            .push((param.to_owned(), format!("{prefix}{sent}")));
         let exchange = world.send(&spec).await?;
         let refused = exchange
             .status()
@@ -155,7 +239,7 @@ async fn split_by_date(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         }
         answers.push((prefix, exchange));
     }
-    let all = match_keys(&base_bundle);
+    let all = match_keys(base_bundle);
     let ignored = answers.iter().all(|(_, e)| {
         e.response
             .as_ref()
@@ -164,15 +248,15 @@ async fn split_by_date(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     });
     if ignored && !is_declared {
         return Err(Halt::endpoint_absent(format!(
-            "the server answered {param}=ge{split} and lt{split} with every match, so it ignores {param}, which nothing declared: it does not offer that search"
+            "the server answered {param}=ge{sent} and lt{sent} with every match, so it ignores {param}, which nothing declared: it does not offer that search"
         )));
     }
     let mut sides = Vec::new();
     for (prefix, exchange) in &answers {
-        sides.push(judge_side(exchange, prefix, &split, &matches, &all)?);
+        sides.push(judge_side(exchange, prefix, split, matches, &all)?);
     }
     world.note(format!(
-        "{kind}?{param}=ge{split} and lt{split} split {} matches as FHIR's prefixes say ({})",
+        "{kind}?{param}=ge{sent} and lt{sent} split {} matches as FHIR's prefixes say ({})",
         matches.len(),
         sides.join("; ")
     ));
@@ -183,7 +267,7 @@ async fn split_by_date(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 fn judge_side(
     exchange: &Exchange,
     prefix: &str,
-    split: &str,
+    split: &Split<'_>,
     matches: &[(String, Days)],
     all: &BTreeSet<String>,
 ) -> Result<String, Halt> {
@@ -192,7 +276,7 @@ fn judge_side(
     let expected: BTreeSet<String> = matches
         .iter()
         .filter(|(_, covered)| {
-            let (ge, lt) = on_each_side(covered, split);
+            let (ge, lt) = on_each_side(covered, split.at);
             if prefix == "ge" { ge } else { lt }
         })
         .map(|(key, _)| key.clone())
@@ -204,10 +288,11 @@ fn judge_side(
     let missing: Vec<&String> = expected.difference(&got).collect();
     let extra: Vec<&String> = got.difference(&expected).collect();
     Err(Failure::new(format!(
-        "the search with {prefix}{split} did not return the matches FHIR's prefix selects"
+        "the search with {}={prefix}{} did not return the matches FHIR's prefix selects",
+        split.param, split.sent
     ))
     .expected(format!(
-        "{} (from the unnarrowed search's own dates)",
+        "{} (from the unsplit search's own values)",
         expected.iter().cloned().collect::<Vec<_>>().join(", ")
     ))
     .actual(format!(
@@ -231,6 +316,15 @@ fn judge_side(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn instants_compare_across_offsets() {
+        let later = comparable_instant("2026-11-20T15:30:15.25+01:00").unwrap();
+        let earlier = comparable_instant("2026-11-20T14:30:15Z").unwrap();
+        assert_eq!(later, "2026-11-20T14:30:15.250000000Z");
+        assert!(earlier < later);
+        assert_eq!(comparable_instant("2026-11-20"), None);
+    }
 
     #[test]
     fn a_point_falls_on_one_side_and_an_open_period_may_fall_on_both() {

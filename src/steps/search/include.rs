@@ -168,9 +168,10 @@ async fn includes_present(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         .map(|r| r.as_str())
         .collect::<Vec<_>>()
         .join(", ");
-    let path = crate::http::exchange_path(&exchange.request.url);
-    let kind = path.split('?').next().unwrap_or(path).rsplit('/').next();
-    let offer = world.run()?.model.offers_include(kind.unwrap_or_default());
+    let offer = world
+        .run()?
+        .model
+        .offers_include(&super::searched_kind(&exchange));
     if !matches!(offer, Offer::Declared(_)) {
         return Err(Halt::endpoint_absent(format!(
             "the server left out what _include={include} names ({missing}) and declares no _include, so it does not offer it ({})",

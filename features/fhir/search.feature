@@ -91,13 +91,27 @@ Feature: Search
       | Procedure           |
 
   @REQ-IOP-SRCH-009
-  Scenario: References in a searchset resolve and entries are not repeated
-    Given the target offers search of "AllergyIntolerance" by "patient"
-    And a search for "AllergyIntolerance" with "patient=Patient/{patient:with-records}"
+  Scenario Outline: References in a <type> searchset resolve and entries are not repeated
+    Given the target offers search of "<type>" by "patient"
+    And a search for "<type>" with "patient=Patient/{patient:with-records}"
     When the request is sent
-    Then the body is a searchset Bundle
+    Then the server searched "<type>" at all
+    And the body is a searchset Bundle
     And the searchset has no duplicate entries
     And every reference in the searchset resolves
+
+    Examples:
+      | type                |
+      | AllergyIntolerance  |
+      | Condition           |
+      | DiagnosticReport    |
+      | DocumentReference   |
+      | Encounter           |
+      | Immunization        |
+      | MedicationRequest   |
+      | MedicationStatement |
+      | Observation         |
+      | Procedure           |
 
   @REQ-IOP-SRCH-011
   Scenario Outline: A <type> search by patient returns that patient's records alone

@@ -54,6 +54,22 @@ pub enum Command {
     Validate(ValidateArgs),
 }
 
+/// `--show`: which requirements the console table gives a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowRows {
+    Failures,
+    All,
+}
+
+impl From<ShowRows> for crate::report::Show {
+    fn from(show: ShowRows) -> Self {
+        match show {
+            ShowRows::Failures => crate::report::Show::Failures,
+            ShowRows::All => crate::report::Show::All,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ValidateFormat {
     Text,
@@ -119,6 +135,10 @@ pub struct MergeArgs {
     /// Print only the verdict line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Which requirements get a row in the console table: failures, errors, waivers and
+    /// skipped MUSTs, the rest counted per area (default); or all.
+    #[arg(long, value_enum, default_value_t = ShowRows::Failures)]
+    pub show: ShowRows,
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +170,10 @@ pub struct RejudgeArgs {
     /// Print only the verdict line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Which requirements get a row in the console table: failures, errors, waivers and
+    /// skipped MUSTs, the rest counted per area (default); or all.
+    #[arg(long, value_enum, default_value_t = ShowRows::Failures)]
+    pub show: ShowRows,
 }
 
 #[derive(Debug, Args)]
@@ -269,6 +293,10 @@ pub struct RunArgs {
     /// Print only the verdict line: no progress, no requirement table.
     #[arg(long, short = 'q', conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Which requirements get a row in the console table: failures, errors, waivers and
+    /// skipped MUSTs, the rest counted per area (default); or all.
+    #[arg(long, value_enum, default_value_t = ShowRows::Failures)]
+    pub show: ShowRows,
     /// Print each scenario as it finishes.
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -98,6 +98,15 @@ fn every_format_is_written_and_each_parses_as_its_standard_says() {
                     text.contains("expected:") && text.contains("actual:"),
                     "{text}"
                 );
+                // The message a CI page shows names the exchange to open in evidence.har.
+                let exchange = requirement["failures"][0]["exchange"].as_str();
+                if let Some(exchange) = exchange {
+                    let message = failure.attribute("message").unwrap_or("");
+                    assert!(
+                        message.contains("evidence.har: ") && message.contains(exchange),
+                        "{id}: {message}"
+                    );
+                }
             }
             "error" => assert!(child("error").is_some()),
             "pass" => assert!(child("failure").is_none() && child("skipped").is_none()),
@@ -214,6 +223,19 @@ fn every_format_is_written_and_each_parses_as_its_standard_says() {
     assert!(summary.starts_with("## mts: NON-CONFORMANT"), "{summary}");
     for id in run.with_verdict("fail") {
         assert!(summary.contains(&id), "{id} missing from summary.md");
+        let exchange = run.requirement(&id)["failures"][0]["exchange"]
+            .as_str()
+            .map(str::to_owned);
+        if let Some(exchange) = exchange {
+            let row = summary
+                .lines()
+                .find(|l| l.starts_with(&format!("| {id} ")))
+                .unwrap_or_default();
+            assert!(
+                row.contains(&format!("evidence.har `{exchange}`")),
+                "{id}: the job summary names no exchange: {row}"
+            );
+        }
     }
 }
 

@@ -15,6 +15,6 @@ pub(crate) fn merge_runs(args: &crate::cli::MergeArgs) -> Result<ExitCode, CmdEr
         args.out.as_deref(),
         &args.format,
         sign_key.as_ref(),
-        args.quiet,
+        Console::new(args.quiet, args.show),
     )
 }

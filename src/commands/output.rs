@@ -16,16 +16,43 @@ pub(crate) fn load_sign_key(path: Option<&Path>) -> Result<Option<report::Signin
         .map_err(CmdError::invalid)
 }
 
+/// How the run is shown on stdout: the verdict line alone, or the table with which rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Console {
+    pub quiet: bool,
+    pub show: report::Show,
+}
+
+impl Console {
+    pub(crate) fn new(quiet: bool, show: crate::cli::ShowRows) -> Self {
+        Console {
+            quiet,
+            show: show.into(),
+        }
+    }
+}
+
+/// The columns the table fits: `COLUMNS` where set, else the terminal's width, else
+/// [`report::DEFAULT_WIDTH`] (a pipe, a CI log).
+fn console_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| terminal_size::terminal_size().map(|(width, _)| usize::from(width.0)))
+        .unwrap_or(report::DEFAULT_WIDTH)
+}
+
 /// A report made without a live run (merge, rejudge) into a fresh folder, then shown.
 pub(crate) fn write_to_new_folder(
     report: &report::Report,
     out: Option<&Path>,
     formats: &[report::Format],
     sign_key: Option<&report::SigningKey>,
-    quiet: bool,
+    console: Console,
 ) -> Result<ExitCode, CmdError> {
     match prepare_out_dir(out) {
-        Ok(out) => write_and_print(report, &out, formats, sign_key, quiet),
+        Ok(out) => write_and_print(report, &out, formats, sign_key, console),
         Err(message) => Err(CmdError::usage(message)),
     }
 }
@@ -40,7 +67,7 @@ pub(crate) fn write_and_print(
     out: &Path,
     formats: &[report::Format],
     sign_key: Option<&report::SigningKey>,
-    quiet: bool,
+    console: Console,
 ) -> Result<ExitCode, CmdError> {
     let formats = if formats.is_empty() {
         report::Format::ALL.to_vec()
@@ -55,14 +82,17 @@ pub(crate) fn write_and_print(
     }
     let colour = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let html_written = formats.contains(&report::Format::Html);
     let style = TableStyle {
         colour,
-        detail_width: 60,
+        width: console_width(),
+        show: console.show,
+        report_dir: html_written.then(|| out.display().to_string()),
     };
-    if quiet {
-        print!("{}", report::render_verdict_line(report, style));
+    if console.quiet {
+        print!("{}", report::render_verdict_line(report, &style));
     } else {
-        print!("{}", report::render_table(report, style));
+        print!("{}", report::render_table(report, &style));
         eprintln!("report: {}", out.display());
     }
     Ok(runner::exit_code_for(report))

@@ -53,6 +53,6 @@ pub(crate) fn rejudge_run(args: &crate::cli::RejudgeArgs) -> Result<ExitCode, Cm
         args.out.as_deref(),
         &args.format,
         None,
-        args.quiet,
+        Console::new(args.quiet, args.show),
     )
 }

@@ -129,7 +129,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode, CmdError> {
         &out,
         &args.format,
         sign_key.as_ref(),
-        args.quiet,
+        Console::new(args.quiet, args.show),
     )
 }
 

@@ -92,7 +92,7 @@ pub fn render(report: &Report) -> String {
                     ""
                 },
                 inline(requirement.reason.as_deref().unwrap_or("")),
-                inline(requirement.evidence.as_deref().unwrap_or(""))
+                evidence_cell(requirement)
             );
         }
         if failed.len() > LISTED_FAILURES {
@@ -130,6 +130,27 @@ pub fn render(report: &Report) -> String {
     }
     md.push_str("Full report: `report.html`; evidence: `evidence.har`; verify with `mts verify <folder>`.\n");
     md
+}
+
+/// The sentence naming the scenario and request, then the exchanges (evidence.har entry ids)
+/// each failure names, as code so they can be searched for.
+fn evidence_cell(requirement: &RequirementResult) -> String {
+    let mut cell = inline(requirement.evidence.as_deref().unwrap_or(""));
+    let (exchanges, more) = requirement.failure_exchanges_first(3);
+    if !exchanges.is_empty() {
+        let ids: Vec<String> = exchanges
+            .iter()
+            .map(|id| format!("`{}`", id.replace('`', "'")))
+            .collect();
+        if !cell.is_empty() {
+            cell.push_str(" · ");
+        }
+        cell.push_str(&format!("evidence.har {}", ids.join(", ")));
+        if more > 0 {
+            cell.push_str(&format!(" and {more} more"));
+        }
+    }
+    cell
 }
 
 #[cfg(test)]

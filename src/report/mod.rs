@@ -24,7 +24,7 @@ pub use manifest::{SigningError, SigningKey, Verification, load_public_key, veri
 pub use model::*;
 pub use normalize::{normalize_text, normalized_json};
 pub use read::{REPORT_FILE, ReadError, read};
-pub use table::{TableStyle, render_table, render_verdict_line};
+pub use table::{DEFAULT_WIDTH, Show, TableStyle, render_table, render_verdict_line};
 pub use written::{CleanupOutcome, WriteAction, WrittenResource, WrittenSection};
 
 /// A report file a run can write.

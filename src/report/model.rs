@@ -169,6 +169,31 @@ pub struct RequirementResult {
     pub exchanges: Vec<ExchangeId>,
 }
 
+impl RequirementResult {
+    /// The exchanges its failures name (ids of `exchanges[]` and `evidence.har` entries), each
+    /// once, in the order the failures give them.
+    pub fn failure_exchanges(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for failure in &self.failures {
+            if let Some(id) = &failure.failure.exchange
+                && !ids.contains(&id.0.as_str())
+            {
+                ids.push(&id.0);
+            }
+        }
+        ids
+    }
+
+    /// The first `at_most` of [`Self::failure_exchanges`], and how many more there are (a
+    /// passive check can fail on every exchange of a run).
+    pub fn failure_exchanges_first(&self, at_most: usize) -> (Vec<&str>, usize) {
+        let mut ids = self.failure_exchanges();
+        let more = ids.len().saturating_sub(at_most);
+        ids.truncate(at_most);
+        (ids, more)
+    }
+}
+
 /// A source of a requirement: the standard or document, and where in it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SourceRecord {

@@ -45,15 +45,15 @@ pub enum Seal {
 }
 
 impl Seal {
-    /// What a reader sees beside the run.
+    /// What a reader sees beside the run (the particulars are in `details`).
     pub fn label(&self) -> &'static str {
         match self {
-            Seal::Verified { .. } => "verified (signed with the given key, hashes intact)",
-            Seal::SignerNotChecked { .. } => "hashes intact, signature not checked against a key",
+            Seal::Verified { .. } => "verified",
+            Seal::SignerNotChecked { .. } => "hashes intact, signature not checked",
             Seal::OtherSigner { .. } => "SIGNED BY ANOTHER KEY",
             Seal::Unsigned => "hashes intact, not signed",
             Seal::Tampered { .. } => "TAMPERED",
-            Seal::NoManifest { .. } => "NO MANIFEST: cannot be checked",
+            Seal::NoManifest { .. } => "NO MANIFEST",
         }
     }
 

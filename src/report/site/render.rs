@@ -68,14 +68,16 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .r-incomplete, .v-error { background: var(--error); }
 .v-waived { background: #6a4c93; }
 .v-skipped, .v-not-applicable, .v-attestation, .v-absent { background: var(--muted); }
-.seal { font-size: 13px; white-space: nowrap; }
+.seal { font-size: 13px; }
 .seal-verified { color: var(--pass); }
 .seal-signer-not-checked, .seal-unsigned { color: var(--muted); }
 .seal-tampered, .seal-other-signer, .seal-no-manifest { color: #fff; background: var(--fail); padding: 0 6px; border-radius: 3px; font-weight: 700; }
 .alarm { border: 2px solid var(--fail); background: #fce8e6; padding: 10px 14px; margin: 16px 0; border-radius: 4px; }
 .filters { display: flex; gap: 12px; align-items: center; margin: 14px 0; }
 .filters input { font-size: 15px; padding: 4px 8px; min-width: 320px; }
-.counts span { white-space: nowrap; margin-right: 8px; }
+.counts { display: inline-block; max-width: 16em; }
+.counts span { display: inline-block; white-space: nowrap; margin-right: 8px; }
+td.when, .files a { white-space: nowrap; }
 .counts .fail { color: var(--fail); font-weight: 600; }
 .counts .error { color: var(--error); font-weight: 600; }
 tr.regression td:first-child { color: var(--fail); font-weight: 600; }
@@ -145,10 +147,10 @@ fn named_badge(name: &str) -> String {
     format!("<span class=\"badge v-{name}\">{name}</span>")
 }
 
-/// `2026-12-04 11:53 UTC`, or the recorded text when it is not a time.
+/// `2026-12-04 11:53:14` (UTC, as the pages say), or the recorded text when it is not a time.
 fn when(run: &SiteRun) -> String {
     match run.started {
-        Some(time) => time.format("%Y-%m-%d %H:%M UTC").to_string(),
+        Some(time) => time.format("%Y-%m-%d %H:%M:%S").to_string(),
         None => run.report.started.clone(),
     }
 }
@@ -291,7 +293,7 @@ pub fn index(site: &Site<'_>) -> String {
     let _ = writeln!(
         body,
         "<h2 id=\"targets\">Targets ({})</h2>\n<table id=\"target-table\"><tr><th>Target</th><th>Latest verdict</th>\
-         <th>Requirements</th><th>Coverage (judged/automated)</th><th>Failing per run</th><th>Runs</th><th>Last run</th><th>Latest run's integrity</th></tr>",
+         <th>Requirements</th><th>Judged / automated</th><th>Failing per run</th><th>Runs</th><th>Last run (UTC)</th><th>Integrity</th></tr>",
         targets.len()
     );
     for target in targets {
@@ -303,13 +305,13 @@ pub fn index(site: &Site<'_>) -> String {
         let _ = writeln!(
             body,
             "<tr data-filter data-counted><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
-             <td>{}</td><td class=\"num\">{}{}</td><td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td class=\"num\">{}{}</td><td class=\"when\">{}</td><td>{}</td></tr>",
             target_page_link(target, true),
             escape(&target.key),
             run_badge(latest),
             counts(latest),
             coverage(latest),
-            trend(shown, 140, 28),
+            trend(shown, 120, 28),
             target.runs.len(),
             if suspect > 0 {
                 format!(" <span class=\"seal seal-tampered\">{suspect} suspect</span>")
@@ -340,7 +342,7 @@ pub fn index(site: &Site<'_>) -> String {
         if site.key_given {
             "checked against the given key"
         } else {
-            "not checked against a key (no --verify-key): hashes are"
+            "not checked against a key (no --verify-key), hashes checked"
         }
     );
     page(
@@ -477,8 +479,11 @@ fn unreadable(body: &mut String, unreadable: &[Unreadable]) {
 
 /// One target's page: every run with links into its copied folder, the changes between
 /// consecutive runs, what fails in the latest run, and its waivers.
+/// `index` is the target's place in `site.targets`; an index past the end gives no page.
 pub fn target_page(site: &Site<'_>, index: usize) -> String {
-    let target = &site.targets[index];
+    let Some(target) = site.targets.get(index) else {
+        return String::new();
+    };
     let copies = site.copies.get(index).map(Vec::as_slice).unwrap_or(&[]);
     let changes = target.changes();
     let mut body = String::new();
@@ -523,7 +528,7 @@ fn history(
     changes: &[(usize, super::super::diff::RunDiff)],
 ) {
     body.push_str(
-        "<h2 id=\"history\">Runs, oldest first</h2>\n<table id=\"history-table\"><tr><th>#</th><th>Started</th><th>Profile</th><th>Verdict</th>\
+        "<h2 id=\"history\">Runs, oldest first</h2>\n<table id=\"history-table\"><tr><th>#</th><th>Started (UTC)</th><th>Profile</th><th>Verdict</th>\
          <th>Requirements</th><th>Coverage</th><th>Since the run before</th><th>Integrity</th><th>Files</th></tr>\n",
     );
     for (number, run) in target.runs.iter().enumerate() {
@@ -536,7 +541,11 @@ fn history(
                     diff.regressions(),
                     diff.count(Change::Fixed)
                 );
-                format!("<a href=\"#change-{}\">{}</a>", number + 1, text)
+                if has_listed_changes(diff) {
+                    format!("<a href=\"#change-{}\">{}</a>", number + 1, text)
+                } else {
+                    text
+                }
             })
             .unwrap_or_else(|| "<span class=\"muted\">first run</span>".to_owned());
         let files = copies
@@ -558,8 +567,8 @@ fn history(
             .unwrap_or_default();
         let _ = writeln!(
             body,
-            "<tr id=\"run-{n}\" data-filter data-counted><td class=\"num\">{n}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"num\">{}</td><td>{since}</td><td>{}</td><td>{files}</td></tr>",
+            "<tr id=\"run-{n}\" data-filter data-counted><td class=\"num\">{n}</td><td class=\"when\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"num\">{}</td><td>{since}</td><td>{}</td><td class=\"files\">{files}</td></tr>",
             escape(&when(run)),
             escape(run.report.profile.as_str()),
             run_badge(run),
@@ -570,6 +579,14 @@ fn history(
         );
     }
     body.push_str("</table>\n");
+}
+
+/// Whether a diff has more than requirements still failing for the same reasons (the only
+/// changes the page lists under its own heading).
+fn has_listed_changes(diff: &super::super::diff::RunDiff) -> bool {
+    diff.changes
+        .iter()
+        .any(|c| c.change != Change::StillFailing)
 }
 
 fn changes_section(
@@ -586,11 +603,7 @@ fn changes_section(
     );
     let mut any = false;
     for (later, diff) in changes.iter().rev() {
-        if diff
-            .changes
-            .iter()
-            .all(|c| c.change == Change::StillFailing)
-        {
+        if !has_listed_changes(diff) {
             continue;
         }
         any = true;

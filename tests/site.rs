@@ -415,6 +415,17 @@ fn a_site_over_twenty_runs_of_three_targets_shows_history_regressions_waivers_an
     assert!(!nothing.exists());
     let occupied = site(&[&reports], &["--out", reports.to_str().unwrap()]);
     assert_eq!(occupied.status.code(), Some(2), "{}", text(&occupied));
+    let not_a_key = site(
+        &[&reports],
+        &[
+            "--out",
+            nothing.to_str().unwrap(),
+            "--verify-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(not_a_key.status.code(), Some(3), "{}", text(&not_a_key));
+    assert!(!nothing.exists());
 
     eprintln!(
         "20 runs took {:.1} s; the site over them {:.2} s",

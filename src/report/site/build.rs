@@ -19,7 +19,7 @@ const SITE_ENTRIES: [&str; 4] = ["index.html", SITE_FILE, "targets", "runs"];
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
     #[error(
-        "{path} holds files and is not a site mts wrote (no {SITE_FILE}): choose an empty or new --out"
+        "{path} is not empty and not a site mts wrote (no {SITE_FILE}): choose an empty or new --out"
     )]
     NotASite { path: String },
     #[error("no run folder could be read ({} unreadable)", unreadable.len())]
@@ -138,6 +138,11 @@ pub fn build(
 
 /// Whether `out` is a site to rebuild (`true`), or new or empty (`false`).
 fn check_out(out: &Path) -> Result<bool, SiteError> {
+    if out.exists() && !out.is_dir() {
+        return Err(SiteError::NotASite {
+            path: out.display().to_string(),
+        });
+    }
     let empty = match std::fs::read_dir(out) {
         Ok(mut entries) => entries.next().is_none(),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),

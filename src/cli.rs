@@ -54,7 +54,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Build a static HTML site over many run folders: every target's latest verdict and
     /// trend, regressions between runs, waivers about to expire, requirements most targets
-    /// fail, and each run's integrity. Exits 3 only when no run folder could be read.
+    /// fail, and each run's integrity. Exits 0 when the site was written (unreadable folders
+    /// listed), 3 when no run folder could be read.
     Site(SiteArgs),
 }
 
@@ -68,7 +69,7 @@ pub struct SiteArgs {
     pub out: PathBuf,
     /// PEM Ed25519 public key signed runs must be signed with; without it a signature is
     /// checked only against the key it names.
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", visible_alias = "public-key")]
     pub verify_key: Option<PathBuf>,
     /// List waivers that end within this many days of the newest run.
     #[arg(long, value_name = "DAYS", default_value_t = 30)]

@@ -52,6 +52,28 @@ pub enum Command {
     /// their core type, the profiles they claim and UK Core, offline. Exits 1 when any resource
     /// has an error.
     Validate(ValidateArgs),
+    /// Build a static HTML site over many run folders: every target's latest verdict and
+    /// trend, regressions between runs, waivers about to expire, requirements most targets
+    /// fail, and each run's integrity. Exits 0 when the site was written (unreadable folders
+    /// listed), 3 when no run folder could be read.
+    Site(SiteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// Run folders, or folders searched recursively for run folders (those holding report.json).
+    #[arg(required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+    /// Folder for the site: new, empty, or a site mts wrote before (it is then rebuilt).
+    #[arg(long, value_name = "SITE")]
+    pub out: PathBuf,
+    /// PEM Ed25519 public key signed runs must be signed with; without it a signature is
+    /// checked only against the key it names.
+    #[arg(long, value_name = "PEM", visible_alias = "public-key")]
+    pub verify_key: Option<PathBuf>,
+    /// List waivers that end within this many days of the newest run.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub waiver_days: u16,
 }
 
 /// `--show`: which requirements the console table gives a row.

@@ -14,6 +14,7 @@ mod rejudge;
 mod run;
 mod sandbox;
 mod settings;
+mod site;
 mod validate;
 mod verify;
 
@@ -31,6 +32,7 @@ use self::output::*;
 use self::rejudge::*;
 use self::run::*;
 use self::sandbox::*;
+use self::site::*;
 use self::verify::*;
 use crate::catalogue::{self, Catalogue};
 use crate::cli::{Cli, Command};
@@ -61,6 +63,7 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Rejudge(args) => rejudge_run(&args),
         Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Site(args) => build_site(&args),
         Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) => Err(wrong_runtime()),
     })
 }
@@ -79,6 +82,7 @@ pub async fn run_async(cli: Cli) -> ExitCode {
         | Command::Merge(_)
         | Command::Rejudge(_)
         | Command::Validate(_)
+        | Command::Site(_)
         | Command::Config(_) => Err(wrong_runtime()),
     })
 }

@@ -13,6 +13,7 @@ mod model;
 mod normalize;
 mod read;
 pub mod schema;
+pub mod site;
 mod table;
 mod testreport;
 mod written;

@@ -24,6 +24,10 @@ pub enum Command {
     /// Check, before a run, that the target answers, its certificate is trusted, the credentials
     /// work and the test patients are there; says what to fix. Takes the options of `run`.
     Doctor(Box<RunArgs>),
+    /// Look a new target over (CapabilityStatement, OpenAPI, test patients) and write a
+    /// commented mts.toml for it: the profile it looks like, the test data found, what is
+    /// missing and how to give it. Takes the options of `run`; never writes a secret.
+    Init(Box<InitArgs>),
     /// List the requirement catalogue.
     List(ListArgs),
     /// Explain one requirement and what verifies it.
@@ -138,6 +142,22 @@ pub struct ConfigShowArgs {
     /// A named profile of the file (`[profile.NAME]`). [env: MTS_CONFIG_PROFILE]
     #[arg(long, value_name = "NAME")]
     pub config_profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// NHS number of a test patient the target holds (repeatable): the first found is the
+    /// existing patient, the first with clinical records the patient with records.
+    #[arg(long = "nhs-number", value_name = "N")]
+    pub nhs_numbers: Vec<String>,
+    /// The configuration file to write.
+    #[arg(long, value_name = "FILE", default_value = "mts.toml")]
+    pub file: PathBuf,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

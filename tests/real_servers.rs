@@ -392,6 +392,34 @@ fn the_pds_sandbox_is_judged_as_its_truth_file_says() {
     wait_for(&mut server, &base);
     let dir = tempfile::tempdir().unwrap();
     judge("pds-sandbox", &base, Some(&shared), dir.path());
+
+    // `mts init` with the target and its OpenAPI document writes an mts.toml under which a run
+    // given nothing but its permissions is judged as the truth file says.
+    let spec = shared.join("targets/pds-sandbox/specification/personal-demographics.yaml");
+    let init = common::mts()
+        .current_dir(dir.path())
+        .args(["init", "--target", &base, "--openapi"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let run = common::run_in(
+        Some(dir.path()),
+        dir.path(),
+        &["--allow-writes", "--allow-load"],
+        &[],
+    );
+    let problems = disagreements(&run, &load_truth("pds-sandbox"));
+    assert!(
+        problems.is_empty(),
+        "under the mts.toml mts init wrote: {}\n{}",
+        problems.join("\n"),
+        std::fs::read_to_string(dir.path().join("mts.toml")).unwrap_or_default()
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod diff;
 mod doctor;
 mod error;
 mod explain;
+mod init;
 mod keygen;
 mod lint;
 mod list;
@@ -24,6 +25,7 @@ use self::config_show::*;
 use self::diff::*;
 use self::doctor::*;
 use self::explain::*;
+use self::init::*;
 use self::keygen::*;
 use self::lint::*;
 use self::list::*;
@@ -46,7 +48,7 @@ pub const TOKEN_VARIABLE: &str = "MTS_TOKEN";
 pub fn needs_runtime(cli: &Cli) -> bool {
     matches!(
         cli.command,
-        Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_)
+        Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) | Command::Init(_)
     )
 }
 
@@ -64,7 +66,9 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Site(args) => build_site(&args),
-        Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) => Err(wrong_runtime()),
+        Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) | Command::Init(_) => {
+            Err(wrong_runtime())
+        }
     })
 }
 
@@ -73,6 +77,7 @@ pub async fn run_async(cli: Cli) -> ExitCode {
         Command::Run(args) => run(*args).await,
         Command::Sandbox(args) => serve_sandbox(args).await,
         Command::Doctor(args) => doctor(*args).await,
+        Command::Init(args) => init(*args).await,
         Command::List(_)
         | Command::Explain(_)
         | Command::Verify(_)

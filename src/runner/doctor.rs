@@ -39,6 +39,58 @@ fn check(name: &'static str, health: Health, detail: String, fix: Option<&str>) 
     }
 }
 
+/// A client for one request at a time to `target`, as the run would make it (its CA, its
+/// client certificate), redacting the bearer token.
+pub(super) fn client(options: &RunOptions, target: &str) -> Result<HttpClient, RunError> {
+    let ca_pem = match &options.ca_cert {
+        Some(path) => Some(std::fs::read(path).map_err(|source| RunError::CaFile {
+            path: path.display().to_string(),
+            source,
+        })?),
+        None => None,
+    };
+    let mut secrets = Vec::new();
+    if let Credentials::Bearer(token) = &options.credentials {
+        secrets.push(token.clone());
+    }
+    Ok(HttpClient::new(
+        ClientOptions {
+            base_url: target.to_owned(),
+            timeout: options.timeout,
+            body_limit: options.body_limit,
+            ca_pem,
+            insecure: options.insecure,
+            max_in_flight: 1,
+            redactor: Redactor::new(secrets),
+            client_identity: options.mtls.identity.clone(),
+        },
+        Arc::new(ExchangeLog::default()),
+    )?)
+}
+
+/// The context a survey of the target sends through: test data, credentials, GP Connect
+/// settings, and the OpenAPI document given (or found at `[base]/openapi.json`).
+pub(super) async fn context(
+    options: &RunOptions,
+    target: &str,
+    http: HttpClient,
+) -> Result<RunContext, RunError> {
+    let mut context = RunContext::new(http, options.data.clone(), options.profile, false);
+    context.gpc = options.gpc.clone();
+    context.tokens = TokenManager::new(options.credentials.clone());
+    context.openapi = match &options.openapi {
+        Some(source) => Some(super::discover::load_openapi(&context.http, source).await?),
+        None => {
+            super::discover::probe_openapi(
+                &context.http,
+                &format!("{}/openapi.json", target.trim_end_matches('/')),
+            )
+            .await
+        }
+    };
+    Ok(context)
+}
+
 /// Runs the checks in order; later ones are skipped once the target cannot be reached.
 pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
     let mut checks = Vec::new();
@@ -100,30 +152,7 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
         }
     }
 
-    let ca_pem = match &options.ca_cert {
-        Some(path) => Some(std::fs::read(path).map_err(|source| RunError::CaFile {
-            path: path.display().to_string(),
-            source,
-        })?),
-        None => None,
-    };
-    let mut secrets = Vec::new();
-    if let Credentials::Bearer(token) = &options.credentials {
-        secrets.push(token.clone());
-    }
-    let http = HttpClient::new(
-        ClientOptions {
-            base_url: target.clone(),
-            timeout: options.timeout,
-            body_limit: options.body_limit,
-            ca_pem,
-            insecure: options.insecure,
-            max_in_flight: 1,
-            redactor: Redactor::new(secrets),
-            client_identity: options.mtls.identity.clone(),
-        },
-        Arc::new(ExchangeLog::default()),
-    )?;
+    let http = client(&options, &target)?;
 
     // 2. TLS: the certificate is trusted and in date.
     if url.scheme() == "https" {
@@ -184,20 +213,7 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
         ));
     }
 
-    let mut context = RunContext::new(http, options.data.clone(), options.profile, false);
-    context.gpc = options.gpc.clone();
-    context.tokens = TokenManager::new(options.credentials.clone());
-    context.openapi = match &options.openapi {
-        Some(source) => Some(super::discover::load_openapi(&context.http, source).await?),
-        None => {
-            super::discover::probe_openapi(
-                &context.http,
-                &format!("{}/openapi.json", target.trim_end_matches('/')),
-            )
-            .await
-        }
-    };
-    let context = Arc::new(context);
+    let context = Arc::new(context(&options, &target, http).await?);
     let mut sequence = 0;
     let mut send = |spec: RequestSpec, label: &'static str| {
         sequence += 1;

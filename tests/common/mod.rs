@@ -207,8 +207,17 @@ pub fn run(dir: &Path, args: &[&str], token: Option<&str>) -> Run {
 
 /// Runs `mts run` with `args` and extra environment variables.
 pub fn run_with_env(dir: &Path, args: &[&str], env: &[(String, String)]) -> Run {
+    run_in(None, dir, args, env)
+}
+
+/// Runs `mts run` from the working directory `cwd` (where an `mts.toml` may be), its report
+/// in a new folder under `dir`.
+pub fn run_in(cwd: Option<&Path>, dir: &Path, args: &[&str], env: &[(String, String)]) -> Run {
     let out = dir.join(format!("run-{}", uuid_like()));
     let mut command = mts();
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
     command.arg("run").arg("--out").arg(&out).args(args);
     for (key, value) in env {
         command.env(key, value);

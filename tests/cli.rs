@@ -481,3 +481,23 @@ fn quiet_prints_the_verdict_alone_verbose_each_scenario_and_ci_gets_no_control_c
         );
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_is_no_panic() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    // `mts list --format json | head -c 10`: the pipe closes after the first bytes, while
+    // mts still has more than a pipe's buffer (64 KiB) to write.
+    let mut child = mts()
+        .args(["list", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}

@@ -23,7 +23,7 @@ pub(crate) fn show_config(args: &crate::cli::ConfigShowArgs) -> Result<ExitCode,
             return Err(CmdError::internal(error.to_string()));
         }
     };
-    println!(
+    outln!(
         "# file: {}{}",
         path.as_deref()
             .map_or("none (defaults)".to_owned(), |p| p.display().to_string()),
@@ -34,10 +34,10 @@ pub(crate) fn show_config(args: &crate::cli::ConfigShowArgs) -> Result<ExitCode,
     );
     if !config.profile.is_empty() {
         let names: Vec<&str> = config.profile.keys().map(String::as_str).collect();
-        println!("# profiles in the file: {}", names.join(", "));
+        outln!("# profiles in the file: {}", names.join(", "));
     }
-    println!("{text}");
-    println!("# environment (overrides the file; flags override both)");
+    outln!("{text}");
+    outln!("# environment (overrides the file; flags override both)");
     let mut any = false;
     for (name, secret) in settings::ENVIRONMENT {
         if let Some(value) = settings::process_env(name) {
@@ -47,15 +47,15 @@ pub(crate) fn show_config(args: &crate::cli::ConfigShowArgs) -> Result<ExitCode,
             } else {
                 value
             };
-            println!("{name}={shown}");
+            outln!("{name}={shown}");
         }
     }
     if !any {
-        println!("# (no MTS_* variables set)");
+        outln!("# (no MTS_* variables set)");
     }
-    println!("\n# in force for `mts run` (flags override these), and where each comes from");
+    outln!("\n# in force for `mts run` (flags override these), and where each comes from");
     for (name, value, source) in resolved.rows() {
-        println!("{name} = {value}  # {source}");
+        outln!("{name} = {value}  # {source}");
     }
     Ok(ExitCode::Success)
 }

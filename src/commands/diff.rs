@@ -27,12 +27,12 @@ pub(crate) fn diff_runs(args: &crate::cli::DiffArgs) -> Result<ExitCode, CmdErro
     let result = diff::diff(&args.before, &before, &args.after, &after);
     match args.format {
         ListFormat::Json => match serde_json::to_string_pretty(&result) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => outln!("{json}"),
             Err(error) => {
                 return Err(CmdError::internal(error.to_string()));
             }
         },
-        ListFormat::Table => print!("{}", diff::render_text(&result)),
+        ListFormat::Table => out!("{}", diff::render_text(&result)),
     }
     if result.regressions() > 0 {
         Ok(ExitCode::NonConformant)

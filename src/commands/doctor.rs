@@ -17,9 +17,9 @@ pub(crate) async fn doctor(args: RunArgs) -> Result<ExitCode, CmdError> {
             runner::Health::Warn => "warn",
             runner::Health::Fail => "FAIL",
         };
-        println!("{mark} {:<15} {}", check.name, check.detail);
+        outln!("{mark} {:<15} {}", check.name, check.detail);
         if let Some(fix) = &check.fix {
-            println!("     {:<15} fix: {fix}", "");
+            outln!("     {:<15} fix: {fix}", "");
         }
     }
     let failed = checks
@@ -27,10 +27,10 @@ pub(crate) async fn doctor(args: RunArgs) -> Result<ExitCode, CmdError> {
         .filter(|c| c.health == runner::Health::Fail)
         .count();
     if failed == 0 {
-        println!("ready: nothing stops a run");
+        outln!("ready: nothing stops a run");
         Ok(ExitCode::Success)
     } else {
-        println!("{failed} problem(s) to fix before a run");
+        outln!("{failed} problem(s) to fix before a run");
         Ok(ExitCode::NonConformant)
     }
 }

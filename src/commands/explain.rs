@@ -43,7 +43,7 @@ pub(crate) fn explain(args: &ExplainArgs) -> Result<ExitCode, CmdError> {
         .collect();
     if args.format == ListFormat::Json {
         let value = json!({"requirement": requirement, "scenarios": scenarios, "checks": checks, "sandbox_faults": faults});
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
@@ -103,6 +103,6 @@ pub(crate) fn explain(args: &ExplainArgs) -> Result<ExitCode, CmdError> {
     out.push_str(&section("Scenarios", &scenarios));
     out.push_str(&section("Checks over every exchange", &checks));
     out.push_str(&section("Sandbox faults it is proven to catch", &faults));
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::Success)
 }

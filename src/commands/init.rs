@@ -230,7 +230,7 @@ pub(crate) async fn init(args: InitArgs) -> Result<ExitCode, CmdError> {
     std::fs::write(&args.file, &text).map_err(|error| {
         CmdError::internal(format!("failed to write {}: {error}", args.file.display()))
     })?;
-    println!(
+    outln!(
         "wrote {}: profile {} ({}); {} test patient(s) found, {} not found{}",
         args.file.display(),
         survey.profile.as_str(),
@@ -243,6 +243,6 @@ pub(crate) async fn init(args: InitArgs) -> Result<ExitCode, CmdError> {
             ""
         }
     );
-    println!("next: mts run --config {}", args.file.display());
+    outln!("next: mts run --config {}", args.file.display());
     Ok(ExitCode::Success)
 }

@@ -27,7 +27,7 @@ pub(crate) fn keygen(args: &crate::cli::KeygenArgs) -> Result<ExitCode, CmdError
     if let Err(error) = written {
         return Err(CmdError::internal(format!("cannot write the key: {error}")));
     }
-    println!("private key: {} (keep it secret)", args.out.display());
-    println!("public key:  {}", public_path.display());
+    outln!("private key: {} (keep it secret)", args.out.display());
+    outln!("public key:  {}", public_path.display());
     Ok(ExitCode::Success)
 }

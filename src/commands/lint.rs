@@ -20,7 +20,7 @@ pub(crate) fn lint_suite(args: &crate::cli::LintArgs) -> Result<ExitCode, CmdErr
     let suite = suite.map_err(CmdError::invalid)?;
     let problems = crate::lint::lint(&catalogue, &suite, &crate::steps::StepLibrary::new());
     if problems.is_empty() {
-        println!(
+        outln!(
             "lint: {} requirements, {} scenarios, {} sandbox faults: no problems",
             catalogue.requirements.len(),
             suite.scenarios().len(),

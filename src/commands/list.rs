@@ -37,7 +37,7 @@ pub(crate) fn list(args: &ListArgs) -> Result<ExitCode, CmdError> {
                 "catalogue": {"version": catalogue.version, "digest": catalogue.digest, "title": catalogue.title},
                 "requirements": requirements,
             });
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).unwrap_or_default()
             );
@@ -65,12 +65,12 @@ pub(crate) fn list(args: &ListArgs) -> Result<ExitCode, CmdError> {
             table
                 .with(Style::sharp())
                 .modify(Columns::new(4..5), Width::wrap(60));
-            println!("{table}");
+            outln!("{table}");
             let automated = requirements
                 .iter()
                 .filter(|r| r.status == catalogue::Status::Automated)
                 .count();
-            println!(
+            outln!(
                 "{} requirements ({automated} automated), catalogue {} {}",
                 requirements.len(),
                 catalogue.version,

@@ -1,5 +1,22 @@
 //! The commands: one file each, dispatched from here; what several share lives here too.
 
+/// `print!` to stdout, ignoring a reader that went away (`mts list | head`): the command goes
+/// on to its own exit code (a run's verdict) instead of panicking on the broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `println!` the same way as [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod config_show;
 mod diff;
 mod doctor;

@@ -90,9 +90,9 @@ pub(crate) fn write_and_print(
         report_dir: html_written.then(|| out.display().to_string()),
     };
     if console.quiet {
-        print!("{}", report::render_verdict_line(report, &style));
+        out!("{}", report::render_verdict_line(report, &style));
     } else {
-        print!("{}", report::render_table(report, &style));
+        out!("{}", report::render_table(report, &style));
         eprintln!("report: {}", out.display());
     }
     Ok(runner::exit_code_for(report))

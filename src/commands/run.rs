@@ -91,7 +91,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode, CmdError> {
         None => args.requirements.clone(),
         Some(folder) => match failed_in(folder) {
             Ok(ids) if ids.is_empty() => {
-                println!(
+                outln!(
                     "nothing to rerun: no requirement failed or errored in {}",
                     folder.display()
                 );

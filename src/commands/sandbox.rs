@@ -14,7 +14,7 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> Result<ExitCode, CmdErro
     }
     if args.faults.iter().any(|f| f == "list") {
         for fault in Fault::ALL {
-            println!(
+            outln!(
                 "{:<22} {} (breaks {})",
                 fault.name(),
                 fault.description(),
@@ -214,9 +214,9 @@ pub(crate) async fn serve_sandbox(args: SandboxArgs) -> Result<ExitCode, CmdErro
     }
     let mut signals = Signals::listen();
     for (key, value) in &lines {
-        println!("{key}={value}");
+        outln!("{key}={value}");
     }
-    println!("MTS_READY=1");
+    outln!("MTS_READY=1");
     let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
     eprintln!(
         "mts sandbox serving {} (faults: {}); Ctrl-C stops it",
@@ -259,7 +259,7 @@ impl Drop for StateDirGuard {
 pub(crate) async fn serve_hostile(case: &str, args: &SandboxArgs) -> Result<ExitCode, CmdError> {
     if case == "list" {
         for case in sandbox::Hostile::ALL {
-            println!("{:<22} {}", case.name(), case.description());
+            outln!("{:<22} {}", case.name(), case.description());
         }
         return Ok(ExitCode::Success);
     }
@@ -280,8 +280,8 @@ pub(crate) async fn serve_hostile(case: &str, args: &SandboxArgs) -> Result<Exit
         }
     };
     let mut signals = Signals::listen();
-    println!("MTS_SANDBOX_URL=http://{address}{}", sandbox::BASE_PATH);
-    println!("MTS_READY=1");
+    outln!("MTS_SANDBOX_URL=http://{address}{}", sandbox::BASE_PATH);
+    outln!("MTS_READY=1");
     eprintln!(
         "mts sandbox serving hostile case `{}` ({}) on http://{address}; Ctrl-C stops it",
         case.name(),

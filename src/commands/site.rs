@@ -38,7 +38,7 @@ pub(crate) fn build_site(args: &crate::cli::SiteArgs) -> Result<ExitCode, CmdErr
             if !summary.unreadable.is_empty() {
                 line.push_str(&format!(", {} unreadable", summary.unreadable.len()));
             }
-            println!("{line}: {}", summary.index.display());
+            outln!("{line}: {}", summary.index.display());
             Ok(ExitCode::Success)
         }
         Err(site::SiteError::NothingReadable { unreadable }) => {

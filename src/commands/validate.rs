@@ -76,7 +76,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode, CmdError> {
         ValidateFormat::Json => {
             let document = serde_json::json!({"counts": counts, "files": results});
             match serde_json::to_string_pretty(&document) {
-                Ok(text) => println!("{text}"),
+                Ok(text) => outln!("{text}"),
                 Err(why) => {
                     return Err(CmdError::internal(why.to_string()));
                 }
@@ -292,14 +292,14 @@ fn print_text(results: &[FileResult], counts: &Counts, verbose: bool) {
         if shown.is_empty() {
             continue;
         }
-        println!("{}", result.path);
+        outln!("{}", result.path);
         for issue in shown {
             let source = match (issue.profile.as_str(), issue.element.as_str()) {
                 ("", "") => String::new(),
                 (profile, "") => format!(" ({profile})"),
                 (profile, element) => format!(" ({profile} {element})"),
             };
-            println!(
+            outln!(
                 "  {:<7} {} [{}] {}{source}",
                 severity_word(issue.severity),
                 issue.location,
@@ -312,7 +312,7 @@ fn print_text(results: &[FileResult], counts: &Counts, verbose: bool) {
         .iter()
         .flat_map(|r| &r.issues)
         .any(|i| i.rule == "invariant" && i.severity == Severity::Information);
-    println!(
+    outln!(
         "{} resource(s) in {} file(s): {} error(s), {} warning(s), {} information{}",
         counts.resources,
         counts.files,

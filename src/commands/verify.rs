@@ -22,14 +22,14 @@ pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> Result<ExitCode, CmdError
     match report::verify(&args.folder, public_key.as_deref()) {
         Err(message) => Err(CmdError::invalid(message)),
         Ok(outcome) if outcome.problems.is_empty() => {
-            println!(
+            outln!(
                 "verified: {} file(s) match {}",
                 outcome.verified,
                 args.folder.join("manifest.json").display()
             );
             match &outcome.signature {
-                Some(signature) => println!("{signature}"),
-                None => println!("not signed"),
+                Some(signature) => outln!("{signature}"),
+                None => outln!("not signed"),
             }
             Ok(ExitCode::Success)
         }

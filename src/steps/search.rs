@@ -20,6 +20,29 @@ mod traversal;
 use super::compartment::{points_to, refused};
 use traversal::*;
 
+/// A search that left out records it should have returned: what was expected (and from which
+/// search), and what is missing.
+fn left_out(
+    message: String,
+    expected: &BTreeSet<String>,
+    expected_from: &str,
+    missing: &[&String],
+    exchange: &Exchange,
+) -> Halt {
+    let list = |keys: Vec<&str>| keys.join(", ");
+    Failure::new(message)
+        .expected(format!(
+            "{} ({expected_from})",
+            list(expected.iter().map(String::as_str).collect())
+        ))
+        .actual(format!(
+            "missing {}",
+            list(missing.iter().map(|k| k.as_str()).collect())
+        ))
+        .exchange(&exchange.id)
+        .into()
+}
+
 /// The resource type an exchange searched (`…/Condition?patient=…` → `Condition`).
 fn searched_kind(exchange: &Exchange) -> String {
     let path = crate::http::exchange_path(&exchange.request.url);

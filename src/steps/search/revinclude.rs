@@ -218,23 +218,15 @@ async fn revincluded_records(world: &mut MtsWorld, args: Args) -> Result<(), Hal
         ));
         return Ok(());
     }
-    Err(Failure::new(format!(
-        "a search for Patient/{patient} with _revinclude of {of} left out records that refer to the patient"
+    Err(super::left_out(
+        format!(
+            "a search for Patient/{patient} with _revinclude of {of} left out records that refer to the patient"
+        ),
+        &expected,
+        &format!("the search of {of} by patient"),
+        &missing,
+        &exchange,
     ))
-    .expected(format!(
-        "{} (the search of {of} by patient)",
-        expected.iter().cloned().collect::<Vec<_>>().join(", ")
-    ))
-    .actual(format!(
-        "missing {}",
-        missing
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-    .exchange(&exchange.id)
-    .into())
 }
 
 #[cfg(test)]

@@ -328,23 +328,13 @@ async fn narrow_by(
     let missing: Vec<&String> = expected.difference(&got_keys).collect();
     let paged = search::link(bundle, "next").is_some();
     if !missing.is_empty() && !paged {
-        return Err(Failure::new(format!(
-            "a search of {kind} by {param}={value} left out records that hold it"
-        ))
-        .expected(format!(
-            "{} (the unnarrowed search's matches that hold it)",
-            expected.iter().cloned().collect::<Vec<_>>().join(", ")
-        ))
-        .actual(format!(
-            "missing {}",
-            missing
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .exchange(&exchange.id)
-        .into());
+        return Err(super::left_out(
+            format!("a search of {kind} by {param}={value} left out records that hold it"),
+            &expected,
+            "the unnarrowed search's matches that hold it",
+            &missing,
+            &exchange,
+        ));
     }
     if expected.len() == all.len() {
         return Ok(Narrowed::Undistinguished(format!("{param}={value}")));

@@ -78,9 +78,19 @@ fn the_table_fits_80_and_120_column_terminals_with_a_row_per_requirement() {
         );
         assert!(!text.contains('\u{1b}'), "NO_COLOR is set:\n{text}");
     }
-    // Without NO_COLOR a terminal gets the verdicts in colour.
+    // Without NO_COLOR a terminal gets the verdicts in colour, and the table still fits.
     let coloured = run_in_terminal(100, false, &dir.path().join("run-colour"));
     assert!(coloured.contains("\u{1b}[31mfail\u{1b}[0m"), "{coloured}");
+    let coloured_table: Vec<&str> = coloured
+        .lines()
+        .filter(|l| l.starts_with(['┌', '│', '├', '└']))
+        .collect();
+    let widths: std::collections::BTreeSet<usize> =
+        coloured_table.iter().map(|l| width(l)).collect();
+    assert!(
+        widths.iter().all(|w| *w <= 100) && widths.len() <= 2,
+        "coloured lines of widths {widths:?}:\n{coloured}"
+    );
 }
 
 #[test]

@@ -353,6 +353,12 @@ fn a_site_over_twenty_runs_of_three_targets_shows_history_regressions_waivers_an
     });
     assert_eq!(seals[0].1, expected);
     assert!(seals[conformant_at].1.iter().all(|s| s == "verified"));
+    // With a key, an unsigned run is suspect, as `mts verify --public-key` fails it.
+    assert!(
+        seals[hstsless_at].1.iter().all(|s| s == "not-signed"),
+        "{:?}",
+        seals[hstsless_at].1
+    );
     let tamper_details = listing["targets"][0]["runs"][1]["integrity_details"].to_string();
     assert!(
         tamper_details.contains("summary.md has changed"),
@@ -366,7 +372,11 @@ fn a_site_over_twenty_runs_of_three_targets_shows_history_regressions_waivers_an
         .iter()
         .map(|t| out.join(t["page"].as_str().unwrap()))
         .collect();
-    assert!(index.contains("1 run folder(s) failed verification"));
+    // The tampered run, and with the key the six unsigned ones.
+    assert!(
+        index.contains("7 run folder(s) failed verification"),
+        "{index}"
+    );
     assert!(index.contains("Waivers expiring within 30 days"));
     assert!(index.contains("NHS-123"), "the waiver ending in ten days");
     assert_eq!(

@@ -39,7 +39,11 @@ fn console_width() -> usize {
         .ok()
         .and_then(|c| c.trim().parse::<usize>().ok())
         .filter(|c| *c > 0)
-        .or_else(|| terminal_size::terminal_size().map(|(width, _)| usize::from(width.0)))
+        // stdout's own terminal: `mts run | tee log` writes to a pipe, whatever stderr is.
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stdout())
+                .map(|(width, _)| usize::from(width.0))
+        })
         .unwrap_or(report::DEFAULT_WIDTH)
 }
 

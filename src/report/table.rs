@@ -165,19 +165,49 @@ fn text_widths(rows: &[&RequirementResult], width: usize) -> (usize, usize) {
 
 fn requirement_table(rows: &[&RequirementResult], style: &TableStyle) -> String {
     let (title_width, detail_width) = text_widths(rows, style.width);
+    let verdicts: Vec<Verdict> = rows.iter().map(|r| r.verdict).collect();
     let rows: Vec<Row> = rows
         .iter()
         .map(|r| Row {
             id: r.id.to_string(),
             level: r.level.to_string(),
-            verdict: paint(r.verdict.as_str(), r.verdict, style.colour),
+            verdict: r.verdict.as_str().to_owned(),
             title: clip(&r.title, title_width),
             detail: clip(&detail(r), detail_width),
         })
         .collect();
     let mut table = Table::new(rows);
     table.with(Style::sharp());
-    table.to_string()
+    let text = table.to_string();
+    if !style.colour {
+        return text;
+    }
+    // Laid out plain, coloured after: escape codes inside a cell would count as columns.
+    let mut data_rows = verdicts.iter();
+    text.lines()
+        .map(|line| {
+            let is_row = line.starts_with('│') && !line.contains(" Verdict ");
+            match (is_row, is_row.then(|| data_rows.next()).flatten()) {
+                (true, Some(verdict)) => paint_verdict_cell(line, *verdict),
+                _ => line.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `line` with the verdict cell (the third) coloured.
+fn paint_verdict_cell(line: &str, verdict: Verdict) -> String {
+    let cells: Vec<&str> = line.split('│').collect();
+    if cells.len() < 5 {
+        return line.to_owned();
+    }
+    let cell = cells[3];
+    let word = verdict.as_str();
+    let painted = cell.replacen(word, &paint(word, verdict, true), 1);
+    let mut out: Vec<String> = cells.iter().map(|c| (*c).to_owned()).collect();
+    out[3] = painted;
+    out.join("│")
 }
 
 /// Per area, what got no row: "12 pass, 2 not applicable".
@@ -313,7 +343,7 @@ pub fn render_table(report: &Report, style: &TableStyle) -> String {
         count("fail"),
         count("error"),
         count("skipped"),
-        count("not-applicable") - other_profiles,
+        count("not-applicable").saturating_sub(other_profiles),
         count("attestation"),
         report.profile,
         report.target,

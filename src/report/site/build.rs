@@ -151,7 +151,17 @@ fn check_out(out: &Path) -> Result<bool, SiteError> {
     if empty {
         return Ok(false);
     }
-    if out.join(SITE_FILE).is_file() {
+    // A site mts wrote: its site.json names mts as the generator (any other site.json, in
+    // a web project say, is not ours to replace).
+    let ours = std::fs::read(out.join(SITE_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|listing| {
+            listing["generator"]
+                .as_str()
+                .is_some_and(|g| g.starts_with("mts "))
+        });
+    if ours {
         return Ok(true);
     }
     Err(SiteError::NotASite {

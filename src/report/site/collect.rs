@@ -36,8 +36,11 @@ pub enum Seal {
     SignerNotChecked { detail: String },
     /// Every hash matches, but the signature was made with another key than `--verify-key`.
     OtherSigner { detail: String },
-    /// Every hash matches; the folder is not signed.
+    /// Every hash matches; the folder is not signed (and no key was asked for).
     Unsigned,
+    /// A key was given and the folder is not signed: as `mts verify --public-key` says, nothing
+    /// shows who wrote it (hashes anyone can recompute prove nothing).
+    NotSigned,
     /// A file changed, went missing or was added, or the signature does not hold.
     Tampered { problems: Vec<String> },
     /// There is no readable manifest, so nothing can be checked.
@@ -52,6 +55,7 @@ impl Seal {
             Seal::SignerNotChecked { .. } => "hashes intact, signature not checked",
             Seal::OtherSigner { .. } => "SIGNED BY ANOTHER KEY",
             Seal::Unsigned => "hashes intact, not signed",
+            Seal::NotSigned => "NOT SIGNED",
             Seal::Tampered { .. } => "TAMPERED",
             Seal::NoManifest { .. } => "NO MANIFEST",
         }
@@ -64,6 +68,7 @@ impl Seal {
             Seal::SignerNotChecked { .. } => "signer-not-checked",
             Seal::OtherSigner { .. } => "other-signer",
             Seal::Unsigned => "unsigned",
+            Seal::NotSigned => "not-signed",
             Seal::Tampered { .. } => "tampered",
             Seal::NoManifest { .. } => "no-manifest",
         }
@@ -73,7 +78,10 @@ impl Seal {
     pub fn is_suspect(&self) -> bool {
         matches!(
             self,
-            Seal::Tampered { .. } | Seal::OtherSigner { .. } | Seal::NoManifest { .. }
+            Seal::Tampered { .. }
+                | Seal::OtherSigner { .. }
+                | Seal::NoManifest { .. }
+                | Seal::NotSigned
         )
     }
 
@@ -86,6 +94,9 @@ impl Seal {
             Seal::NoManifest { reason } => vec![reason.clone()],
             Seal::Tampered { problems } => problems.clone(),
             Seal::Unsigned => Vec::new(),
+            Seal::NotSigned => vec![
+                "the folder has no manifest.sig, so nothing shows it is the run the key's holder signed".into(),
+            ],
         }
     }
 }
@@ -236,7 +247,11 @@ pub fn seal(folder: &Path, public_key: Option<&[u8]>) -> Seal {
         };
     }
     let Some(detail) = outcome.signature else {
-        return Seal::Unsigned;
+        return if public_key.is_some() {
+            Seal::NotSigned
+        } else {
+            Seal::Unsigned
+        };
     };
     let Some(key) = public_key else {
         return Seal::SignerNotChecked { detail };
@@ -358,7 +373,7 @@ mod tests {
         let pinned = |name: &str| seal(&folder(name), Some(&public)).name();
         assert_eq!(pinned("signed"), "verified");
         assert_eq!(pinned("other"), "other-signer");
-        assert_eq!(pinned("plain"), "unsigned");
+        assert_eq!(pinned("plain"), "not-signed");
         assert_eq!(pinned("tampered"), "tampered");
         assert_eq!(pinned("bare"), "no-manifest");
         assert_eq!(seal(&folder("signed"), None).name(), "signer-not-checked");

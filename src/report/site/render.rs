@@ -71,7 +71,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .seal { font-size: 13px; }
 .seal-verified { color: var(--pass); }
 .seal-signer-not-checked, .seal-unsigned { color: var(--muted); }
-.seal-tampered, .seal-other-signer, .seal-no-manifest { color: #fff; background: var(--fail); padding: 0 6px; border-radius: 3px; font-weight: 700; }
+.seal-tampered, .seal-other-signer, .seal-no-manifest, .seal-not-signed { color: #fff; background: var(--fail); padding: 0 6px; border-radius: 3px; font-weight: 700; }
 .alarm { border: 2px solid var(--fail); background: #fce8e6; padding: 10px 14px; margin: 16px 0; border-radius: 4px; }
 .filters { display: flex; gap: 12px; align-items: center; margin: 14px 0; }
 .filters input { font-size: 15px; padding: 4px 8px; min-width: 320px; }

@@ -74,6 +74,7 @@ fn every_format_is_written_and_each_parses_as_its_standard_says() {
             .count(),
         areas.len()
     );
+    let mut named_exchanges = 0;
     for requirement in requirements {
         let id = requirement["id"].as_str().unwrap();
         let case = cases
@@ -101,6 +102,7 @@ fn every_format_is_written_and_each_parses_as_its_standard_says() {
                 // The message a CI page shows names the exchange to open in evidence.har.
                 let exchange = requirement["failures"][0]["exchange"].as_str();
                 if let Some(exchange) = exchange {
+                    named_exchanges += 1;
                     let message = failure.attribute("message").unwrap_or("");
                     assert!(
                         message.contains("evidence.har: ") && message.contains(exchange),
@@ -118,6 +120,10 @@ fn every_format_is_written_and_each_parses_as_its_standard_says() {
             .and_then(|n| n.attribute("value"));
         assert_eq!(level, requirement["level"].as_str());
     }
+    assert!(
+        named_exchanges > 0,
+        "no blocking failure named its exchange: the check above judged nothing"
+    );
     let failures = root
         .attribute("failures")
         .unwrap()

@@ -11,9 +11,6 @@ use std::fmt::Write as _;
 use super::markup::escape;
 use super::model::{Report, RequirementResult, Verdict};
 
-/// How many exchanges a failure message names before it counts the rest.
-const NAMED_EXCHANGES: usize = 3;
-
 pub fn render(report: &Report) -> String {
     let mut areas: BTreeMap<&str, Vec<&RequirementResult>> = BTreeMap::new();
     for requirement in &report.requirements {
@@ -155,7 +152,7 @@ fn testcase(xml: &mut String, requirement: &RequirementResult, ms: u64) {
     let reason = requirement.reason.as_deref().unwrap_or("");
     // What a CI page shows of a failure is its message: name the exchanges to open in
     // evidence.har there, not only in the body.
-    let (exchanges, more) = requirement.failure_exchanges_first(NAMED_EXCHANGES);
+    let (exchanges, more) = requirement.failure_exchanges_first(super::model::NAMED_EXCHANGES);
     let exchanges = match (exchanges.is_empty(), more) {
         (true, _) => String::new(),
         (false, 0) => format!("; evidence.har: {}", exchanges.join(", ")),

@@ -136,7 +136,7 @@ pub fn render(report: &Report) -> String {
 /// each failure names, as code so they can be searched for.
 fn evidence_cell(requirement: &RequirementResult) -> String {
     let mut cell = inline(requirement.evidence.as_deref().unwrap_or(""));
-    let (exchanges, more) = requirement.failure_exchanges_first(3);
+    let (exchanges, more) = requirement.failure_exchanges_first(super::model::NAMED_EXCHANGES);
     if !exchanges.is_empty() {
         let ids: Vec<String> = exchanges
             .iter()

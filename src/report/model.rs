@@ -169,6 +169,10 @@ pub struct RequirementResult {
     pub exchanges: Vec<ExchangeId>,
 }
 
+/// How many of a failure's exchanges a JUnit message or job summary names before it counts the
+/// rest.
+pub const NAMED_EXCHANGES: usize = 3;
+
 impl RequirementResult {
     /// The exchanges its failures name (ids of `exchanges[]` and `evidence.har` entries), each
     /// once, in the order the failures give them.

@@ -190,20 +190,43 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
     super::super::write_atomically(path, bytes).map_err(write_error(path))
 }
 
-/// Copies the regular files of a run folder (run folders are flat; symbolic links are left
-/// behind so a planted link cannot pull another file into the site). A file that cannot be read
-/// is left out: its seal already says it is missing. Returns the names copied.
+/// The names a run folder's manifest lists (plain names only), with the manifest and its
+/// signature: what the run wrote. Anything else in the folder (a file added later, a token
+/// left beside it) is not published.
+fn manifest_names(source: &Path) -> Vec<String> {
+    let listed = std::fs::read(source.join("manifest.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .map(|manifest| {
+            manifest["files"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|file| file["path"].as_str())
+                .filter(|name| !name.contains(['/', '\\']) && !name.starts_with('.'))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    listed
+        .into_iter()
+        .chain(["manifest.json".to_owned(), "manifest.sig".to_owned()])
+        .collect()
+}
+
+/// Copies the files the run folder's manifest lists (symbolic links are left behind so a
+/// planted link cannot pull another file into the site). A file that cannot be read is left
+/// out: its seal already says it is missing. Returns the names copied.
 fn copy_run(source: &Path, destination: &Path) -> Result<Vec<String>, SiteError> {
     std::fs::create_dir_all(destination).map_err(write_error(destination))?;
-    let mut names: Vec<String> = match std::fs::read_dir(source) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let mut names: Vec<String> = manifest_names(source)
+        .into_iter()
+        .filter(|name| {
+            std::fs::symlink_metadata(source.join(name)).is_ok_and(|m| m.file_type().is_file())
+        })
+        .collect();
     names.sort();
+    names.dedup();
     let mut copied = Vec::with_capacity(names.len());
     for name in names {
         let Ok(bytes) = std::fs::read(source.join(&name)) else {
@@ -265,4 +288,22 @@ fn site_listing(
         "unreadable": unreadable,
     });
     serde_json::to_string_pretty(&listing).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod copy_tests {
+    use super::*;
+
+    #[test]
+    fn only_what_the_manifest_lists_is_published() {
+        let source = tempfile::tempdir().unwrap();
+        let listing = json!({"files": [{"path": "report.json"}, {"path": "../escape"}, {"path": "gone.html"}]});
+        std::fs::write(source.path().join("manifest.json"), listing.to_string()).unwrap();
+        std::fs::write(source.path().join("report.json"), "{}").unwrap();
+        std::fs::write(source.path().join("token.txt"), "secret").unwrap();
+        let destination = tempfile::tempdir().unwrap();
+        let copied = copy_run(source.path(), &destination.path().join("run")).unwrap();
+        assert_eq!(copied, ["manifest.json", "report.json"]);
+        assert!(!destination.path().join("run/token.txt").exists());
+    }
 }

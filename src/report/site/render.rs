@@ -200,7 +200,7 @@ fn coverage(run: &SiteRun) -> String {
         "{}/{} ({}%)",
         coverage.judged,
         coverage.applicable,
-        coverage.judged * 100 / coverage.applicable
+        coverage.judged.saturating_mul(100) / coverage.applicable
     )
 }
 

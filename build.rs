@@ -55,6 +55,13 @@ fn main() {
         "toml",
         &mut code,
     );
+    table(
+        "FRAMEWORK_FILES",
+        &root,
+        "standards/frameworks",
+        "toml",
+        &mut code,
+    );
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("embedded.rs");
     fs::write(out, code).unwrap();
     println!("cargo:rerun-if-changed=standards/catalogue.toml");

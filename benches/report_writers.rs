@@ -169,6 +169,7 @@ fn synthetic(exchanges: usize) -> Report {
             shard: None,
             strict: false,
             waivers: Vec::new(),
+            attestations: Vec::new(),
             sandbox_faults: Vec::new(),
         },
         tls: None,

@@ -61,6 +61,32 @@ pub enum Command {
     /// fail, and each run's integrity. Exits 0 when the site was written (unreadable folders
     /// listed), 3 when no run folder could be read.
     Site(SiteArgs),
+    /// A run folder seen through an assurance framework (DTAC, DSIC, DSPT, Cyber Essentials,
+    /// the Cyber Security Charter, SCAL): each clause met, not met, attested, evidence owed or
+    /// not covered, from the requirements mapped to it, with the evidence behind it.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run folder (holding report.json).
+    pub dir: PathBuf,
+    /// The framework: dtac, dsic (or dsic-s32, dsic-s29), dspt, cyber-essentials,
+    /// cyber-charter or scal.
+    #[arg(long, value_name = "NAME")]
+    pub framework: String,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: FrameworkFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrameworkFormat {
+    Markdown,
+    Html,
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -359,6 +385,11 @@ pub struct RunArgs {
     /// The supplier's OpenAPI 3 document (file or http(s) URL): every response is checked against it. [env: MTS_OPENAPI]
     #[arg(long, value_name = "FILE|URL")]
     pub openapi: Option<String>,
+    /// The supplier's answers to the attestation requirements (GOV-ASR-*): statement,
+    /// evidence, who and when per requirement; evidence files are copied into the run folder.
+    /// [env: MTS_ATTESTATIONS]
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
     /// Switch on a sandbox fault (embedded sandbox only; repeatable).
     #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]
     pub faults: Vec<crate::sandbox::Fault>,
@@ -383,6 +414,11 @@ pub struct ListArgs {
     /// Only the requirements that apply to this profile.
     #[arg(long, value_parser = parse_profile)]
     pub profile: Option<Profile>,
+    /// List the clauses of an assurance framework instead (dtac, dsic, dspt,
+    /// cyber-essentials, cyber-charter, scal), each with the requirements that give evidence
+    /// for it.
+    #[arg(long, value_name = "NAME")]
+    pub framework: Option<String>,
 }
 
 #[derive(Debug, Args)]

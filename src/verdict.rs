@@ -9,6 +9,10 @@
 //! | skipped         | mts chose not to run it (the [`ReasonKind`] says why) |
 //! | not-applicable  | the target declares it does not offer this, or the profile excludes it |
 //! | pass            | every piece of evidence owed was there and right |
+//! | attestation     | no black-box test can show it, and the supplier's attestation is owed |
+//! | attested        | the supplier attested it, completely and in date (`attestations.toml`) |
+//!
+//! Framework clauses get a status from the requirements mapped to them ([`of_clause`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -40,8 +44,12 @@ pub enum Verdict {
     /// The target declares it does not offer what the requirement is about, or the profile
     /// excludes it.
     NotApplicable,
-    /// No black-box test can show it: the supplier attests.
+    /// No black-box test can show it: the supplier's attestation is owed (not given, or
+    /// incomplete).
     Attestation,
+    /// The supplier attested it: a statement, evidence, who and when, all in order. Shown as
+    /// attested, never as passed: mts checked the answer is complete, not that it is true.
+    Attested,
     /// Failed, but a waiver in force (with its justification and expiry) accepts the failure.
     Waived,
 }
@@ -55,6 +63,7 @@ impl Verdict {
             Verdict::Skipped => "skipped",
             Verdict::NotApplicable => "not-applicable",
             Verdict::Attestation => "attestation",
+            Verdict::Attested => "attested",
             Verdict::Waived => "waived",
         }
     }
@@ -186,6 +195,68 @@ pub fn of_requirement(outcomes: impl IntoIterator<Item = Verdict>) -> Option<Ver
     })
 }
 
+/// An attestation requirement's verdict: attested when the supplier's answer has no problem
+/// (statement, evidence, who, a date within the last year), else still owed.
+pub fn of_attestation(problems: &[String]) -> Verdict {
+    if problems.is_empty() {
+        Verdict::Attested
+    } else {
+        Verdict::Attestation
+    }
+}
+
+/// Where a framework clause stands, from the requirements mapped to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClauseStatus {
+    /// Testable over HTTP, and every mapped MUST that applies passed.
+    Met,
+    /// A mapped MUST failed, errored or is failing under a waiver.
+    NotMet,
+    /// Not testable alone: the supplier attested it, and nothing mapped failed.
+    Attested,
+    /// Nothing failed, but evidence is missing: a MUST was skipped or an attestation is owed.
+    EvidenceOwed,
+    /// Nothing mapped applies to this run, or the data says nothing covers the clause.
+    NotCovered,
+}
+
+impl ClauseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClauseStatus::Met => "met",
+            ClauseStatus::NotMet => "not met",
+            ClauseStatus::Attested => "attested",
+            ClauseStatus::EvidenceOwed => "evidence owed",
+            ClauseStatus::NotCovered => "not covered",
+        }
+    }
+}
+
+/// A clause's status from `(strength, verdict)` of each mapped requirement in the run, and
+/// whether HTTP tests can show the clause on their own (`testable`). A clause is met only when
+/// every mapped MUST passed; SHOULD and MAY results are evidence beside it, never decisive,
+/// except that an owed attestation at any level leaves the clause's question unanswered.
+pub fn of_clause(testable: bool, mapped: &[(Strength, Verdict)]) -> ClauseStatus {
+    let must = |wanted: &[Verdict]| {
+        mapped
+            .iter()
+            .any(|(strength, verdict)| *strength == Strength::Must && wanted.contains(verdict))
+    };
+    let any = |wanted: Verdict| mapped.iter().any(|(_, verdict)| *verdict == wanted);
+    if must(&[Verdict::Fail, Verdict::Error, Verdict::Waived]) {
+        ClauseStatus::NotMet
+    } else if must(&[Verdict::Skipped]) || any(Verdict::Attestation) {
+        ClauseStatus::EvidenceOwed
+    } else if testable && any(Verdict::Pass) {
+        ClauseStatus::Met
+    } else if !testable && any(Verdict::Attested) {
+        ClauseStatus::Attested
+    } else {
+        ClauseStatus::NotCovered
+    }
+}
+
 /// Whether a requirement's verdict stops the run being conformant: every error, a failure at a
 /// blocking level (MUST; SHOULD too under `strict`). Every writer reads this one flag.
 pub fn blocking(verdict: Verdict, strength: Strength, strict: bool) -> bool {
@@ -297,6 +368,49 @@ mod tests {
                 "{outcomes:?}"
             );
         }
+    }
+
+    #[test]
+    fn clause_statuses_follow_the_table() {
+        use ClauseStatus::{EvidenceOwed, Met, NotCovered, NotMet};
+        use Strength::{May, Must, Should};
+        type Row<'a> = (bool, &'a [(Strength, Verdict)], ClauseStatus);
+        let table: &[Row] = &[
+            (true, &[(Must, Pass), (Must, Pass)], Met),
+            (true, &[(Must, Pass), (Must, NotApplicable)], Met),
+            (true, &[(Must, Pass), (Should, Fail)], Met),
+            (true, &[(Must, Pass), (Must, Fail)], NotMet),
+            (true, &[(Must, Pass), (Must, Error)], NotMet),
+            (true, &[(Must, Waived)], NotMet),
+            (true, &[(Must, Pass), (Must, Skipped)], EvidenceOwed),
+            (true, &[(Should, Pass), (Should, Skipped)], Met),
+            (true, &[(Must, NotApplicable)], NotCovered),
+            (true, &[], NotCovered),
+            // Not testable alone: an attestation answers it; automated passes only support it.
+            (false, &[(Must, Pass)], NotCovered),
+            (
+                false,
+                &[(Must, Attested), (Must, Pass)],
+                ClauseStatus::Attested,
+            ),
+            (false, &[(Must, Attestation), (Must, Pass)], EvidenceOwed),
+            (false, &[(May, Attestation)], EvidenceOwed),
+            (false, &[(Must, Attested), (Must, Fail)], NotMet),
+            (
+                false,
+                &[(Must, Attested), (Should, Fail)],
+                ClauseStatus::Attested,
+            ),
+        ];
+        for (testable, mapped, expected) in table {
+            assert_eq!(
+                of_clause(*testable, mapped),
+                *expected,
+                "{testable} {mapped:?}"
+            );
+        }
+        assert_eq!(of_attestation(&[]), Attested);
+        assert_eq!(of_attestation(&["no evidence".into()]), Attestation);
     }
 
     #[test]

@@ -193,3 +193,74 @@ fn passive_checks_have_unique_ids() {
         assert!(check.id.contains('.'), "check ids are dotted: {}", check.id);
     }
 }
+
+/// Issue 17: the framework mapping is data a test holds. Every framework is one we know and
+/// cites where its clauses were read; clause ids are unique and were seen in the research
+/// (`standards/frameworks/research.md`), never made up; every automated requirement maps to a
+/// clause or says why none applies.
+#[test]
+fn the_framework_mapping_is_sound() {
+    let catalogue = mts::catalogue::load_embedded().unwrap();
+    let mut ids: Vec<&str> = catalogue.frameworks.iter().map(|f| f.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [
+            "cyber-charter",
+            "cyber-essentials",
+            "dsic-s29",
+            "dsic-s32",
+            "dspt",
+            "dtac",
+            "scal"
+        ]
+    );
+    let research = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("standards/frameworks/research.md"),
+    )
+    .unwrap()
+    .to_lowercase();
+    for framework in &catalogue.frameworks {
+        assert!(framework.url.starts_with("https://"), "{}", framework.id);
+        assert!(!framework.version.trim().is_empty(), "{}", framework.id);
+        assert!(!framework.text_source.trim().is_empty(), "{}", framework.id);
+        let mut seen = std::collections::BTreeSet::new();
+        for clause in &framework.clauses {
+            assert!(
+                seen.insert(&clause.id),
+                "{}:{} twice",
+                framework.id,
+                clause.id
+            );
+            assert!(
+                !clause.source.trim().is_empty(),
+                "{}:{}",
+                framework.id,
+                clause.id
+            );
+            let spoken = clause.id.to_lowercase().replace('-', " ");
+            assert!(
+                research.contains(&spoken),
+                "{}:{} is not in the research: where was it read?",
+                framework.id,
+                clause.id
+            );
+        }
+    }
+    for requirement in &catalogue.requirements {
+        assert!(
+            !requirement.clauses.is_empty() || requirement.unmapped.is_some(),
+            "{} maps to no clause and does not say why",
+            requirement.id
+        );
+    }
+    // The clauses an HTTP test can show are met by automated requirements alone.
+    for (framework, clause) in [("dtac", "C4.1"), ("dtac", "C4.2.1")] {
+        assert!(
+            catalogue
+                .mapped_to(framework, clause)
+                .all(|r| r.status == mts::catalogue::Status::Automated),
+            "{framework}:{clause}"
+        );
+    }
+}

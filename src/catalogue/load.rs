@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::framework::{Clause, Framework, Testability};
 use super::model::{Area, Catalogue, Requirement, Source, Status};
 
 /// Where the catalogue index lives relative to the catalogue directory.
@@ -46,6 +47,36 @@ struct IndexFile {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct FrameworkFile {
+    framework: FrameworkHead,
+    #[serde(default, rename = "clause")]
+    clauses: Vec<Clause>,
+}
+
+/// `[framework]`: everything of a [`Framework`] but its clauses.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrameworkHead {
+    id: String,
+    family: String,
+    title: String,
+    version: String,
+    publisher: String,
+    url: String,
+    text_source: String,
+    caveat: Option<String>,
+    no_clauses: Option<String>,
+}
+
+fn embedded_frameworks() -> Vec<(String, String)> {
+    crate::embedded::FRAMEWORK_FILES
+        .iter()
+        .map(|(path, text)| ((*path).to_owned(), (*text).to_owned()))
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RequirementFile {
     #[serde(rename = "requirement")]
     requirements: Vec<Requirement>,
@@ -70,10 +101,12 @@ pub fn load_with_requirement_files(
             EMBEDDED_INDEX.to_owned(),
         ),
         files,
+        embedded_frameworks(),
     )
 }
 
-/// Loads a catalogue from a directory holding `catalogue.toml` and `requirements/*.toml`.
+/// Loads a catalogue from a directory holding `catalogue.toml`, `requirements/*.toml` and,
+/// optionally, `frameworks/*.toml` (the built-in frameworks otherwise).
 pub fn load_dir(dir: &Path) -> Result<Catalogue, CatalogueError> {
     let read = |path: PathBuf| {
         std::fs::read_to_string(&path)
@@ -81,18 +114,26 @@ pub fn load_dir(dir: &Path) -> Result<Catalogue, CatalogueError> {
             .map_err(|source| CatalogueError::Read { path, source })
     };
     let index = read(dir.join(INDEX_FILE))?;
-    let requirements_dir = dir.join("requirements");
-    let entries = std::fs::read_dir(&requirements_dir).map_err(|source| CatalogueError::Read {
-        path: requirements_dir.clone(),
-        source,
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    paths.sort();
-    let files = paths.into_iter().map(read).collect::<Result<Vec<_>, _>>()?;
-    build(index, files)
+    let toml_files = |folder: PathBuf| -> Result<Vec<(String, String)>, CatalogueError> {
+        let entries = std::fs::read_dir(&folder).map_err(|source| CatalogueError::Read {
+            path: folder.clone(),
+            source,
+        })?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        paths.sort();
+        paths.into_iter().map(read).collect()
+    };
+    let files = toml_files(dir.join("requirements"))?;
+    let frameworks_dir = dir.join("frameworks");
+    let frameworks = if frameworks_dir.is_dir() {
+        toml_files(frameworks_dir)?
+    } else {
+        embedded_frameworks()
+    };
+    build(index, files, frameworks)
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, CatalogueError> {
@@ -120,6 +161,7 @@ fn line_of_id(text: &str, id: &str) -> usize {
 fn build(
     index: (String, String),
     files: Vec<(String, String)>,
+    framework_files: Vec<(String, String)>,
 ) -> Result<Catalogue, CatalogueError> {
     let (index_name, index_text) = index;
     let parsed_index: IndexFile = parse(&index_name, &index_text)?;
@@ -149,12 +191,43 @@ fn build(
         }
     }
     requirements.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut frameworks = Vec::new();
+    for (file, text) in &framework_files {
+        hasher.update(file.rsplit('/').next().unwrap_or(file).as_bytes());
+        hasher.update(text.as_bytes());
+        let parsed: FrameworkFile = parse(file, text)?;
+        let head = parsed.framework;
+        let framework = Framework {
+            id: head.id,
+            family: head.family,
+            title: head.title,
+            version: head.version,
+            publisher: head.publisher,
+            url: head.url,
+            text_source: head.text_source,
+            caveat: head.caveat,
+            no_clauses: head.no_clauses,
+            clauses: parsed.clauses,
+        };
+        check_framework(&framework, &frameworks).map_err(|message| CatalogueError::Invalid {
+            file: file.clone(),
+            line: 0,
+            message,
+        })?;
+        frameworks.push(framework);
+    }
+    check_mapping(&requirements, &frameworks).map_err(|message| CatalogueError::Invalid {
+        file: "standards/frameworks".into(),
+        line: 0,
+        message,
+    })?;
     Ok(Catalogue {
         version: parsed_index.version,
         title: parsed_index.title,
         areas: parsed_index.areas,
         sources: parsed_index.sources,
         requirements,
+        frameworks,
         digest: format!("sha256:{:x}", hasher.finalize()),
     })
 }
@@ -206,6 +279,118 @@ fn check_requirement(requirement: &Requirement, index: &IndexFile) -> Result<(),
     Ok(())
 }
 
+fn check_framework(framework: &Framework, earlier: &[Framework]) -> Result<(), String> {
+    let id = &framework.id;
+    if earlier.iter().any(|f| &f.id == id) {
+        return Err(format!("framework {id} is defined twice"));
+    }
+    for (name, value) in [
+        ("id", id),
+        ("family", &framework.family),
+        ("title", &framework.title),
+        ("version", &framework.version),
+        ("publisher", &framework.publisher),
+        ("text_source", &framework.text_source),
+    ] {
+        if value.trim().is_empty() {
+            return Err(format!("framework {id}: {name} must not be empty"));
+        }
+    }
+    if !framework.url.starts_with("https://") {
+        return Err(format!("framework {id}: url must be an https:// address"));
+    }
+    if framework.clauses.is_empty() && framework.no_clauses.is_none() {
+        return Err(format!(
+            "framework {id}: no clauses, and no `no_clauses` saying why"
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for clause in &framework.clauses {
+        if !seen.insert(clause.id.as_str()) {
+            return Err(format!(
+                "framework {id}: clause {} is defined twice",
+                clause.id
+            ));
+        }
+        if clause.id.contains(char::is_whitespace)
+            || clause.title.trim().is_empty()
+            || clause.source.trim().is_empty()
+        {
+            return Err(format!(
+                "framework {id}: clause `{}` needs an id without spaces, a title and a source",
+                clause.id
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every clause reference resolves; every requirement maps or says why not; every clause is
+/// answerable: one mts can test needs an automated requirement, one it cannot needs an
+/// attestation, unless the clause says why nothing covers it.
+fn check_mapping(requirements: &[Requirement], frameworks: &[Framework]) -> Result<(), String> {
+    for requirement in requirements {
+        let id = &requirement.id;
+        match (requirement.clauses.is_empty(), &requirement.unmapped) {
+            (true, None) => {
+                return Err(format!(
+                    "{id}: maps to no framework clause; add `clauses` or say why in `unmapped`"
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(format!("{id}: has both `clauses` and `unmapped`"));
+            }
+            _ => {}
+        }
+        let mut seen = BTreeSet::new();
+        for reference in &requirement.clauses {
+            if !seen.insert(reference) {
+                return Err(format!("{id}: lists {reference} twice"));
+            }
+            let framework = frameworks
+                .iter()
+                .find(|f| f.id == reference.framework)
+                .ok_or_else(|| format!("{id}: no framework `{}`", reference.framework))?;
+            let clause = framework.clause(&reference.clause).ok_or_else(|| {
+                format!(
+                    "{id}: framework {} has no clause {}",
+                    framework.id, reference.clause
+                )
+            })?;
+            if clause.not_covered.is_some() {
+                return Err(format!(
+                    "{id}: maps to {reference}, which says nothing covers it"
+                ));
+            }
+        }
+    }
+    for framework in frameworks {
+        for clause in framework.clauses.iter().filter(|c| c.not_covered.is_none()) {
+            let mapped = |status: Status| {
+                requirements.iter().any(|r| {
+                    r.status == status
+                        && r.clauses
+                            .iter()
+                            .any(|c| c.framework == framework.id && c.clause == clause.id)
+                })
+            };
+            let (wanted, what) = match clause.http {
+                Testability::Yes => (Status::Automated, "an automated requirement"),
+                Testability::Partly | Testability::No => (Status::Attestation, "an attestation"),
+            };
+            if !mapped(wanted) {
+                return Err(format!(
+                    "{}:{} (testable over HTTP: {}) needs {what} mapped to it, or `not_covered`",
+                    framework.id,
+                    clause.id,
+                    clause.http.as_str()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +407,28 @@ title = "s"
 url = "https://example.org"
 "#;
 
+    const FRAMEWORK: &str = r#"
+[framework]
+id = "fw"
+family = "fw"
+title = "A framework"
+version = "1"
+publisher = "p"
+url = "https://example.org/fw"
+text_source = "read on its page"
+[[clause]]
+id = "C1"
+title = "HTTPS everywhere"
+http = "yes"
+source = "its page"
+[[clause]]
+id = "C2"
+title = "Scoping"
+http = "no"
+source = "its page"
+not_covered = "a scoping question"
+"#;
+
     fn requirement(extra: &str) -> String {
         format!(
             r#"[[requirement]]
@@ -234,6 +441,7 @@ profiles = ["all"]
 needs = []
 status = "automated"
 sources = [{{ code = "S1", detail = "d" }}]
+clauses = ["fw:C1"]
 {extra}"#
         )
     }
@@ -246,6 +454,7 @@ sources = [{{ code = "S1", detail = "d" }}]
                 .enumerate()
                 .map(|(i, t)| (format!("f{i}.toml"), (*t).to_owned()))
                 .collect(),
+            vec![("fw.toml".into(), FRAMEWORK.into())],
         )
     }
 
@@ -261,7 +470,7 @@ sources = [{{ code = "S1", detail = "d" }}]
         let err = load(&[&requirement("colour = \"red\"")]).unwrap_err();
         match err {
             CatalogueError::Syntax { line, message, .. } => {
-                assert_eq!(line, 11, "the line of the unknown key: {message}");
+                assert_eq!(line, 12, "the line of the unknown key: {message}");
                 assert!(message.contains("colour"), "{message}");
             }
             other => panic!("unexpected {other}"),
@@ -283,6 +492,55 @@ sources = [{{ code = "S1", detail = "d" }}]
         let err = load(&[&planned]).unwrap_err().to_string();
         assert!(
             err.contains("needs a reason") && err.contains("f0.toml:2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn clause_references_and_coverage_are_checked() {
+        let catalogue = load(&[&requirement("")]).unwrap();
+        assert_eq!(catalogue.frameworks.len(), 1);
+        assert_eq!(catalogue.mapped_to("fw", "C1").count(), 1);
+        let cases = [
+            (
+                r#"clauses = ["fw:C1"]"#,
+                r#"clauses = ["fw:C9"]"#,
+                "has no clause C9",
+            ),
+            (
+                r#"clauses = ["fw:C1"]"#,
+                r#"clauses = ["xx:C1"]"#,
+                "no framework `xx`",
+            ),
+            (
+                r#"clauses = ["fw:C1"]"#,
+                r#"clauses = ["fw:C1", "fw:C1"]"#,
+                "twice",
+            ),
+            (
+                r#"clauses = ["fw:C1"]"#,
+                r#"clauses = ["fw:C1", "fw:C2"]"#,
+                "nothing covers it",
+            ),
+            (r#"clauses = ["fw:C1"]"#, "", "maps to no framework clause"),
+            (
+                r#"clauses = ["fw:C1"]"#,
+                r#"clauses = ["fw:C1"]
+unmapped = "why""#,
+                "both",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            let text = requirement("").replace(from, to);
+            let err = load(&[&text]).unwrap_err().to_string();
+            assert!(err.contains(expected), "{to}: {err}");
+        }
+        // Unmapped with a reason is accepted, but then no automated requirement answers C1.
+        let text =
+            requirement("").replace(r#"clauses = ["fw:C1"]"#, r#"unmapped = "none applies""#);
+        let err = load(&[&text]).unwrap_err().to_string();
+        assert!(
+            err.contains("fw:C1") && err.contains("an automated requirement"),
             "{err}"
         );
     }

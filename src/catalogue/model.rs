@@ -4,6 +4,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::framework::{ClauseRef, Framework};
+
 /// A requirement id such as `SEC-TLS-001`: `<AREA>-<TOPIC>-<NNN>`, stable and never reused.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
@@ -294,6 +296,12 @@ pub struct Requirement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub sources: Vec<SourceRef>,
+    /// The framework clauses it gives evidence for (`dtac:C4.2.1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clauses: Vec<ClauseRef>,
+    /// Why no framework clause applies, when none does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmapped: Option<String>,
 }
 
 impl Requirement {
@@ -334,6 +342,8 @@ pub struct Catalogue {
     pub areas: Vec<Area>,
     pub sources: Vec<Source>,
     pub requirements: Vec<Requirement>,
+    /// The assurance frameworks requirements map to.
+    pub frameworks: Vec<Framework>,
     /// SHA-256 over the catalogue files, so a report names exactly which catalogue judged it.
     pub digest: String,
 }
@@ -349,6 +359,31 @@ impl Catalogue {
 
     pub fn source(&self, code: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.code == code)
+    }
+
+    pub fn framework(&self, id: &str) -> Option<&Framework> {
+        self.frameworks.iter().find(|f| f.id == id)
+    }
+
+    /// The frameworks `name` selects: one by its id, or a family (`dsic`: S32 and S29).
+    pub fn frameworks_named(&self, name: &str) -> Vec<&Framework> {
+        self.frameworks
+            .iter()
+            .filter(|f| f.id == name || f.family == name)
+            .collect()
+    }
+
+    /// The requirements that give evidence for `clause` of `framework`.
+    pub fn mapped_to<'a>(
+        &'a self,
+        framework: &'a str,
+        clause: &'a str,
+    ) -> impl Iterator<Item = &'a Requirement> + 'a {
+        self.requirements.iter().filter(move |r| {
+            r.clauses
+                .iter()
+                .any(|c| c.framework == framework && c.clause == clause)
+        })
     }
 
     /// The URL to cite for a source reference: its own, else the source's.

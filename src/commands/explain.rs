@@ -100,6 +100,30 @@ pub(crate) fn explain(args: &ExplainArgs) -> Result<ExitCode, CmdError> {
             )
         }
     };
+    let clauses: Vec<String> = requirement
+        .clauses
+        .iter()
+        .map(|reference| {
+            let framework = catalogue.framework(&reference.framework);
+            let clause = framework.and_then(|f| f.clause(&reference.clause));
+            format!(
+                "{reference}  {} {}: {}",
+                framework.map_or("", |f| f.title.as_str()),
+                framework.map_or("", |f| f.version.as_str()),
+                clause.map_or("", |c| c.title.as_str())
+            )
+        })
+        .chain(
+            requirement
+                .unmapped
+                .iter()
+                .map(|why| format!("none: {why}")),
+        )
+        .collect();
+    out.push_str(&section(
+        "Framework clauses it gives evidence for",
+        &clauses,
+    ));
     out.push_str(&section("Scenarios", &scenarios));
     out.push_str(&section("Checks over every exchange", &checks));
     out.push_str(&section("Sandbox faults it is proven to catch", &faults));

@@ -29,6 +29,7 @@ mod list;
 mod merge;
 mod output;
 mod rejudge;
+mod report;
 mod run;
 mod sandbox;
 mod settings;
@@ -49,6 +50,7 @@ use self::list::*;
 use self::merge::*;
 use self::output::*;
 use self::rejudge::*;
+use self::report::*;
 use self::run::*;
 use self::sandbox::*;
 use self::site::*;
@@ -83,6 +85,7 @@ pub fn run_sync(cli: Cli) -> ExitCode {
         Command::Config(crate::cli::ConfigCommand::Show(args)) => show_config(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Site(args) => build_site(&args),
+        Command::Report(args) => framework_report(&args),
         Command::Run(_) | Command::Sandbox(_) | Command::Doctor(_) | Command::Init(_) => {
             Err(wrong_runtime())
         }
@@ -105,6 +108,7 @@ pub async fn run_async(cli: Cli) -> ExitCode {
         | Command::Rejudge(_)
         | Command::Validate(_)
         | Command::Site(_)
+        | Command::Report(_)
         | Command::Config(_) => Err(wrong_runtime()),
     })
 }

@@ -76,6 +76,17 @@ pub(crate) fn run_options(
         declares: config.target.declares.clone(),
         declares_complete: config.target.declares_complete,
         write: config.target.write.clone(),
+        attestations: match value(&settings.attestations) {
+            None => runner::attest::Attestations::default(),
+            Some(path) => {
+                let catalogue = match &args.catalogue_dir {
+                    Some(dir) => crate::catalogue::load_dir(dir),
+                    None => crate::catalogue::load_embedded(),
+                }
+                .map_err(CmdError::invalid)?;
+                runner::attest::Attestations::load(&path, &catalogue).map_err(CmdError::usage)?
+            }
+        },
     })
 }
 
@@ -108,6 +119,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode, CmdError> {
             return Err(CmdError::usage(message.to_string()));
         }
     };
+    let attestations = options.attestations.clone();
     let executed = match runner::execute(options).await {
         Ok(executed) => executed,
         Err(error @ RunError::Selection(_)) => return Err(CmdError::usage(error)),
@@ -123,6 +135,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode, CmdError> {
                 "failed to write {SHARD_FILE}: {error}"
             )));
         }
+    }
+    // Before the report files, so the manifest covers the evidence.
+    if let Err(error) = attestations.copy_into(&out) {
+        return Err(CmdError::internal(format!(
+            "failed to copy attestation evidence into {}: {error}",
+            out.display()
+        )));
     }
     write_and_print(
         &executed.report,

@@ -85,6 +85,7 @@ pub(crate) struct Resolved {
     pub allow_writes: Setting<bool>,
     pub keep_written: Setting<bool>,
     pub openapi: Option<Setting<String>>,
+    pub attestations: Option<Setting<PathBuf>>,
     pub strict: Setting<bool>,
     pub shard: Option<Setting<Shard>>,
     pub rate_limit: Setting<u32>,
@@ -239,6 +240,14 @@ pub(crate) fn resolve(args: &RunArgs, file: &ConfigFile, env: Env) -> Result<Res
             (E("MTS_OPENAPI"), text(env, "MTS_OPENAPI")),
             (F("[run] openapi"), run.openapi.clone()),
         ]),
+        attestations: first([
+            (Flag("--attestations"), args.attestations.clone()),
+            (
+                E("MTS_ATTESTATIONS"),
+                text(env, "MTS_ATTESTATIONS").map(PathBuf::from),
+            ),
+            (F("[run] attestations"), run.attestations.clone()),
+        ]),
         strict: or_default(
             first([
                 (Flag("--strict"), set(args.strict)),
@@ -338,6 +347,11 @@ impl Resolved {
         row(&mut rows, "allow_writes", Some(&self.allow_writes));
         row(&mut rows, "keep_written", Some(&self.keep_written));
         row(&mut rows, "openapi", self.openapi.as_ref());
+        row(
+            &mut rows,
+            "attestations",
+            shown(&self.attestations).as_ref(),
+        );
         row(&mut rows, "strict", Some(&self.strict));
         row(&mut rows, "shard", self.shard.as_ref());
         row(&mut rows, "rate_limit", Some(&self.rate_limit));

@@ -261,6 +261,8 @@ pub struct RunSection {
     pub keep_written: Option<bool>,
     /// The supplier's OpenAPI document: a file path or an http(s) URL.
     pub openapi: Option<String>,
+    /// The supplier's attestations file (`--attestations`), relative to where mts runs.
+    pub attestations: Option<PathBuf>,
 }
 
 /// Test data by role. The defaults are the public PDS sandbox numbers.

@@ -36,7 +36,7 @@ table.counts { width: auto; min-width: 60%; }
 table.counts th:not(:first-child) { text-align: right; }
 .badge { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
 .v-pass { background: var(--pass); } .v-fail { background: var(--fail); } .v-error { background: var(--error); }
-.v-skipped, .v-not-applicable, .v-attestation { background: var(--muted); }
+.v-skipped, .v-not-applicable, .v-attestation, .v-attested { background: var(--muted); }
 .filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin: 10px 0; }
 .filters label { font-size: 13px; color: var(--muted); }
 section.failure { border: 1px solid var(--line); border-left: 5px solid var(--fail); border-radius: 4px; padding: 10px 14px; margin: 14px 0; }
@@ -168,7 +168,7 @@ fn target_model(html: &mut String, report: &Report) {
     html.push_str("</ul>\n");
 }
 
-const VERDICTS: [Verdict; 7] = [
+const VERDICTS: [Verdict; 8] = [
     Verdict::Pass,
     Verdict::Fail,
     Verdict::Waived,
@@ -176,6 +176,7 @@ const VERDICTS: [Verdict; 7] = [
     Verdict::Skipped,
     Verdict::NotApplicable,
     Verdict::Attestation,
+    Verdict::Attested,
 ];
 
 fn count_table<'a>(

@@ -88,7 +88,11 @@ fn failures(list: &[&RequirementResult]) -> usize {
 fn is_skipped(verdict: Verdict) -> bool {
     matches!(
         verdict,
-        Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation | Verdict::Waived
+        Verdict::Skipped
+            | Verdict::NotApplicable
+            | Verdict::Attestation
+            | Verdict::Attested
+            | Verdict::Waived
     )
 }
 
@@ -208,7 +212,11 @@ fn testcase(xml: &mut String, requirement: &RequirementResult, ms: u64) {
                 escape(reason),
             );
         }
-        Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation | Verdict::Waived => {
+        Verdict::Skipped
+        | Verdict::NotApplicable
+        | Verdict::Attestation
+        | Verdict::Attested
+        | Verdict::Waived => {
             let kind = requirement
                 .reason_kind
                 .map(|k| format!(" ({k})"))

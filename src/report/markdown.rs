@@ -47,18 +47,19 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(
         md,
-        "| pass | fail | error | skipped | not applicable | attestation |\n| --- | --- | --- | --- | --- | --- |"
+        "| pass | fail | error | skipped | not applicable | attestation owed | attested |\n| --- | --- | --- | --- | --- | --- | --- |"
     );
     let count = |v: &str| report.counts.get(v).copied().unwrap_or(0);
     let _ = writeln!(
         md,
-        "| {} | {} | {} | {} | {} | {} |\n",
+        "| {} | {} | {} | {} | {} | {} | {} |\n",
         count("pass"),
         count("fail"),
         count("error"),
         count("skipped"),
         count("not-applicable"),
-        count("attestation")
+        count("attestation"),
+        count("attested")
     );
     let mut failed: Vec<&RequirementResult> = report
         .requirements

@@ -2,6 +2,7 @@
 //! `Report`; each file is written atomically, and the manifest (hashes, optional signature) last.
 
 pub mod diff;
+pub mod frameworks;
 mod har;
 mod html;
 mod json;

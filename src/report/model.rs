@@ -306,6 +306,9 @@ pub struct RunSettingsRecord {
     /// Waivers that applied to this run, in force or expired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<crate::config::Waiver>,
+    /// The supplier's attestations, as given, with what is incomplete in each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<crate::runner::attest::AttestationRecord>,
     /// Faults switched on in the embedded sandbox, when the run tested it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sandbox_faults: Vec<String>,

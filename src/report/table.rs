@@ -77,7 +77,7 @@ fn paint(text: &str, verdict: Verdict, colour: bool) -> String {
         Verdict::Fail => "31",
         Verdict::Error => "35",
         Verdict::Skipped | Verdict::NotApplicable => "2",
-        Verdict::Attestation => "36",
+        Verdict::Attestation | Verdict::Attested => "36",
         Verdict::Waived => "33",
     };
     format!("\u{1b}[{code}m{text}\u{1b}[0m")
@@ -228,6 +228,7 @@ fn area_table(rest: &[&RequirementResult], style: &TableStyle) -> Option<String>
         Verdict::Skipped,
         Verdict::NotApplicable,
         Verdict::Attestation,
+        Verdict::Attested,
     ];
     let counts = |by_verdict: &BTreeMap<Verdict, usize>| {
         order
@@ -338,13 +339,14 @@ pub fn render_table(report: &Report, style: &TableStyle) -> String {
         .map(|line| format!("{line}\n"))
         .unwrap_or_default();
     out.push_str(&format!(
-        "{} pass, {} fail, {} error, {} skipped, {} not applicable, {} attestation; {planned} not automated yet, {other_profiles} for other profiles (profile {}, target {}{hint})\n{written}{}\n",
+        "{} pass, {} fail, {} error, {} skipped, {} not applicable, {} attestation owed, {} attested; {planned} not automated yet, {other_profiles} for other profiles (profile {}, target {}{hint})\n{written}{}\n",
         count("pass"),
         count("fail"),
         count("error"),
         count("skipped"),
         count("not-applicable").saturating_sub(other_profiles),
         count("attestation"),
+        count("attested"),
         report.profile,
         report.target,
         verdict_line(report, style),

@@ -18,7 +18,9 @@ fn assert_result(verdict: Verdict, blocking: bool) -> &'static str {
         Verdict::Error => "error",
         // An accepted failure: still not a pass.
         Verdict::Waived => "warning",
-        Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation => "skip",
+        Verdict::Skipped | Verdict::NotApplicable | Verdict::Attestation | Verdict::Attested => {
+            "skip"
+        }
     }
 }
 

@@ -60,6 +60,8 @@ pub struct RunOptions {
     pub interrupt: super::Interrupt,
     /// Which levels block, and waivers.
     pub gate: super::Gate,
+    /// The supplier's attestations (`--attestations`).
+    pub attestations: super::attest::Attestations,
     /// How much progress to show while scenarios run.
     pub verbosity: super::Verbosity,
     /// What the target offers, declared in `mts.toml` (`[target.declares]`).
@@ -512,6 +514,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         harness_errors,
         tls: tls_facts,
         gate: options.gate.clone(),
+        attestations: options.attestations.records.clone(),
         model: Some((*context.model).clone()),
     };
     let selected = |id: &str| plan.requirements.iter().any(|r| r.as_str() == id);

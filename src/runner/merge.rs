@@ -81,6 +81,7 @@ impl RecordedRun {
                 TlsRecord::Failed { error } => Err(error),
             }),
             model: self.target_model.clone(),
+            attestations: self.settings.attestations.clone(),
             gate: Gate {
                 strict: self.settings.strict,
                 waivers: self.settings.waivers.clone(),

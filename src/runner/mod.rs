@@ -1,6 +1,7 @@
 //! From catalogue and features to a report: selection (`plan`), the cucumber run and passive
 //! checks (`execute`), and the verdict per requirement and per run (`verdict`).
 
+pub mod attest;
 mod cleanup;
 mod cucumber;
 mod discover;

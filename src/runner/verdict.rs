@@ -65,6 +65,8 @@ pub struct RunMeta {
     pub tls: Option<Result<crate::tls::TlsFacts, String>>,
     /// Which levels block, and the waivers.
     pub gate: super::Gate,
+    /// The supplier's answers to attestation requirements.
+    pub attestations: Vec<super::attest::AttestationRecord>,
     /// What the target declares.
     pub model: Option<crate::target::TargetModel>,
 }
@@ -93,6 +95,7 @@ pub fn assemble(
         })
         .collect();
     meta.gate.apply(&mut requirements);
+    super::attest::apply(&meta.attestations, meta.gate.today, &mut requirements);
     for result in &mut requirements {
         result.blocking =
             rules::blocking(result.verdict, result.level.strength(), meta.gate.strict);
@@ -144,6 +147,7 @@ pub fn assemble(
             areas: meta.selection.areas,
             strict: meta.gate.strict,
             waivers: meta.gate.waivers,
+            attestations: meta.attestations,
             sandbox_faults: meta.sandbox_faults,
         },
         tls: meta.tls.map(|facts| match facts {

@@ -67,7 +67,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .r-non-conformant, .v-fail { background: var(--fail); }
 .r-incomplete, .v-error { background: var(--error); }
 .v-waived { background: #6a4c93; }
-.v-skipped, .v-not-applicable, .v-attestation, .v-absent { background: var(--muted); }
+.v-skipped, .v-not-applicable, .v-attestation, .v-attested, .v-absent { background: var(--muted); }
 .seal { font-size: 13px; }
 .seal-verified { color: var(--pass); }
 .seal-signer-not-checked, .seal-unsigned { color: var(--muted); }
@@ -169,7 +169,7 @@ fn failing(run: &SiteRun) -> usize {
     tally(run, Verdict::Fail) + tally(run, Verdict::Error)
 }
 
-const SHOWN_VERDICTS: [Verdict; 7] = [
+const SHOWN_VERDICTS: [Verdict; 8] = [
     Verdict::Pass,
     Verdict::Fail,
     Verdict::Waived,
@@ -177,6 +177,7 @@ const SHOWN_VERDICTS: [Verdict; 7] = [
     Verdict::Skipped,
     Verdict::NotApplicable,
     Verdict::Attestation,
+    Verdict::Attested,
 ];
 
 fn counts(run: &SiteRun) -> String {

@@ -328,3 +328,83 @@ pub fn assert_same_parts(
         panic!("{key} differs {what}:\n{}", shown.join("\n"));
     }
 }
+
+/// `mts report --framework NAME DIR` in Markdown, HTML and CSV, each written to a file beside
+/// the run (never inside it: the run folder stays as its manifest says).
+pub fn framework_views(run_dir: &Path, framework: &str) -> (String, String, String) {
+    let mut texts = Vec::new();
+    for format in ["markdown", "html", "csv"] {
+        let file = run_dir.with_extension(format!("{framework}.{format}"));
+        let output = mts()
+            .args([
+                "report",
+                "--framework",
+                framework,
+                "--format",
+                format,
+                "--out",
+            ])
+            .arg(&file)
+            .arg(run_dir)
+            .output()
+            .expect("run mts report");
+        assert!(
+            output.status.success(),
+            "mts report --format {format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        texts.push(std::fs::read_to_string(&file).expect("the view was written"));
+    }
+    let csv = texts.pop().unwrap_or_default();
+    let html = texts.pop().unwrap_or_default();
+    let markdown = texts.pop().unwrap_or_default();
+    (markdown, html, csv)
+}
+
+/// The rows of an RFC 4180 CSV text, fields unquoted.
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let (mut row, mut field) = (Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    rows
+}
+
+/// Clause id → (status, why, failing exchanges) from a framework CSV, checking its header.
+pub fn clause_statuses(csv: &str) -> std::collections::BTreeMap<String, (String, String, String)> {
+    let rows = csv_rows(csv);
+    assert_eq!(
+        rows.first().map(|r| r.join(",")).as_deref(),
+        Some(
+            "framework,framework_version,clause,clause_title,http_testable,status,why,requirements,failing_exchanges,run_id,target"
+        )
+    );
+    rows.iter()
+        .skip(1)
+        .map(|row| {
+            assert_eq!(row.len(), 11, "{row:?}");
+            (
+                row[2].clone(),
+                (row[5].clone(), row[6].clone(), row[8].clone()),
+            )
+        })
+        .collect()
+}

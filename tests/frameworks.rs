@@ -109,6 +109,40 @@ fn the_dtac_view_of_a_sandbox_run_holds_every_clause_in_three_formats() {
     assert!(html.contains("href=\"report.html#req-IOP-FHIR-001\""));
     assert!(!html.contains("<script"));
     assert!(html.trim_end().ends_with("</html>"));
+
+    // Judged again offline, the answers and their sealed evidence carry over.
+    let again = dir.path().join("rejudged");
+    let output = mts()
+        .args(["rejudge", "--quiet", "--out"])
+        .arg(&again)
+        .arg(&run.out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rejudged = mts::report::read(&again).unwrap();
+    let verdict = |id: &str| {
+        rejudged
+            .requirements
+            .iter()
+            .find(|r| r.id.as_str() == id)
+            .map(|r| r.verdict.as_str())
+    };
+    assert_eq!(verdict("GOV-ASR-006"), Some("attested"));
+    assert_eq!(verdict("GOV-ASR-007"), Some("attestation"));
+    assert!(again.join(copy).is_file());
+    assert!(
+        mts()
+            .arg("verify")
+            .arg(&again)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
 }
 
 #[test]

@@ -54,11 +54,37 @@ pub(crate) fn write_to_new_folder(
     formats: &[report::Format],
     sign_key: Option<&report::SigningKey>,
     console: Console,
+    evidence_from: Option<&Path>,
 ) -> Result<ExitCode, CmdError> {
-    match prepare_out_dir(out) {
-        Ok(out) => write_and_print(report, &out, formats, sign_key, console),
-        Err(message) => Err(CmdError::usage(message)),
+    let out = prepare_out_dir(out).map_err(CmdError::usage)?;
+    if let Some(from) = evidence_from {
+        copy_attestation_evidence(report, from, &out)?;
     }
+    write_and_print(report, &out, formats, sign_key, console)
+}
+
+/// The attestation evidence files `report` names, copied from the run folder `from` into
+/// `to`, so the new folder's manifest covers them as the first one's did.
+fn copy_attestation_evidence(
+    report: &report::Report,
+    from: &Path,
+    to: &Path,
+) -> Result<(), CmdError> {
+    let files = report
+        .settings
+        .attestations
+        .iter()
+        .flat_map(|a| &a.evidence)
+        .filter_map(|e| e.file.as_deref());
+    for name in files {
+        std::fs::copy(from.join(name), to.join(name)).map_err(|e| {
+            CmdError::invalid(format!(
+                "attestation evidence {name} is not readable in {}: {e}",
+                from.display()
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// What a shard keeps besides its report, for `mts merge`.

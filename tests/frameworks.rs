@@ -106,7 +106,7 @@ fn the_dtac_view_of_a_sandbox_run_holds_every_clause_in_three_formats() {
     }
     assert!(markdown.contains("| C4.1 | **met** |"), "{markdown}");
     assert!(html.contains("<tr class=\"met\"><td>C4.1</td>"));
-    assert!(html.contains("href=\"report.html#req-IOP-FHIR-001\""));
+    assert!(html.contains("href=\"report.html#req-IOP-FHIR-007\""));
     assert!(!html.contains("<script"));
     assert!(html.trim_end().ends_with("</html>"));
 

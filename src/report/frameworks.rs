@@ -51,10 +51,14 @@ pub fn view<'a>(
     mut notices: Vec<String>,
 ) -> FrameworkView<'a> {
     if report.catalogue.digest != catalogue.digest {
+        let short = |digest: &str| digest.chars().take(19).collect::<String>();
         notices.push(format!(
-            "The run was judged with catalogue {} and is mapped with catalogue {}: a requirement \
-             the run did not judge is left out of its clauses.",
-            report.catalogue.version, catalogue.version
+            "The run was judged with catalogue {} ({}) and is mapped with catalogue {} ({}): a \
+             requirement the run did not judge is left out of its clauses.",
+            report.catalogue.version,
+            short(&report.catalogue.digest),
+            catalogue.version,
+            short(&catalogue.digest)
         ));
     }
     let sections = frameworks

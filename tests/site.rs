@@ -377,7 +377,7 @@ fn a_site_over_twenty_runs_of_three_targets_shows_history_regressions_waivers_an
         index.contains("7 run folder(s) failed verification"),
         "{index}"
     );
-    assert!(index.contains("Waivers expiring within 30 days"));
+    assert!(index.contains("Waivers lapsed or expiring within 30 days"));
     assert!(index.contains("NHS-123"), "the waiver ending in ten days");
     assert_eq!(
         index.matches("NHS-123").count(),

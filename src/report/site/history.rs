@@ -150,8 +150,9 @@ pub struct ExpiringWaiver<'a> {
     pub verdict: Option<Verdict>,
 }
 
-/// Waivers of each target's latest run whose last day is `today` or within `within_days` after
-/// it, soonest first. Waivers already expired are not "expiring"; the run reports them failed.
+/// Waivers of each target's latest run whose last day is within `within_days` after `today`,
+/// or already past (a lapsed waiver no longer covers its failure: the assessor must see it
+/// went), soonest first.
 pub fn expiring_waivers(
     targets: &[TargetHistory],
     today: NaiveDate,
@@ -164,7 +165,7 @@ pub fn expiring_waivers(
         };
         for waiver in &latest.report.settings.waivers {
             let days_left = (waiver.expires - today).num_days();
-            if (0..=within_days).contains(&days_left) {
+            if days_left <= within_days {
                 let verdict = latest
                     .report
                     .requirements
@@ -443,6 +444,8 @@ pub(crate) mod tests {
         assert_eq!(
             listed,
             [
+                ("SEC-HDR-002", -14, None),
+                ("API-HDR-002", -3, None),
                 ("API-HDR-004", 0, None),
                 ("SEC-HDR-001", 16, Some(Verdict::Waived)),
                 ("API-HDR-003", 30, None),

@@ -385,7 +385,7 @@ fn waivers(body: &mut String, site: &Site<'_>, today: NaiveDate) {
     let expiring = expiring_waivers(site.targets, today, site.waiver_window_days);
     let _ = writeln!(
         body,
-        "<h2 id=\"waivers\">Waivers expiring within {} days of {today} ({})</h2>\n\
+        "<h2 id=\"waivers\">Waivers lapsed or expiring within {} days of {today} ({})</h2>\n\
          <p class=\"muted\">From each target's latest run; {today} is the day of the newest run.</p>",
         site.waiver_window_days,
         expiring.len()
@@ -403,7 +403,11 @@ fn waivers(body: &mut String, site: &Site<'_>, today: NaiveDate) {
             escape(&waiver.target.key),
             escape(&waiver.waiver.requirement),
             waiver.waiver.expires,
-            waiver.days_left,
+            if waiver.days_left < 0 {
+                format!("lapsed {} day(s) ago", -waiver.days_left)
+            } else {
+                waiver.days_left.to_string()
+            },
             waiver.verdict.map(verdict_badge).unwrap_or_default(),
             escape(&waiver.waiver.justification),
         );
@@ -835,7 +839,7 @@ mod tests {
                 "SEC-HDR-001 fails in both latest runs: listed across targets"
             );
         }
-        assert!(index.contains("Waivers expiring within 30 days of 2026-12-02 (1)"));
+        assert!(index.contains("Waivers lapsed or expiring within 30 days of 2026-12-02 (1)"));
         let evil = targets.iter().position(|t| t.key.contains("evil")).unwrap();
         let page = target_page(&site, evil);
         assert!(page.contains(&format!(

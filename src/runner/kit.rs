@@ -95,14 +95,13 @@ fn resource_of<'a>(exchange: &'a Exchange, kind: &str) -> Result<&'a Value, Stri
     match json {
         Some(json) if json["resourceType"] == kind => Ok(json.as_ref()),
         Some(json) => Err(format!(
-            "{} answered with a {}, not a {kind}",
+            "{}: the body is {}, not {kind}",
             exchange.summary(),
-            json["resourceType"].as_str().unwrap_or("non-resource")
+            json["resourceType"]
+                .as_str()
+                .unwrap_or("JSON that is no FHIR resource")
         )),
-        None => Err(format!(
-            "{} answered with a body that is not FHIR JSON",
-            exchange.summary()
-        )),
+        None => Err(format!("{}: the body is not FHIR JSON", exchange.summary())),
     }
 }
 
@@ -322,6 +321,175 @@ mod tests {
         );
         let empty = json!({"resourceType": "Bundle", "type": "searchset"});
         assert_eq!(count_page(&empty, "AllergyIntolerance").matched, 0);
+    }
+
+    /// A loopback server that answers each request (one per connection) with `answer(path)`.
+    async fn canned(answer: fn(&str, &str) -> (u16, String)) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let own = origin.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let own = own.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&request);
+                    let path = text.split(' ').nth(1).unwrap_or("/").to_owned();
+                    let (status, body) = answer(&own, &path);
+                    let reply = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        format!("{origin}/FHIR/R4")
+    }
+
+    /// A searchset page: `matches` Conditions, and a next link to `next` if given.
+    fn page(matches: usize, next: Option<String>) -> String {
+        let entries: Vec<Value> = (0..matches).map(|_| entry("Condition", None)).collect();
+        let mut bundle = json!({"resourceType": "Bundle", "type": "searchset", "entry": entries});
+        if let Some(next) = next {
+            bundle["link"] = json!([{"relation": "next", "url": next}]);
+        }
+        bundle.to_string()
+    }
+
+    async fn kit_against(base: &str, promise: &str) -> Vec<KitItem> {
+        let text = format!(
+            "[data.patient.with-records]\nnhs_number = \"9000000009\"\n[[data.patient.with-records.promise]]\n{promise}\n"
+        );
+        let config =
+            crate::config::ConfigFile::parse(std::path::Path::new("mts.toml"), &text).unwrap();
+        let data = TestData::from_section(&config.data);
+        let http = crate::http::HttpClient::new(
+            crate::http::ClientOptions {
+                base_url: base.to_owned(),
+                timeout: std::time::Duration::from_secs(5),
+                body_limit: 1 << 20,
+                ca_pem: None,
+                insecure: false,
+                max_in_flight: 1,
+                redactor: crate::http::Redactor::default(),
+                client_identity: None,
+            },
+            std::sync::Arc::new(crate::http::ExchangeLog::default()),
+        )
+        .unwrap();
+        let context = RunContext::new(http, data.clone(), crate::catalogue::Profile::All, false);
+        preflight(&context, &data, &TargetModel::default()).await
+    }
+
+    #[tokio::test]
+    async fn pages_without_a_total_are_followed_a_few_times_on_the_target_only() {
+        // Two pages of one match each, then the end.
+        let base = canned(|origin, path| match path {
+            p if p.ends_with("page=2") => (200, page(1, None)),
+            p if p.starts_with("/FHIR/R4/Condition?patient=Patient/9000000009&code=x") => (
+                200,
+                page(1, Some(format!("{origin}/FHIR/R4/Condition?page=2"))),
+            ),
+            _ => (404, "{}".into()),
+        })
+        .await;
+        let items = kit_against(
+            &base,
+            "type = \"Condition\"\nat-least = 2\nsearch = \"code=x\"",
+        )
+        .await;
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].status, KitStatus::Found, "{items:?}");
+        assert_eq!(items[0].found, "2 (matches in 2 pages)");
+        assert_eq!(items[0].exchanges.len(), 2);
+        let items = kit_against(
+            &base,
+            "type = \"Condition\"\nat-least = 3\nsearch = \"code=x\"",
+        )
+        .await;
+        assert_eq!(items[0].status, KitStatus::Missing, "{items:?}");
+        // Enough on the first page: the next is not fetched.
+        let items = kit_against(&base, "type = \"Condition\"\nsearch = \"code=x\"").await;
+        assert_eq!(
+            (&items[0].status, items[0].exchanges.len()),
+            (&KitStatus::Found, 1)
+        );
+
+        // A next link that loops is given up after MAX_PAGES, as unknown.
+        let looping = canned(|origin, _| {
+            (
+                200,
+                page(0, Some(format!("{origin}/FHIR/R4/Condition?again"))),
+            )
+        })
+        .await;
+        let items = kit_against(&looping, "type = \"Condition\"").await;
+        assert!(
+            matches!(&items[0].status, KitStatus::Unknown(why) if why.contains("first 5 pages")),
+            "{items:?}"
+        );
+        assert_eq!(items[0].exchanges.len(), MAX_PAGES);
+
+        // A next link off the target's origin (another port here) is not followed.
+        let leaving = canned(|_, _| {
+            (
+                200,
+                page(
+                    0,
+                    Some("http://127.0.0.1:1/FHIR/R4/Condition?page=2".into()),
+                ),
+            )
+        })
+        .await;
+        let items = kit_against(&leaving, "type = \"Condition\"").await;
+        assert!(
+            matches!(&items[0].status, KitStatus::Unknown(why) if why.contains("off the target's origin")),
+            "{items:?}"
+        );
+        assert_eq!(items[0].exchanges.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn answers_that_cannot_tell_are_unknown_not_missing() {
+        let base = canned(|_, path| match path {
+            p if p.starts_with("/FHIR/R4/Condition") => (500, "{}".into()),
+            p if p.starts_with("/FHIR/R4/Procedure") => (
+                200,
+                json!({"resourceType": "OperationOutcome", "issue": []}).to_string(),
+            ),
+            p if p.starts_with("/FHIR/R4/Encounter") => (200, "<html/>".into()),
+            _ => (404, "{}".into()),
+        })
+        .await;
+        for (kind, why) in [
+            ("Condition", "→ 500 (not a 2xx)"),
+            ("Procedure", "the body is OperationOutcome, not Bundle"),
+            ("Encounter", "not FHIR JSON"),
+        ] {
+            let items = kit_against(&base, &format!("type = \"{kind}\"")).await;
+            assert!(
+                matches!(&items[0].status, KitStatus::Unknown(w) if w.contains(why)),
+                "{kind}: {items:?}"
+            );
+        }
+        // Nothing listening: no answer at all.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed = format!("http://{}/FHIR/R4", listener.local_addr().unwrap());
+        drop(listener);
+        let items = kit_against(&closed, "type = \"Condition\"").await;
+        assert!(
+            matches!(&items[0].status, KitStatus::Unknown(w) if w.starts_with("no answer")),
+            "{items:?}"
+        );
     }
 
     #[test]

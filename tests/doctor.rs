@@ -96,3 +96,124 @@ fn an_unreachable_target_is_a_connect_failure() {
         "{out}"
     );
 }
+
+/// The kit the embedded sandbox meets: its patient with records (9000000009) holds two active
+/// allergies, one active and one completed MedicationRequest, and 9000000025 is restricted.
+const MET_KIT: &str = r#"
+[data.patient.with-records]
+nhs_number = "9000000009"
+
+[[data.patient.with-records.promise]]
+type = "AllergyIntolerance"
+at-least = 2
+search = "clinical-status=active"
+says = "2 active allergies"
+
+[[data.patient.with-records.promise]]
+type = "MedicationRequest"
+search = "status=active"
+
+[data.patient.restricted]
+nhs_number = "9000000025"
+sensitive = true
+"#;
+
+/// The same kit, broken twice: more Conditions than the patient holds, and a patient that is
+/// not restricted promised as sensitive.
+const BROKEN: &str = r#"
+[[data.patient.with-records.promise]]
+type = "Condition"
+at-least = 5
+says = "5 problems"
+
+[data.patient.existing]
+nhs_number = "9000000009"
+sensitive = true
+"#;
+
+fn doctor_with_config(sandbox: &Sandbox, text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mts.toml");
+    std::fs::write(&config, text).unwrap();
+    let mut args = sandbox.target_args();
+    args.extend(["--config".to_owned(), config.display().to_string()]);
+    doctor(&args, &[("MTS_TOKEN", &sandbox.token)])
+}
+
+fn kit_lines(out: &str) -> Vec<&str> {
+    out.lines().filter(|l| l.get(5..8) == Some("kit")).collect()
+}
+
+#[test]
+fn a_declared_kit_is_checked_item_by_item() {
+    let sandbox = Sandbox::start(&["--tls"]);
+
+    let (code, out) = doctor_with_config(&sandbox, MET_KIT);
+    assert_eq!(code, 0, "{out}");
+    let kit = kit_lines(&out);
+    assert_eq!(kit.len(), 3, "one line per promise:\n{out}");
+    assert!(kit.iter().all(|l| l.starts_with("ok   kit ")), "{out}");
+    for said in [
+        "with-records Patient/9000000009: promised 2 AllergyIntolerance (clinical-status=active) \"2 active allergies\"; found 2",
+        "with-records Patient/9000000009: promised 1 MedicationRequest (status=active); found 1",
+        "restricted Patient/9000000025: promised sensitive (meta.security R or V); found meta.security confidentiality R",
+    ] {
+        assert!(
+            kit.iter().any(|l| l.contains(said)),
+            "missing {said}:\n{out}"
+        );
+    }
+    assert!(out.contains("ready"), "{out}");
+
+    let (code, out) = doctor_with_config(&sandbox, &format!("{MET_KIT}{BROKEN}"));
+    assert_eq!(code, 1, "{out}");
+    let kit = kit_lines(&out);
+    assert_eq!(kit.len(), 5, "{out}");
+    let failed: Vec<&&str> = kit.iter().filter(|l| l.starts_with("FAIL kit ")).collect();
+    assert_eq!(failed.len(), 2, "exactly the broken promises:\n{out}");
+    assert!(
+        failed.iter().any(|l| l.contains(
+            "with-records Patient/9000000009: promised 5 Condition \"5 problems\"; missing: found 2 (Bundle.total)"
+        )),
+        "{out}"
+    );
+    assert!(
+        failed.iter().any(|l| l.contains(
+            "existing Patient/9000000009: promised sensitive (meta.security R or V); missing: found meta.security confidentiality U"
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        kit.iter().filter(|l| l.starts_with("ok   kit ")).count(),
+        3,
+        "the promises met are still met:\n{out}"
+    );
+    assert!(
+        out.contains("fix: give a patient that holds it in [data.patient.with-records], or change the promise")
+            && out.contains("fix: give a patient that holds it in [data.patient.existing], or change the promise"),
+        "{out}"
+    );
+    // Every other check is as it was: only the kit fails.
+    assert!(out.contains("ok   test patient"), "{out}");
+    assert!(out.contains("2 problem(s) to fix"), "{out}");
+}
+
+#[test]
+fn a_kit_the_target_cannot_answer_for_is_a_warning_not_a_failure() {
+    let sandbox = Sandbox::start(&["--tls"]);
+    // The sandbox serves no Immunization: the search is refused, so mts cannot tell.
+    let (code, out) = doctor_with_config(
+        &sandbox,
+        "[data.patient.with-records]\nnhs_number = \"9000000009\"\n[[data.patient.with-records.promise]]\ntype = \"Immunization\"\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    let kit = kit_lines(&out);
+    assert_eq!(kit.len(), 1, "{out}");
+    assert!(
+        kit[0].starts_with("warn kit ")
+            && kit[0].contains(
+                "could not tell: GET /FHIR/R4/Immunization?patient=Patient/9000000009 → 404"
+            ),
+        "{out}"
+    );
+}

@@ -364,11 +364,127 @@ pub struct PatientData {
     pub nhs_number: String,
     /// The logical id to read the patient by; PDS-style APIs use the NHS number itself.
     pub id: Option<String>,
+    /// A promise of the test-data kit: the record is flagged restricted (a `meta.security`
+    /// confidentiality label R or V). `mts doctor` checks it before a run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+    /// `[[data.patient.<role>.promise]]`: the clinical content the supplier promises this
+    /// patient holds. `mts doctor` checks each before a run.
+    #[serde(default, rename = "promise", skip_serializing_if = "Vec::is_empty")]
+    pub promises: Vec<Promise>,
 }
 
 impl PatientData {
+    /// A patient known by NHS number alone, with nothing promised.
+    pub fn with_nhs_number(nhs_number: impl Into<String>) -> Self {
+        Self {
+            nhs_number: nhs_number.into(),
+            id: None,
+            sensitive: false,
+            promises: Vec::new(),
+        }
+    }
+
     pub fn logical_id(&self) -> &str {
         self.id.as_deref().unwrap_or(&self.nhs_number)
+    }
+
+    /// Whether anything is promised of this patient (the test-data kit).
+    pub fn has_kit(&self) -> bool {
+        self.sensitive || !self.promises.is_empty()
+    }
+}
+
+/// One promise of the test-data kit: the patient holds at least `at-least` records of `type`
+/// that match `search`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Promise {
+    /// A FHIR resource type, e.g. `AllergyIntolerance`.
+    #[serde(rename = "type")]
+    #[schemars(regex(pattern = r"^[A-Z][A-Za-z]*$"))]
+    pub resource_type: String,
+    /// How many records at least (default 1).
+    #[serde(default = "default_at_least")]
+    #[schemars(range(min = 1))]
+    pub at_least: u32,
+    /// Extra search parameters, as a query string (`clinical-status=active`); the patient
+    /// parameter is added by mts.
+    pub search: Option<String>,
+    /// The supplier's own words for the promise, shown in the output.
+    pub says: Option<String>,
+}
+
+fn default_at_least() -> u32 {
+    1
+}
+
+impl Promise {
+    /// The extra search parameters, decoded (`search` is checked at load, so this is total).
+    pub fn query(&self) -> Vec<(String, String)> {
+        self.search
+            .as_deref()
+            .map(|text| {
+                url::form_urlencoded::parse(text.trim_start_matches('?').as_bytes())
+                    .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What is promised, in words: `2 AllergyIntolerance (clinical-status=active)`.
+    pub fn describe(&self) -> String {
+        let mut text = format!("{} {}", self.at_least, self.resource_type);
+        if let Some(search) = self.search.as_deref().filter(|s| !s.is_empty()) {
+            text.push_str(&format!(" ({search})"));
+        }
+        if let Some(says) = &self.says {
+            text.push_str(&format!(" \"{says}\""));
+        }
+        text
+    }
+
+    /// Why the promise cannot be checked as written, if it cannot.
+    fn problem(&self) -> Option<String> {
+        let kind = &self.resource_type;
+        let is_type_name = kind.starts_with(|c: char| c.is_ascii_uppercase())
+            && kind.chars().all(|c| c.is_ascii_alphabetic());
+        if !is_type_name {
+            return Some(format!(
+                "type = {kind:?} is not a FHIR resource type name (capitalised, letters only, e.g. \"AllergyIntolerance\")"
+            ));
+        }
+        if self.at_least == 0 {
+            return Some("at-least must be at least 1".into());
+        }
+        let search = self.search.as_deref().unwrap_or("");
+        for part in search.trim_start_matches('?').split('&') {
+            if part.is_empty() {
+                continue;
+            }
+            let Some((name, _)) = part.split_once('=') else {
+                return Some(format!(
+                    "search = {search:?}: `{part}` is not name=value (give a query string, e.g. \"clinical-status=active\")"
+                ));
+            };
+            // `patient:Patient`, `subject.identifier`: the parameter before any modifier or chain.
+            let base = name.split([':', '.']).next().unwrap_or(name);
+            let well_formed = !base.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));
+            if !well_formed {
+                return Some(format!(
+                    "search = {search:?}: `{name}` is not a search parameter name"
+                ));
+            }
+            if base == "patient" || base == "subject" {
+                return Some(format!(
+                    "search = {search:?} names the patient itself (`{name}`); mts adds that from the patient this promise is under"
+                ));
+            }
+        }
+        None
     }
 }
 
@@ -387,10 +503,7 @@ impl TestData {
                 .patient
                 .get(&role)
                 .cloned()
-                .unwrap_or_else(|| PatientData {
-                    nhs_number: role.default_nhs_number().to_owned(),
-                    id: None,
-                });
+                .unwrap_or_else(|| PatientData::with_nhs_number(role.default_nhs_number()));
             patients.insert(role, data);
         }
         Self {
@@ -402,6 +515,14 @@ impl TestData {
     pub fn patient(&self, role: PatientRole) -> &PatientData {
         // Every role is filled in by `from_section`.
         &self.patients[&role]
+    }
+
+    /// The patients with a test-data kit (something promised), in role order.
+    pub fn kit(&self) -> impl Iterator<Item = (PatientRole, &PatientData)> {
+        self.patients
+            .iter()
+            .filter(|(_, data)| data.has_kit())
+            .map(|(role, data)| (*role, data))
     }
 }
 
@@ -514,6 +635,20 @@ impl ConfigFile {
                 message: "run.timeout_seconds must be between 0 and 3600".into(),
             });
         }
+        for (role, patient) in &config.data.patient {
+            for (index, promise) in patient.promises.iter().enumerate() {
+                if let Some(problem) = promise.problem() {
+                    return Err(ConfigError::Invalid {
+                        path: path.to_owned(),
+                        message: format!(
+                            "[[data.patient.{}.promise]] #{}: {problem}",
+                            role.as_str(),
+                            index + 1
+                        ),
+                    });
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -570,6 +705,95 @@ mod tests {
         let data = TestData::from_section(&config.data);
         assert_eq!(data.patient(PatientRole::Existing).logical_id(), "abc");
         assert_eq!(data.patient(PatientRole::Absent).nhs_number, "9111231130");
+    }
+
+    const KIT: &str = r#"
+[data.patient.with-records]
+nhs_number = "9000000009"
+sensitive = true
+
+[[data.patient.with-records.promise]]
+type = "AllergyIntolerance"
+at-least = 2
+search = "clinical-status=active"
+says = "2 active allergies"
+
+[[data.patient.with-records.promise]]
+type = "MedicationRequest"
+"#;
+
+    #[test]
+    fn a_kit_is_read_with_its_defaults() {
+        let config = ConfigFile::parse(Path::new("mts.toml"), KIT).unwrap();
+        let data = TestData::from_section(&config.data);
+        let kit: Vec<_> = data.kit().collect();
+        assert_eq!(kit.len(), 1, "only the patient with promises");
+        let (role, patient) = kit[0];
+        assert_eq!(role, PatientRole::WithRecords);
+        assert!(patient.sensitive);
+        assert_eq!(patient.promises.len(), 2);
+        assert_eq!(patient.promises[0].at_least, 2);
+        assert_eq!(
+            patient.promises[0].query(),
+            vec![("clinical-status".to_owned(), "active".to_owned())]
+        );
+        assert_eq!(
+            patient.promises[0].describe(),
+            "2 AllergyIntolerance (clinical-status=active) \"2 active allergies\""
+        );
+        assert_eq!(patient.promises[1].at_least, 1, "at-least defaults to 1");
+        assert!(patient.promises[1].query().is_empty());
+        // A profile laid over the file keeps the kit (the file goes through a table and back).
+        let text = format!("{KIT}\n[profile.ci.run]\nconcurrency = 2\n");
+        let profiled = ConfigFile::parse(Path::new("mts.toml"), &text)
+            .and_then(|c| c.with_profile(Path::new("mts.toml"), "ci"))
+            .unwrap();
+        assert_eq!(
+            profiled.data.patient[&PatientRole::WithRecords],
+            config.data.patient[&PatientRole::WithRecords]
+        );
+    }
+
+    #[test]
+    fn a_promise_that_cannot_be_checked_is_refused_at_load() {
+        let refused = |promise: &str| {
+            let text = format!(
+                "[data.patient.with-records]\nnhs_number = \"9000000009\"\n[[data.patient.with-records.promise]]\n{promise}\n"
+            );
+            ConfigFile::parse(Path::new("mts.toml"), &text)
+                .unwrap_err()
+                .to_string()
+        };
+        let text = refused("type = \"allergyIntolerance\"");
+        assert!(
+            text.starts_with("mts.toml: [[data.patient.with-records.promise]] #1:")
+                && text.contains("not a FHIR resource type"),
+            "{text}"
+        );
+        assert!(refused("type = \"Allergy Intolerance\"").contains("not a FHIR resource type"));
+        let text = refused("type = \"Condition\"\nat-least = 0");
+        assert!(text.contains("at-least must be at least 1"), "{text}");
+        let text = refused("type = \"Condition\"\nsearch = \"patient=Patient/1\"");
+        assert!(text.contains("names the patient itself"), "{text}");
+        let text = refused("type = \"Condition\"\nsearch = \"code=x&subject:Patient=1\"");
+        assert!(text.contains("names the patient itself"), "{text}");
+        let text = refused("type = \"Condition\"\nsearch = \"clinical-status\"");
+        assert!(text.contains("is not name=value"), "{text}");
+        let text = refused("type = \"Condition\"\nsearch = \"=active\"");
+        assert!(text.contains("not a search parameter name"), "{text}");
+        let text = refused("type = \"Condition\"\nat_least = 2");
+        assert!(text.contains("unknown field `at_least`"), "{text}");
+        // The second promise is named as such.
+        let text = ConfigFile::parse(
+            Path::new("mts.toml"),
+            "[data.patient.existing]\nnhs_number = \"9000000009\"\n[[data.patient.existing.promise]]\ntype = \"Condition\"\n[[data.patient.existing.promise]]\ntype = \"x\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            text.contains("[[data.patient.existing.promise]] #2"),
+            "{text}"
+        );
     }
 
     #[test]

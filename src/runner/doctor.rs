@@ -255,9 +255,11 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
         ),
     });
 
-    // What the target declares: what a run will plan from.
+    // What the target declares: what a run will plan from (and how the kit's searches go).
+    let mut declared = crate::target::TargetModel::default();
     match super::discover::discover(&context, &options.declares, options.declares_complete).await {
         Ok((model, _)) => {
+            declared = model.clone();
             let lines = model.summary_lines();
             let declares = model.is_complete();
             for (index, line) in lines.into_iter().enumerate() {
@@ -400,5 +402,43 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
             None,
         ),
     });
+
+    // 6. The test-data kit: what mts.toml promises the test patients hold.
+    for item in super::kit::preflight(&context, &options.data, &declared).await {
+        checks.push(kit_check(item));
+    }
     Ok(checks)
+}
+
+/// One kit item as a doctor line: a missing prerequisite fails (the run's scenarios that need
+/// it would have nothing to judge), an answer that cannot tell warns.
+fn kit_check(item: super::KitItem) -> DoctorCheck {
+    use super::KitStatus;
+    let role = item.role.as_str();
+    let said = format!("{role} {}: promised {}", item.patient, item.promised);
+    match item.status {
+        KitStatus::Found => check(
+            "kit",
+            Health::Ok,
+            format!("{said}; found {}", item.found),
+            None,
+        ),
+        KitStatus::Missing => DoctorCheck {
+            name: "kit",
+            health: Health::Fail,
+            detail: format!("{said}; missing: found {}", item.found),
+            fix: Some(format!(
+                "give a patient that holds it in [data.patient.{role}], or change the promise"
+            )),
+        },
+        KitStatus::Unknown(why) => DoctorCheck {
+            name: "kit",
+            health: Health::Warn,
+            detail: format!("{said}; could not tell: {why}"),
+            fix: Some(
+                "check that the target offers this search to these credentials; the promise is unchecked"
+                    .into(),
+            ),
+        },
+    }
 }

@@ -71,6 +71,18 @@ pub fn patient_search(model: &TargetModel) -> PatientSearch {
     }
 }
 
+/// The query that selects one patient's records of a clinical type: `patient=Patient/<id>`, as
+/// the suite's clinical searches send it (the feature files' `patient=Patient/{patient:…}`), or
+/// `subject=Patient/<id>` where the target declares that type searchable by subject and not by
+/// patient.
+pub fn records_of_patient(model: &TargetModel, kind: &str, logical_id: &str) -> (String, String) {
+    let subject_only = model.resource(kind).is_some_and(|r| {
+        r.offers(Interaction::SearchType) && r.offers_param("subject") && !r.offers_param("patient")
+    });
+    let param = if subject_only { "subject" } else { "patient" };
+    (param.to_owned(), format!("Patient/{logical_id}"))
+}
+
 /// A family name no test patient has, for searches that must match nothing.
 pub const NOBODY_FAMILY: &str = "Mtsnobodyzq";
 
@@ -260,6 +272,24 @@ mod tests {
     use super::*;
     use crate::target::model::{ResourceModel, Source};
     use serde_json::json;
+
+    #[test]
+    fn records_are_searched_by_patient_unless_only_subject_is_declared() {
+        let by = |model: &TargetModel| records_of_patient(model, "Condition", "p1");
+        let patient = ("patient".to_owned(), "Patient/p1".to_owned());
+        assert_eq!(by(&TargetModel::default()), patient, "nothing declared");
+        let both = model_with(
+            "Condition",
+            &[Interaction::SearchType],
+            &["patient", "subject"],
+        );
+        assert_eq!(by(&both), patient);
+        let subject = model_with("Condition", &[Interaction::SearchType], &["subject"]);
+        assert_eq!(
+            by(&subject),
+            ("subject".to_owned(), "Patient/p1".to_owned())
+        );
+    }
 
     fn model_with(kind: &str, interactions: &[Interaction], params: &[&str]) -> TargetModel {
         let mut model = TargetModel::default();

@@ -156,6 +156,7 @@ fn synthetic(exchanges: usize) -> Report {
             applicable: 90,
         },
         target_model: None,
+        test_data_kit: Vec::new(),
         started: "2026-11-22T01:00:00.000Z".into(),
         duration_ms: 60_000,
         settings: RunSettingsRecord {

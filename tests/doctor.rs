@@ -217,3 +217,64 @@ fn a_kit_the_target_cannot_answer_for_is_a_warning_not_a_failure() {
         "{out}"
     );
 }
+
+/// The kit in a run: its promises are checked before the scenarios, kept in the report, and a
+/// scenario lacking promised data says it is a missing prerequisite. Without the kit, a
+/// restricted patient that is not restricted fails IOP-UKC-007; with the kit promising it is,
+/// the preflight shows the test data is wrong and the requirement is skipped, saying so.
+#[test]
+fn a_kit_shortfall_is_a_missing_prerequisite_in_the_run_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrong_data = "[data.patient.with-records]\nnhs_number = \"9000000025\"\n\n\
+                      [data.patient.restricted]\nnhs_number = \"9000000009\"\n";
+    std::fs::write(dir.path().join("mts.toml"), wrong_data).unwrap();
+    let without = common::run_in(Some(dir.path()), dir.path(), &[], &[]);
+    assert_eq!(without.requirement("IOP-UKC-007")["verdict"], "fail");
+    assert!(without.report()["test_data_kit"].is_null());
+
+    let kit = format!(
+        "{wrong_data}sensitive = true\n\n[[data.patient.with-records.promise]]\n\
+         type = \"AllergyIntolerance\"\nsays = \"an allergy\"\n"
+    );
+    std::fs::write(dir.path().join("mts.toml"), kit).unwrap();
+    let with = common::run_in(Some(dir.path()), dir.path(), &[], &[]);
+    assert_eq!(with.code(), 0, "{}", with.stdout());
+    let restricted = with.requirement("IOP-UKC-007");
+    assert_eq!(restricted["verdict"], "skipped");
+    assert_eq!(restricted["reason_kind"], "missing-data");
+    assert!(
+        restricted["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the test-data kit promises sensitive"),
+        "{restricted}"
+    );
+    let tokens = with.requirement("IOP-SRCH-014");
+    assert!(
+        tokens["reason"]
+            .as_str()
+            .unwrap()
+            .contains("promises 1 AllergyIntolerance \"an allergy\" for the with-records patient"),
+        "{tokens}"
+    );
+    let kit = with.report()["test_data_kit"].as_array().unwrap();
+    assert_eq!(kit.len(), 2);
+    assert!(
+        kit.iter().all(|item| item["status"] == "missing"),
+        "{kit:?}"
+    );
+    assert!(
+        with.stdout()
+            .contains("test-data kit: 2 promised, 0 found, 2 missing"),
+        "{}",
+        with.stdout()
+    );
+    assert!(
+        with.stderr()
+            .contains("test data missing before the run: the test-data kit promises"),
+        "{}",
+        with.stderr()
+    );
+    let summary = std::fs::read_to_string(with.out.join("summary.md")).unwrap();
+    assert!(summary.contains("Test-data kit: 2 of 2 promised item(s) not found"));
+}

@@ -107,6 +107,7 @@ pub fn render(report: &Report) -> String {
     );
     meta(&mut html, report);
     counts(&mut html, report);
+    test_data_kit(&mut html, report);
     target_model(&mut html, report);
     matrix(&mut html, report);
     let referenced = failures(&mut html, report);
@@ -125,6 +126,32 @@ pub fn render(report: &Report) -> String {
         "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     );
     html
+}
+
+/// The test-data kit's promises as the preflight found them, before the requirements: a
+/// missing one explains the data a scenario lacked.
+fn test_data_kit(html: &mut String, report: &Report) {
+    if report.test_data_kit.is_empty() {
+        return;
+    }
+    html.push_str("<h2>Test-data kit, checked before the run</h2>\n<table><tr><th>Patient</th><th>Promised</th><th>Found</th><th>Status</th><th>Exchanges</th></tr>\n");
+    for item in &report.test_data_kit {
+        let exchanges: Vec<&str> = item.exchanges.iter().map(|e| e.0.as_str()).collect();
+        let _ = writeln!(
+            html,
+            "<tr><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&item.role),
+            escape(&item.patient),
+            escape(&item.promised),
+            escape(&item.found),
+            escape(&match &item.why {
+                Some(why) => format!("{}: {why}", item.status),
+                None => item.status.clone(),
+            }),
+            escape(&exchanges.join(", "))
+        );
+    }
+    html.push_str("</table>\n");
 }
 
 fn meta(html: &mut String, report: &Report) {

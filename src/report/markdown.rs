@@ -122,6 +122,31 @@ pub fn render(report: &Report) -> String {
         }
         md.push('\n');
     }
+    let missing: Vec<_> = report
+        .test_data_kit
+        .iter()
+        .filter(|item| item.status != "found")
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            md,
+            "Test-data kit: {} of {} promised item(s) not found before the run (missing prerequisites, not failures):\n",
+            missing.len(),
+            report.test_data_kit.len()
+        );
+        for item in missing {
+            let _ = writeln!(
+                md,
+                "- {} patient `{}`: promised {}; {} {}",
+                inline(&item.role),
+                item.patient.replace('`', "'"),
+                inline(&item.promised),
+                item.status,
+                inline(item.why.as_deref().unwrap_or(&item.found))
+            );
+        }
+        md.push('\n');
+    }
     if !report.harness_errors.is_empty() {
         let _ = writeln!(md, "Harness errors:\n");
         for error in &report.harness_errors {

@@ -282,6 +282,24 @@ pub struct CatalogueInfo {
     pub digest: String,
 }
 
+/// One promise of the test-data kit (`[[data.patient.<role>.promise]]`, `sensitive`), as the
+/// preflight before the run found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct KitRecord {
+    pub role: String,
+    pub patient: String,
+    /// The type promised; absent for `sensitive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    pub promised: String,
+    pub found: String,
+    /// `found`, `missing` (the target's answer shows it unmet) or `unknown` (mts could not tell).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    pub exchanges: Vec<ExchangeId>,
+}
+
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema, Default)]
 pub struct RunSettingsRecord {
     pub concurrency: usize,
@@ -365,6 +383,9 @@ pub struct Report {
     /// `mts.toml`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_model: Option<crate::target::TargetModel>,
+    /// The test-data kit's promises, checked before the scenarios ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_data_kit: Vec<KitRecord>,
     #[serde(default)]
     pub requirements: Vec<RequirementResult>,
     #[serde(default)]

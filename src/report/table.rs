@@ -332,12 +332,23 @@ pub fn render_table(report: &Report, style: &TableStyle) -> String {
     };
     // What the run wrote on the target, and whether it was cleaned up (never the last line:
     // `--quiet` prints that alone).
-    let written = report
+    let mut written = report
         .written
         .as_ref()
         .and_then(|w| w.summary())
         .map(|line| format!("{line}\n"))
         .unwrap_or_default();
+    let kit = &report.test_data_kit;
+    if !kit.is_empty() {
+        let missing = kit.iter().filter(|i| i.status == "missing").count();
+        let unknown = kit.iter().filter(|i| i.status == "unknown").count();
+        written.push_str(&format!(
+            "test-data kit: {} promised, {} found, {missing} missing, {unknown} could not be told{}\n",
+            kit.len(),
+            kit.len() - missing - unknown,
+            if missing + unknown > 0 { " (see report)" } else { "" }
+        ));
+    }
     out.push_str(&format!(
         "{} pass, {} fail, {} error, {} skipped, {} not applicable, {} attestation owed, {} attested; {planned} not automated yet, {other_profiles} for other profiles (profile {}, target {}{hint})\n{written}{}\n",
         count("pass"),

@@ -104,6 +104,16 @@ fn scenario_result(
     };
     let outcome = super::verdict::scenario_outcome(halt.as_ref());
     let verdict = outcome.verdict;
+    // Data the scenario lacked that the test-data kit promised and the preflight found missing:
+    // said as a missing prerequisite, with what the preflight saw.
+    let reason = match (outcome.reason_kind, world.and_then(MtsWorld::kit_shortfall)) {
+        (Some(crate::verdict::ReasonKind::MissingData), Some(shortfall)) => Some(format!(
+            "{}; {}",
+            shortfall.text,
+            outcome.reason.unwrap_or_default()
+        )),
+        _ => outcome.reason,
+    };
     let notes = world.map(|w| w.notes.clone()).unwrap_or_default();
     let step = world
         .map(|w| w.current_step.clone())
@@ -114,7 +124,7 @@ fn scenario_result(
         line: info.line,
         requirements: info.requirements,
         verdict,
-        reason: outcome.reason,
+        reason,
         reason_kind: outcome.reason_kind,
         failure: outcome.failure,
         step,

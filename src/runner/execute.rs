@@ -321,6 +321,34 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     let mut plan = plan;
     plan.apply_model(&context.model, model_evidence.as_ref());
     context.write = options.write.clone();
+    // The test-data kit, checked before any scenario: a promise the target does not meet is a
+    // missing prerequisite, said as such, not a failed requirement later.
+    let kit = if interrupted.is_none() && options.data.kit().next().is_some() {
+        let model = context.model.clone();
+        interrupt
+            .guard(super::kit::preflight(&context, &options.data, &model))
+            .await
+            .unwrap_or_else(|reason| {
+                interrupted = Some(reason);
+                Vec::new()
+            })
+    } else {
+        Vec::new()
+    };
+    context.kit_shortfalls = kit
+        .iter()
+        .filter(|item| item.status == super::kit::KitStatus::Missing)
+        .map(|item| crate::steps::KitShortfall {
+            role: item.role,
+            resource_type: item.resource_type.clone(),
+            text: item.shortfall_text(),
+        })
+        .collect();
+    if options.verbosity != super::Verbosity::Quiet {
+        for shortfall in &context.kit_shortfalls {
+            eprintln!("test data missing before the run: {}", shortfall.text);
+        }
+    }
     let context = Arc::new(context);
 
     let missing = if interrupted.is_none() {
@@ -515,6 +543,7 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
         tls: tls_facts,
         gate: options.gate.clone(),
         attestations: options.attestations.records.clone(),
+        test_data_kit: kit.iter().map(super::kit::KitItem::record).collect(),
         model: Some((*context.model).clone()),
     };
     let selected = |id: &str| plan.requirements.iter().any(|r| r.as_str() == id);

@@ -35,6 +35,8 @@ pub enum KitStatus {
 #[derive(Debug, Clone)]
 pub struct KitItem {
     pub role: PatientRole,
+    /// The type promised; `None` for `sensitive`.
+    pub resource_type: Option<String>,
     /// The patient as the target knows it: `Patient/<logical id>`.
     pub patient: String,
     /// What was promised, in words.
@@ -139,6 +141,7 @@ async fn check_promise(
     let kind = promise.resource_type.as_str();
     let mut item = KitItem {
         role,
+        resource_type: Some(kind.to_owned()),
         patient: format!("Patient/{}", patient.logical_id()),
         promised: promise.describe(),
         found: String::new(),
@@ -227,6 +230,7 @@ async fn check_sensitive(
     let exchange = send(context, sent, &label, RequestSpec::get(target.clone())).await;
     let mut item = KitItem {
         role,
+        resource_type: None,
         patient: target,
         promised: "sensitive (meta.security R or V)".into(),
         found: String::new(),
@@ -273,6 +277,48 @@ fn confidentiality(resource: &Value) -> Vec<String> {
         .filter(|label| label["system"] == CONFIDENTIALITY_SYSTEM)
         .filter_map(|label| label["code"].as_str().map(str::to_owned))
         .collect()
+}
+
+impl KitItem {
+    /// Says, for a scenario that lacked this data, that the preflight found it missing.
+    pub fn shortfall_text(&self) -> String {
+        format!(
+            "the test-data kit promises {} for the {} patient ({}), and the preflight before the \
+             run found {} ({}): a missing prerequisite, not a finding about the target",
+            self.promised,
+            self.role.as_str(),
+            self.patient,
+            if self.found.is_empty() {
+                "nothing"
+            } else {
+                &self.found
+            },
+            self.exchanges
+                .iter()
+                .map(|e| e.0.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+
+    /// The item as the report keeps it.
+    pub fn record(&self) -> crate::report::KitRecord {
+        let (status, why) = match &self.status {
+            KitStatus::Found => ("found", None),
+            KitStatus::Missing => ("missing", None),
+            KitStatus::Unknown(why) => ("unknown", Some(why.clone())),
+        };
+        crate::report::KitRecord {
+            role: self.role.as_str().to_owned(),
+            patient: self.patient.clone(),
+            resource_type: self.resource_type.clone(),
+            promised: self.promised.clone(),
+            found: self.found.clone(),
+            status: status.to_owned(),
+            why,
+            exchanges: self.exchanges.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub(super) struct RecordedRun {
     pub harness_errors: Vec<String>,
     pub exchanges: Vec<ExchangeRecord>,
     pub target_model: Option<crate::target::TargetModel>,
+    pub test_data_kit: Vec<crate::report::KitRecord>,
     /// What the run wrote on the target and its cleanup: carried over, never judged.
     pub written: Option<WrittenSection>,
 }
@@ -82,6 +83,7 @@ impl RecordedRun {
             }),
             model: self.target_model.clone(),
             attestations: self.settings.attestations.clone(),
+            test_data_kit: self.test_data_kit.clone(),
             gate: Gate {
                 strict: self.settings.strict,
                 waivers: self.settings.waivers.clone(),
@@ -107,6 +109,7 @@ impl From<Report> for RecordedRun {
             harness_errors: report.harness_errors,
             exchanges: report.exchanges,
             target_model: report.target_model,
+            test_data_kit: report.test_data_kit,
             written: report.written,
         }
     }

@@ -68,6 +68,7 @@ pub fn rejudge_har(
         scenarios: Vec::new(),
         harness_errors: Vec::new(),
         target_model: None,
+        test_data_kit: Vec::new(),
         written: None,
         exchanges: {
             // Other tools keep secrets in their captures: redact them as a run would, by name

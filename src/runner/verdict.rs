@@ -67,6 +67,8 @@ pub struct RunMeta {
     pub gate: super::Gate,
     /// The supplier's answers to attestation requirements.
     pub attestations: Vec<super::attest::AttestationRecord>,
+    /// The test-data kit, as the preflight found it.
+    pub test_data_kit: Vec<crate::report::KitRecord>,
     /// What the target declares.
     pub model: Option<crate::target::TargetModel>,
 }
@@ -157,6 +159,7 @@ pub fn assemble(
         counts,
         coverage,
         target_model: meta.model,
+        test_data_kit: meta.test_data_kit,
         requirements,
         scenarios,
         checks,

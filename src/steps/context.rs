@@ -41,6 +41,16 @@ impl Default for LoadSettings {
     }
 }
 
+/// A promise of the test-data kit that the target did not meet before the run.
+#[derive(Debug, Clone)]
+pub struct KitShortfall {
+    pub role: PatientRole,
+    /// The type promised; `None` for the promise that the patient is sensitive.
+    pub resource_type: Option<String>,
+    /// What was promised and what the preflight found, in a sentence.
+    pub text: String,
+}
+
 /// What every scenario of one run shares.
 #[derive(Debug)]
 pub struct RunContext {
@@ -66,6 +76,9 @@ pub struct RunContext {
     pub model: Arc<crate::target::TargetModel>,
     /// Where writes go and with what body (`[target.write]`).
     pub write: Option<crate::config::WriteSection>,
+    /// Promises of the test-data kit the preflight found unmet, so a scenario lacking that
+    /// data says it is a missing prerequisite.
+    pub kit_shortfalls: Vec<KitShortfall>,
     /// Test patients' own records, read once when a derived request needs them.
     pub(crate) records:
         tokio::sync::Mutex<std::collections::BTreeMap<PatientRole, Option<Arc<Value>>>>,
@@ -76,6 +89,18 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// The kit's unmet promise about `role` (a `resource_type` it holds, or `None`: that it is
+    /// sensitive), if the preflight found one.
+    pub fn kit_shortfall(
+        &self,
+        role: PatientRole,
+        resource_type: Option<&str>,
+    ) -> Option<&KitShortfall> {
+        self.kit_shortfalls
+            .iter()
+            .find(|s| s.role == role && s.resource_type.as_deref() == resource_type)
+    }
+
     pub fn new(http: HttpClient, data: TestData, profile: Profile, allow_writes: bool) -> Self {
         Self {
             http,
@@ -92,6 +117,7 @@ impl RunContext {
             tls_facts: None,
             model: Arc::default(),
             write: None,
+            kit_shortfalls: Vec::new(),
             records: tokio::sync::Mutex::default(),
             capability: tokio::sync::OnceCell::new(),
             results: Mutex::default(),

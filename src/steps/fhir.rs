@@ -222,15 +222,26 @@ async fn etag_is_version(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
 async fn restricted_patient(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let exchange = world.last()?.clone();
     let patient = assert::fhir_resource(&exchange, Some("Patient"))?;
+    // R (restricted) or V (very restricted), the v3-Confidentiality codes that hide a record.
     let flagged = patient
         .pointer("/meta/security")
         .and_then(serde_json::Value::as_array)
         .is_some_and(|labels| {
             labels.iter().any(|l| {
-                l["code"] == "R"
+                (l["code"] == "R" || l["code"] == "V")
                     && l["system"] == "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
             })
         });
+    if !flagged {
+        // The supplier promised this patient is sensitive and the preflight showed it is not:
+        // the test data is wrong, which is not the target's failure to protect a patient.
+        if let Some(shortfall) = world
+            .run()?
+            .kit_shortfall(crate::config::PatientRole::Restricted, None)
+        {
+            return Err(Halt::missing_data(shortfall.text.clone()));
+        }
+    }
     let leaked: Vec<&str> = ["address", "telecom", "generalPractitioner"]
         .into_iter()
         .filter(|field| {
@@ -244,7 +255,7 @@ async fn restricted_patient(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     }
     let mut problems = Vec::new();
     if !flagged {
-        problems.push("meta.security has no v3-Confidentiality code R".to_owned());
+        problems.push("meta.security has no v3-Confidentiality code R or V".to_owned());
     }
     if !leaked.is_empty() {
         problems.push(format!("the record still carries {}", leaked.join(", ")));
@@ -253,7 +264,7 @@ async fn restricted_patient(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
         "the restricted patient is not handled safely: {}",
         problems.join("; ")
     ))
-    .expected("meta.security R and no address, telecom or generalPractitioner")
+    .expected("meta.security R (or V) and no address, telecom or generalPractitioner")
     .actual(problems.join("; "))
     .exchange(&exchange.id)
     .into())

@@ -20,7 +20,7 @@ mod transaction;
 mod world;
 mod writes;
 
-pub use context::{LoadSettings, MutualTls, RunContext};
+pub use context::{KitShortfall, LoadSettings, MutualTls, RunContext};
 pub use library::{StepKind, StepLibrary};
 pub use world::{MtsWorld, expand_placeholders};
 pub use writes::TEST_IDENTIFIER_SYSTEM;

@@ -176,6 +176,14 @@ fn parse_query(text: &str) -> Vec<(String, String)> {
 /// target declares and from the existing test patient's own record; other parts are taken as
 /// written, with test-data placeholders expanded.
 async fn new_search(world: &mut MtsWorld, args: Args) -> Result<(), Halt> {
+    if let Some(role) = args
+        .get(1)
+        .split_once("{patient:")
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .and_then(|(role, _)| crate::config::PatientRole::parse(role))
+    {
+        world.patient_searches.push((role, args.get(0).to_owned()));
+    }
     let mut query = Vec::new();
     for part in args.get(1).split('&').filter(|p| !p.is_empty()) {
         match part {

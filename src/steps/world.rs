@@ -34,6 +34,9 @@ pub struct MtsWorld {
     /// A resource the scenario's request may spoil if a lax server takes it: put back as it
     /// was when the request is answered with a success.
     pub(crate) restore_after_send: Option<Created>,
+    /// The types this scenario searched by a test patient (`Type?patient=Patient/{patient:role}`),
+    /// so that data it lacked can be matched with the test-data kit's promises.
+    pub(crate) patient_searches: Vec<(PatientRole, String)>,
 }
 
 /// A resource a scenario created on the target, or the test patient it changes.
@@ -79,6 +82,14 @@ impl MtsWorld {
         self.run = Some(run);
         self.scenario = scenario;
         self.started = Some(Instant::now());
+    }
+
+    /// What the test-data kit's preflight found missing of the data this scenario searched for.
+    pub fn kit_shortfall(&self) -> Option<&super::KitShortfall> {
+        let run = self.run.as_ref()?;
+        self.patient_searches
+            .iter()
+            .find_map(|(role, kind)| run.kit_shortfall(*role, Some(kind)))
     }
 
     pub(crate) fn run(&self) -> Result<&Arc<RunContext>, Halt> {

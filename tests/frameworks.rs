@@ -236,3 +236,27 @@ fn the_scal_view_lists_every_requirement_and_says_why() {
     let requirements = run.report()["requirements"].as_array().unwrap().len();
     assert_eq!(rows.len(), requirements + 1);
 }
+
+#[test]
+fn doctor_says_which_attestations_are_complete_and_what_the_others_lack() {
+    let sandbox = common::Sandbox::start(&["--tls"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = attestations(dir.path());
+    let output = mts()
+        .arg("doctor")
+        .args(sandbox.target_args())
+        .args(["--attestations", file.to_str().unwrap()])
+        .env("MTS_TOKEN", &sandbox.token)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("ok   attestation     GOV-ASR-006 attested by A. Person, CISO"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warn attestation     GOV-ASR-007 incomplete: dated"),
+        "{text}"
+    );
+}

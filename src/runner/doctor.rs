@@ -407,6 +407,28 @@ pub async fn doctor(options: RunOptions) -> Result<Vec<DoctorCheck>, RunError> {
     for item in super::kit::preflight(&context, &options.data, &declared).await {
         checks.push(kit_check(item));
     }
+
+    // 7. The attestations given (`--attestations`): complete ones, and what each other lacks.
+    // An incomplete answer does not stop a run (the requirement is reported owed): a warning.
+    let today = options.gate.today;
+    for record in &options.attestations.records {
+        let problems = super::attest::problems_on(record, today);
+        checks.push(if problems.is_empty() {
+            check(
+                "attestation",
+                Health::Ok,
+                format!("{} attested by {} on {}", record.requirement, record.by, record.date),
+                None,
+            )
+        } else {
+            check(
+                "attestation",
+                Health::Warn,
+                format!("{} incomplete: {}", record.requirement, problems.join("; ")),
+                Some("complete it in the attestations file: statement, evidence, by, a date within the last year"),
+            )
+        });
+    }
     Ok(checks)
 }
 

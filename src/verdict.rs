@@ -209,13 +209,14 @@ pub fn of_attestation(problems: &[String]) -> Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClauseStatus {
-    /// Testable over HTTP, and every mapped MUST that applies passed.
+    /// Testable over HTTP, and every mapped MUST that applies passed (any, for a yes-or-no
+    /// question).
     Met,
-    /// A mapped MUST failed, errored or is failing under a waiver.
+    /// Testable over HTTP, and a mapped MUST failed, errored or is failing under a waiver.
     NotMet,
-    /// Not testable alone: the supplier attested it, and nothing mapped failed.
+    /// Not testable alone: the supplier's attestation answers it.
     Attested,
-    /// Nothing failed, but evidence is missing: a MUST was skipped or an attestation is owed.
+    /// Evidence is missing: a deciding MUST was not run, or an attestation is owed.
     EvidenceOwed,
     /// Nothing mapped applies to this run, or the data says nothing covers the clause.
     NotCovered,
@@ -233,27 +234,39 @@ impl ClauseStatus {
     }
 }
 
-/// A clause's status from `(strength, verdict)` of each mapped requirement in the run, and
-/// whether HTTP tests can show the clause on their own (`testable`). A clause is met only when
-/// every mapped MUST passed; SHOULD and MAY results are evidence beside it, never decisive,
-/// except that an owed attestation at any level leaves the clause's question unanswered.
-pub fn of_clause(testable: bool, mapped: &[(Strength, Verdict)]) -> ClauseStatus {
+/// How a clause is decided by the requirements mapped to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClauseRule {
+    /// Testable over HTTP: met when every mapped MUST that applies passed.
+    Every,
+    /// A yes-or-no question HTTP tests answer: met when any mapped requirement passed.
+    Any,
+    /// Not testable alone: the supplier's attestation decides; automated results only support.
+    Attestation,
+}
+
+/// A clause's status from `(strength, verdict)` of each requirement that decides it (for
+/// [`ClauseRule::Attestation`], the attestation requirements only: automated results are
+/// supporting evidence, shown beside the status, never deciding it). SHOULD and MAY results
+/// never decide a testable clause; an owed attestation at any level leaves the question open.
+pub fn of_clause(rule: ClauseRule, deciding: &[(Strength, Verdict)]) -> ClauseStatus {
     let must = |wanted: &[Verdict]| {
-        mapped
+        deciding
             .iter()
             .any(|(strength, verdict)| *strength == Strength::Must && wanted.contains(verdict))
     };
-    let any = |wanted: Verdict| mapped.iter().any(|(_, verdict)| *verdict == wanted);
-    if must(&[Verdict::Fail, Verdict::Error, Verdict::Waived]) {
-        ClauseStatus::NotMet
-    } else if must(&[Verdict::Skipped]) || any(Verdict::Attestation) {
-        ClauseStatus::EvidenceOwed
-    } else if testable && any(Verdict::Pass) {
-        ClauseStatus::Met
-    } else if !testable && any(Verdict::Attested) {
-        ClauseStatus::Attested
-    } else {
-        ClauseStatus::NotCovered
+    let any = |wanted: Verdict| deciding.iter().any(|(_, verdict)| *verdict == wanted);
+    let failed = [Verdict::Fail, Verdict::Error, Verdict::Waived];
+    match rule {
+        ClauseRule::Every if must(&failed) => ClauseStatus::NotMet,
+        ClauseRule::Every if must(&[Verdict::Skipped]) => ClauseStatus::EvidenceOwed,
+        ClauseRule::Every if must(&[Verdict::Pass]) => ClauseStatus::Met,
+        ClauseRule::Any if any(Verdict::Pass) => ClauseStatus::Met,
+        ClauseRule::Any if must(&failed) => ClauseStatus::NotMet,
+        ClauseRule::Any if must(&[Verdict::Skipped]) => ClauseStatus::EvidenceOwed,
+        ClauseRule::Attestation if any(Verdict::Attestation) => ClauseStatus::EvidenceOwed,
+        ClauseRule::Attestation if any(Verdict::Attested) => ClauseStatus::Attested,
+        _ => ClauseStatus::NotCovered,
     }
 }
 
@@ -372,41 +385,42 @@ mod tests {
 
     #[test]
     fn clause_statuses_follow_the_table() {
+        use ClauseRule::{Any, Attestation as ByAttestation, Every};
         use ClauseStatus::{EvidenceOwed, Met, NotCovered, NotMet};
         use Strength::{May, Must, Should};
-        type Row<'a> = (bool, &'a [(Strength, Verdict)], ClauseStatus);
+        type Row<'a> = (ClauseRule, &'a [(Strength, Verdict)], ClauseStatus);
         let table: &[Row] = &[
-            (true, &[(Must, Pass), (Must, Pass)], Met),
-            (true, &[(Must, Pass), (Must, NotApplicable)], Met),
-            (true, &[(Must, Pass), (Should, Fail)], Met),
-            (true, &[(Must, Pass), (Must, Fail)], NotMet),
-            (true, &[(Must, Pass), (Must, Error)], NotMet),
-            (true, &[(Must, Waived)], NotMet),
-            (true, &[(Must, Pass), (Must, Skipped)], EvidenceOwed),
-            (true, &[(Should, Pass), (Should, Skipped)], Met),
-            (true, &[(Must, NotApplicable)], NotCovered),
-            (true, &[], NotCovered),
-            // Not testable alone: an attestation answers it; automated passes only support it.
-            (false, &[(Must, Pass)], NotCovered),
+            (Every, &[(Must, Pass), (Must, Pass)], Met),
+            (Every, &[(Must, Pass), (Must, NotApplicable)], Met),
+            (Every, &[(Must, Pass), (Should, Fail)], Met),
+            (Every, &[(Must, Pass), (Must, Fail)], NotMet),
+            (Every, &[(Must, Pass), (Must, Error)], NotMet),
+            (Every, &[(Must, Waived)], NotMet),
+            (Every, &[(Must, Pass), (Must, Skipped)], EvidenceOwed),
+            // SHOULD results never decide.
+            (Every, &[(Should, Pass), (Should, Skipped)], NotCovered),
+            (Every, &[(Must, NotApplicable)], NotCovered),
+            (Every, &[], NotCovered),
+            // A yes-or-no question: one answer that works is enough.
+            (Any, &[(Must, Fail), (Must, Pass)], Met),
+            (Any, &[(Must, Fail), (Must, NotApplicable)], NotMet),
+            (Any, &[(Must, Skipped), (Must, NotApplicable)], EvidenceOwed),
+            // The attestation decides.
+            (ByAttestation, &[(Must, Attested)], ClauseStatus::Attested),
+            (ByAttestation, &[(Must, Attestation)], EvidenceOwed),
+            (ByAttestation, &[(May, Attestation)], EvidenceOwed),
             (
-                false,
-                &[(Must, Attested), (Must, Pass)],
-                ClauseStatus::Attested,
+                ByAttestation,
+                &[(Must, Attested), (Must, Attestation)],
+                EvidenceOwed,
             ),
-            (false, &[(Must, Attestation), (Must, Pass)], EvidenceOwed),
-            (false, &[(May, Attestation)], EvidenceOwed),
-            (false, &[(Must, Attested), (Must, Fail)], NotMet),
-            (
-                false,
-                &[(Must, Attested), (Should, Fail)],
-                ClauseStatus::Attested,
-            ),
+            (ByAttestation, &[], NotCovered),
         ];
-        for (testable, mapped, expected) in table {
+        for (rule, deciding, expected) in table {
             assert_eq!(
-                of_clause(*testable, mapped),
+                of_clause(*rule, deciding),
                 *expected,
-                "{testable} {mapped:?}"
+                "{rule:?} {deciding:?}"
             );
         }
         assert_eq!(of_attestation(&[]), Attested);

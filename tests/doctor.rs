@@ -221,7 +221,8 @@ fn a_kit_the_target_cannot_answer_for_is_a_warning_not_a_failure() {
 /// The kit in a run: its promises are checked before the scenarios, kept in the report, and a
 /// scenario lacking promised data says it is a missing prerequisite. Without the kit, a
 /// restricted patient that is not restricted fails IOP-UKC-007; with the kit promising it is,
-/// the preflight shows the test data is wrong and the requirement is skipped, saying so.
+/// the preflight shows the test data is wrong and the requirement is skipped, saying so, and
+/// the run is incomplete rather than conformant (a kit line cannot clear a failure).
 #[test]
 fn a_kit_shortfall_is_a_missing_prerequisite_in_the_run_not_a_failure() {
     let dir = tempfile::tempdir().unwrap();
@@ -238,7 +239,21 @@ fn a_kit_shortfall_is_a_missing_prerequisite_in_the_run_not_a_failure() {
     );
     std::fs::write(dir.path().join("mts.toml"), kit).unwrap();
     let with = common::run_in(Some(dir.path()), dir.path(), &[], &[]);
-    assert_eq!(with.code(), 0, "{}", with.stdout());
+    // Skipped for want of its prerequisite, but never conformant: the run is incomplete until
+    // the test data is what the kit promises.
+    assert_eq!(with.report()["verdict"], "incomplete", "{}", with.stdout());
+    assert!(
+        with.report()["harness_errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e
+                .as_str()
+                .unwrap()
+                .starts_with("test data missing: the test-data kit promises sensitive")),
+        "{}",
+        with.report()["harness_errors"]
+    );
     let restricted = with.requirement("IOP-UKC-007");
     assert_eq!(restricted["verdict"], "skipped");
     assert_eq!(restricted["reason_kind"], "missing-data");
@@ -276,5 +291,5 @@ fn a_kit_shortfall_is_a_missing_prerequisite_in_the_run_not_a_failure() {
         with.stderr()
     );
     let summary = std::fs::read_to_string(with.out.join("summary.md")).unwrap();
-    assert!(summary.contains("Test-data kit: 2 of 2 promised item(s) not found"));
+    assert!(summary.contains("Test-data kit: 2 of 2 promised item(s) not shown before the run"));
 }

@@ -106,7 +106,12 @@ fn the_dtac_view_of_a_sandbox_run_holds_every_clause_in_three_formats() {
     }
     assert!(markdown.contains("| C4.1 | **met** |"), "{markdown}");
     assert!(html.contains("<tr class=\"met\"><td>C4.1</td>"));
-    assert!(html.contains("href=\"report.html#req-IOP-FHIR-007\""));
+    // Links reach the run's report.html from where the view was written (beside the folder).
+    let folder = run.out.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        html.contains(&format!("href=\"{folder}/report.html#req-IOP-FHIR-007\"")),
+        "{html}"
+    );
     assert!(!html.contains("<script"));
     assert!(html.trim_end().ends_with("</html>"));
 
@@ -258,5 +263,60 @@ fn doctor_says_which_attestations_are_complete_and_what_the_others_lack() {
     assert!(
         text.contains("warn attestation     GOV-ASR-007 incomplete: dated"),
         "{text}"
+    );
+}
+
+/// DTAC C3.2: a signed Cyber Security Charter makes the form skip C3.3 to C3.6; a charter not
+/// signed (the one yes-or-no attestation that may be answered no) leaves them, and the
+/// charter's own principles then bind nothing.
+#[test]
+fn the_charter_answer_decides_what_the_form_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let statuses = |answer: &str| {
+        let file = dir.path().join(format!("charter-{answer}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "[[attestation]]\nrequirement = \"GOV-ASR-009\"\nanswer = \"{answer}\"\n\
+                 statement = \"The charter, as signed by the CEO\"\n\
+                 evidence = [\"https://example.org/charter\"]\nby = \"A. Person\"\ndate = \"{}\"\n",
+                chrono::Utc::now().date_naive()
+            ),
+        )
+        .unwrap();
+        let run = run(
+            dir.path(),
+            &[
+                "--requirements",
+                "IOP-FHIR-001",
+                "--attestations",
+                file.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(run.requirement("GOV-ASR-009")["verdict"], "attested");
+        let (_, _, dtac) = framework_views(&run.out, "dtac");
+        let (_, _, charter) = framework_views(&run.out, "cyber-charter");
+        (clause_statuses(&dtac), clause_statuses(&charter))
+    };
+    let (dtac, charter) = statuses("yes");
+    assert_eq!(dtac["C3.2"].0, "attested");
+    for skipped in ["C3.3", "C3.4", "C3.5", "C3.5.1", "C3.6"] {
+        assert_eq!(
+            dtac[skipped].0, "not covered",
+            "{skipped}: {:?}",
+            dtac[skipped]
+        );
+        assert!(dtac[skipped].1.contains("the form skips it"));
+    }
+    assert_eq!(charter["5"].0, "attested");
+    let (dtac, charter) = statuses("no");
+    assert_eq!(dtac["C3.2"].0, "attested");
+    assert_eq!(dtac["C3.3"].0, "evidence owed");
+    assert!(
+        charter
+            .values()
+            .all(|(status, _, _)| status == "not covered"),
+        "{charter:?}"
     );
 }

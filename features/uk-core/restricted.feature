@@ -1,6 +1,6 @@
 Feature: Restricted patients
-  A restricted (sensitive) patient is labelled with the v3-Confidentiality code R and is
-  returned without anything that reveals where they are: address, telecom, GP practice.
+  A restricted (sensitive) patient is labelled with the v3-Confidentiality code R (or V, very
+  restricted) and is returned without anything that reveals where they are: address, telecom, GP practice.
 
   Background:
     Given the target offers read of "Patient"

@@ -46,6 +46,14 @@ pub struct Clause {
     /// Why no mts requirement or attestation answers it (a scoping question, text not public).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_covered: Option<String>,
+    /// A yes-or-no question an HTTP test answers: met when any mapped requirement passed
+    /// (DTAC C4.1, "does the product expose APIs?"), rather than every one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub met_by_any: bool,
+    /// The form skips this clause when that attestation is given with the answer yes (DTAC
+    /// C3.3 to C3.6 when the Cyber Security Charter is signed, C3.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_when_attested: Option<String>,
 }
 
 /// A framework: what it is, which version the clauses come from, and where they were read.
@@ -67,6 +75,10 @@ pub struct Framework {
     /// Why the framework has no public clauses mts can key evidence to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_clauses: Option<String>,
+    /// The framework binds only a supplier who answered yes to that attestation (the Cyber
+    /// Security Charter binds only its signatories).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_when_attested: Option<String>,
     #[serde(default)]
     pub clauses: Vec<Clause>,
 }

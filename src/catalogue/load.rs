@@ -66,6 +66,7 @@ struct FrameworkHead {
     text_source: String,
     caveat: Option<String>,
     no_clauses: Option<String>,
+    applies_when_attested: Option<String>,
 }
 
 fn embedded_frameworks() -> Vec<(String, String)> {
@@ -207,6 +208,7 @@ fn build(
             text_source: head.text_source,
             caveat: head.caveat,
             no_clauses: head.no_clauses,
+            applies_when_attested: head.applies_when_attested,
             clauses: parsed.clauses,
         };
         check_framework(&framework, &frameworks).map_err(|message| CatalogueError::Invalid {
@@ -299,9 +301,9 @@ fn check_framework(framework: &Framework, earlier: &[Framework]) -> Result<(), S
     if !framework.url.starts_with("https://") {
         return Err(format!("framework {id}: url must be an https:// address"));
     }
-    if framework.clauses.is_empty() && framework.no_clauses.is_none() {
+    if framework.clauses.is_empty() == framework.no_clauses.is_none() {
         return Err(format!(
-            "framework {id}: no clauses, and no `no_clauses` saying why"
+            "framework {id}: give clauses, or `no_clauses` saying why there are none (not both)"
         ));
     }
     let mut seen = BTreeSet::new();
@@ -329,6 +331,27 @@ fn check_framework(framework: &Framework, earlier: &[Framework]) -> Result<(), S
 /// answerable: one mts can test needs an automated requirement, one it cannot needs an
 /// attestation, unless the clause says why nothing covers it.
 fn check_mapping(requirements: &[Requirement], frameworks: &[Framework]) -> Result<(), String> {
+    // Conditions name attestation requirements.
+    let conditions = frameworks.iter().flat_map(|f| {
+        f.applies_when_attested
+            .iter()
+            .chain(
+                f.clauses
+                    .iter()
+                    .filter_map(|c| c.skipped_when_attested.as_ref()),
+            )
+            .map(move |id| (f.id.as_str(), id))
+    });
+    for (framework, condition) in conditions {
+        if !requirements
+            .iter()
+            .any(|r| r.id.as_str() == condition && r.status == Status::Attestation)
+        {
+            return Err(format!(
+                "framework {framework}: `{condition}` is not an attestation requirement"
+            ));
+        }
+    }
     for requirement in requirements {
         let id = &requirement.id;
         match (requirement.clauses.is_empty(), &requirement.unmapped) {

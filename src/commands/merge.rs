@@ -16,6 +16,6 @@ pub(crate) fn merge_runs(args: &crate::cli::MergeArgs) -> Result<ExitCode, CmdEr
         &args.format,
         sign_key.as_ref(),
         Console::new(args.quiet, args.show),
-        args.folders.first().map(|f| f.as_path()),
+        &args.folders.iter().map(|f| f.as_path()).collect::<Vec<_>>(),
     )
 }

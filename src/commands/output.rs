@@ -54,34 +54,52 @@ pub(crate) fn write_to_new_folder(
     formats: &[report::Format],
     sign_key: Option<&report::SigningKey>,
     console: Console,
-    evidence_from: Option<&Path>,
+    evidence_from: &[&Path],
 ) -> Result<ExitCode, CmdError> {
     let out = prepare_out_dir(out).map_err(CmdError::usage)?;
-    if let Some(from) = evidence_from {
-        copy_attestation_evidence(report, from, &out)?;
-    }
+    copy_attestation_evidence(report, evidence_from, &out)?;
     write_and_print(report, &out, formats, sign_key, console)
 }
 
-/// The attestation evidence files `report` names, copied from the run folder `from` into
-/// `to`, so the new folder's manifest covers them as the first one's did.
+/// The attestation evidence files `report` names, copied from the run folders `from` into
+/// `to`, so the new folder's manifest covers them as the old one's did. A name is taken only
+/// as mts writes it (`attestation-…`, one plain file name), and a copy only when its bytes hash
+/// as the report recorded: a folder changed since its run cannot launder evidence into a new,
+/// freshly sealed one.
 fn copy_attestation_evidence(
     report: &report::Report,
-    from: &Path,
+    from: &[&Path],
     to: &Path,
 ) -> Result<(), CmdError> {
-    let files = report
+    use sha2::{Digest, Sha256};
+    let evidence = report
         .settings
         .attestations
         .iter()
         .flat_map(|a| &a.evidence)
-        .filter_map(|e| e.file.as_deref());
-    for name in files {
-        std::fs::copy(from.join(name), to.join(name)).map_err(|e| {
-            CmdError::invalid(format!(
-                "attestation evidence {name} is not readable in {}: {e}",
-                from.display()
-            ))
+        .filter_map(|e| Some((e.file.as_deref()?, e.sha256.as_deref()?)));
+    for (name, sha256) in evidence {
+        let plain = Path::new(name).components().count() == 1
+            && matches!(
+                Path::new(name).components().next(),
+                Some(std::path::Component::Normal(_))
+            );
+        if !plain || !name.starts_with("attestation-") {
+            return Err(CmdError::invalid(format!(
+                "the report names attestation evidence `{name}`, which is not a file mts writes"
+            )));
+        }
+        let bytes = from
+            .iter()
+            .filter_map(|folder| std::fs::read(folder.join(name)).ok())
+            .find(|bytes| format!("{:x}", Sha256::digest(bytes)) == sha256)
+            .ok_or_else(|| {
+                CmdError::invalid(format!(
+                    "attestation evidence {name} is not in the run folder as the run recorded it (missing, or changed since)"
+                ))
+            })?;
+        report::write_atomically(&to.join(name), &bytes).map_err(|e| {
+            CmdError::internal(format!("cannot write {}: {e}", to.join(name).display()))
         })?;
     }
     Ok(())

@@ -54,6 +54,6 @@ pub(crate) fn rejudge_run(args: &crate::cli::RejudgeArgs) -> Result<ExitCode, Cm
         &args.format,
         None,
         Console::new(args.quiet, args.show),
-        args.folder.as_deref(),
+        &args.folder.as_deref().into_iter().collect::<Vec<_>>(),
     )
 }

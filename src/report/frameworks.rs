@@ -4,11 +4,12 @@
 
 use std::fmt::Write as _;
 
-use crate::catalogue::{Catalogue, Clause, Framework, Testability};
-use crate::verdict::{ClauseStatus, of_clause};
+use crate::catalogue::{Catalogue, Clause, Framework, Requirement, Status, Strength, Testability};
+use crate::verdict::{ClauseRule, ClauseStatus, ReasonKind, of_clause};
 
+use super::markdown::inline;
 use super::markup::escape;
-use super::{NAMED_EXCHANGES, Report, RequirementResult, Verdict};
+use super::{AttestationRecord, NAMED_EXCHANGES, Report, RequirementResult, Verdict};
 
 /// One requirement's part in a clause.
 #[derive(Debug, Clone)]
@@ -41,6 +42,8 @@ pub struct FrameworkView<'a> {
     pub sections: Vec<FrameworkSection<'a>>,
     /// The run folder's integrity, catalogue differences, and the like.
     pub notices: Vec<String>,
+    /// Where the run's report.html is, seen from where the view is written.
+    pub report_href: String,
 }
 
 /// The view of `report` through `frameworks`, with the clause mapping of `catalogue`.
@@ -76,6 +79,7 @@ pub fn view<'a>(
         report,
         sections,
         notices,
+        report_href: "report.html".into(),
     }
 }
 
@@ -85,8 +89,9 @@ fn clause_view<'a>(
     framework: &Framework,
     clause: &'a Clause,
 ) -> ClauseView<'a> {
-    let evidence: Vec<Evidence<'a>> = catalogue
-        .mapped_to(&framework.id, &clause.id)
+    let mapped: Vec<&Requirement> = catalogue.mapped_to(&framework.id, &clause.id).collect();
+    let evidence: Vec<Evidence<'a>> = mapped
+        .iter()
         .filter_map(|requirement| report.requirements.iter().find(|r| r.id == requirement.id))
         .map(|requirement| {
             let (exchanges, more_exchanges) = requirement.failure_exchanges_first(NAMED_EXCHANGES);
@@ -97,19 +102,12 @@ fn clause_view<'a>(
             }
         })
         .collect();
-    // A requirement mts has no test for yet is no evidence either way: it does not hold a
-    // clause open that nothing could ever close.
-    let mapped: Vec<_> = evidence
+    let not_in_run: Vec<String> = mapped
         .iter()
-        .filter(|e| e.requirement.reason_kind != Some(crate::verdict::ReasonKind::NotAutomated))
-        .map(|e| (e.requirement.level.strength(), e.requirement.verdict))
+        .filter(|r| !report.requirements.iter().any(|result| result.id == r.id))
+        .map(|r| r.id.to_string())
         .collect();
-    let status = if clause.not_covered.is_some() {
-        ClauseStatus::NotCovered
-    } else {
-        of_clause(clause.http == Testability::Yes, &mapped)
-    };
-    let why = why(status, clause, &evidence);
+    let (status, why) = decide(report, framework, clause, &evidence, &not_in_run);
     ClauseView {
         clause,
         status,
@@ -118,19 +116,73 @@ fn clause_view<'a>(
     }
 }
 
-/// The sentence beside a status: the requirements that decided it, each with its verdict.
-fn why(status: ClauseStatus, clause: &Clause, evidence: &[Evidence]) -> String {
-    let named = |wanted: &[Verdict], must_only: bool| -> Vec<String> {
-        evidence
+/// The attestation `id` the run holds as attested, with the supplier's answer.
+fn attested<'a>(report: &'a Report, id: &str) -> Option<&'a AttestationRecord> {
+    let result = report.requirements.iter().find(|r| r.id.as_str() == id)?;
+    if result.verdict != Verdict::Attested {
+        return None;
+    }
+    report
+        .settings
+        .attestations
+        .iter()
+        .find(|a| a.requirement == id)
+}
+
+/// A clause's status and the sentence beside it.
+fn decide(
+    report: &Report,
+    framework: &Framework,
+    clause: &Clause,
+    evidence: &[Evidence],
+    not_in_run: &[String],
+) -> (ClauseStatus, String) {
+    if let Some(reason) = &clause.not_covered {
+        return (ClauseStatus::NotCovered, reason.trim().to_owned());
+    }
+    if let Some(condition) = &framework.applies_when_attested
+        && attested(report, condition).is_some_and(AttestationRecord::answered_no)
+    {
+        return (
+            ClauseStatus::NotCovered,
+            format!("binds only a supplier who answered yes: {condition} was answered no"),
+        );
+    }
+    if let Some(condition) = &clause.skipped_when_attested
+        && attested(report, condition).is_some_and(|answer| !answer.answered_no())
+    {
+        return (
+            ClauseStatus::NotCovered,
+            format!("the form skips it: {condition} is attested with the answer yes"),
+        );
+    }
+    let rule = match (clause.http, clause.met_by_any) {
+        (Testability::Yes, true) => ClauseRule::Any,
+        (Testability::Yes, false) => ClauseRule::Every,
+        (Testability::Partly | Testability::No, _) => ClauseRule::Attestation,
+    };
+    // A requirement mts has no test for yet is no evidence either way: it does not hold a
+    // clause open that nothing could ever close.
+    let deciding: Vec<&RequirementResult> = evidence
+        .iter()
+        .map(|e| e.requirement)
+        .filter(|r| r.reason_kind != Some(ReasonKind::NotAutomated))
+        .filter(|r| (r.status == Status::Attestation) == (rule == ClauseRule::Attestation))
+        .collect();
+    let pairs: Vec<_> = deciding
+        .iter()
+        .map(|r| (r.level.strength(), r.verdict))
+        .collect();
+    let mut status = of_clause(rule, &pairs);
+    let named = |wanted: &[Verdict], musts: bool| -> Vec<String> {
+        deciding
             .iter()
-            .map(|e| e.requirement)
             .filter(|r| wanted.contains(&r.verdict))
-            .filter(|r| r.reason_kind != Some(crate::verdict::ReasonKind::NotAutomated))
-            .filter(|r| !must_only || r.level.strength() == crate::catalogue::Strength::Must)
+            .filter(|r| !musts || r.level.strength() == Strength::Must)
             .map(|r| format!("{} {}", r.id, r.verdict.as_str()))
             .collect()
     };
-    match status {
+    let mut why = match status {
         ClauseStatus::NotMet => format!(
             "failed: {}",
             named(&[Verdict::Fail, Verdict::Error, Verdict::Waived], true).join(", ")
@@ -141,25 +193,44 @@ fn why(status: ClauseStatus, clause: &Clause, evidence: &[Evidence]) -> String {
             format!("owed: {}", owed.join(", "))
         }
         ClauseStatus::Met => format!("passed: {}", named(&[Verdict::Pass], false).join(", ")),
-        ClauseStatus::Attested => {
-            let mut said: Vec<String> = evidence
+        ClauseStatus::Attested => format!(
+            "attested: {}",
+            deciding
                 .iter()
-                .map(|e| e.requirement)
                 .filter(|r| r.verdict == Verdict::Attested)
                 .map(|r| format!("{} {}", r.id, r.reason.as_deref().unwrap_or("attested")))
-                .collect();
-            let supporting = named(&[Verdict::Pass], false);
-            if !supporting.is_empty() {
-                said.push(format!("supported by {} passing", supporting.len()));
-            }
-            format!("attested: {}", said.join(", "))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        ClauseStatus::NotCovered if evidence.is_empty() && not_in_run.is_empty() => {
+            "no requirement mapped to it was in this run".into()
         }
-        ClauseStatus::NotCovered => match &clause.not_covered {
-            Some(reason) => reason.trim().to_owned(),
-            None if evidence.is_empty() => "no requirement mapped to it was in this run".into(),
-            None => "nothing mapped to it applies to this target or profile".into(),
-        },
+        ClauseStatus::NotCovered => {
+            "nothing that decides it applies to this target or profile".into()
+        }
+    };
+    // A mapped requirement the run never judged (another catalogue) cannot count as met.
+    if !not_in_run.is_empty() && matches!(status, ClauseStatus::Met | ClauseStatus::Attested) {
+        status = ClauseStatus::EvidenceOwed;
+        why = format!("{why}; not judged by this run: {}", not_in_run.join(", "));
     }
+    // Automated results behind a clause only the supplier can answer: shown, never deciding.
+    if rule == ClauseRule::Attestation {
+        let failures: Vec<String> = evidence
+            .iter()
+            .map(|e| e.requirement)
+            .filter(|r| r.status != Status::Attestation && r.level.strength() == Strength::Must)
+            .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error | Verdict::Waived))
+            .map(|r| format!("{} {}", r.id, r.verdict.as_str()))
+            .collect();
+        if !failures.is_empty() {
+            why.push_str(&format!(
+                "; supporting results that failed, for the assessor to weigh: {}",
+                failures.join(", ")
+            ));
+        }
+    }
+    (status, why)
 }
 
 /// Counts per status, in a fixed order.
@@ -205,8 +276,10 @@ fn requirement_rows(report: &Report) -> impl Iterator<Item = Evidence<'_>> {
     })
 }
 
+/// Text in a Markdown table cell: supplier words (reasons, attestation statements) can hold
+/// Markdown or HTML; escaped as summary.md escapes them.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    inline(text)
 }
 
 pub fn markdown(view: &FrameworkView) -> String {
@@ -311,8 +384,9 @@ pub fn markdown(view: &FrameworkView) -> String {
     }
     let _ = writeln!(
         md,
-        "Evidence: each requirement's exchanges are in `report.html` (section `req-<ID>`) and \
-         `evidence.har` of the run folder; `mts verify` checks the folder is as the run wrote it."
+        "Evidence: each requirement's exchanges are in `{}` (section `req-<ID>`) and \
+         `evidence.har` beside it; `mts verify` checks the run folder is as the run wrote it.",
+        view.report_href.replace('`', "'")
     );
     md
 }
@@ -425,13 +499,14 @@ pub fn html(view: &FrameworkView) -> String {
     let _ = writeln!(
         html,
         "<h1>{} through assurance frameworks</h1>\n<p>Run <code>{}</code> under the {} profile, started {}: \
-         <strong>{}</strong>. Catalogue {}. <a href=\"report.html\">The run's report</a>.</p>",
+         <strong>{}</strong>. Catalogue {}. <a href=\"{}\">The run's report</a>.</p>",
         escape(&report.target),
         escape(&report.run_id),
         report.profile,
         escape(&report.started),
         report.verdict.as_str().to_uppercase(),
-        escape(&report.catalogue.version)
+        escape(&report.catalogue.version),
+        escape(&view.report_href)
     );
     for notice in &view.notices {
         let _ = writeln!(html, "<p class=\"notice\">{}</p>", escape(notice));
@@ -445,7 +520,8 @@ pub fn html(view: &FrameworkView) -> String {
     );
     let link = |r: &RequirementResult| {
         format!(
-            "<a href=\"report.html#req-{id}\">{id}</a> {}",
+            "<a href=\"{}#req-{id}\">{id}</a> {}",
+            escape(&view.report_href),
             r.verdict.as_str(),
             id = escape(r.id.as_str())
         )
@@ -552,5 +628,6 @@ mod tests {
     #[test]
     fn markdown_cells_cannot_break_the_table() {
         assert_eq!(cell("a | b\nc"), "a \\| b c");
+        assert_eq!(cell("<img src=x>[l](u)"), "\\<img src=x\\>\\[l\\](u)");
     }
 }

@@ -145,8 +145,8 @@ fn test_data_kit(html: &mut String, report: &Report) {
             escape(&item.promised),
             escape(&item.found),
             escape(&match &item.why {
-                Some(why) => format!("{}: {why}", item.status),
-                None => item.status.clone(),
+                Some(why) => format!("{}: {why}", item.status.as_str()),
+                None => item.status.as_str().to_owned(),
             }),
             escape(&exchanges.join(", "))
         );

@@ -9,7 +9,7 @@ use crate::catalogue::Strength;
 const LISTED_FAILURES: usize = 25;
 
 /// Markdown-safe inline text: one line, no table or emphasis syntax from the supplier.
-fn inline(text: &str) -> String {
+pub(super) fn inline(text: &str) -> String {
     let flat: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -122,26 +122,26 @@ pub fn render(report: &Report) -> String {
         }
         md.push('\n');
     }
-    let missing: Vec<_> = report
+    let unmet: Vec<_> = report
         .test_data_kit
         .iter()
-        .filter(|item| item.status != "found")
+        .filter(|item| item.status != crate::report::KitFinding::Found)
         .collect();
-    if !missing.is_empty() {
+    if !unmet.is_empty() {
         let _ = writeln!(
             md,
-            "Test-data kit: {} of {} promised item(s) not found before the run (missing prerequisites, not failures):\n",
-            missing.len(),
+            "Test-data kit: {} of {} promised item(s) not shown before the run (missing: a prerequisite the target does not hold; unknown: mts could not tell):\n",
+            unmet.len(),
             report.test_data_kit.len()
         );
-        for item in missing {
+        for item in unmet {
             let _ = writeln!(
                 md,
-                "- {} patient `{}`: promised {}; {} {}",
+                "- {} patient `{}`: promised {}; {}: {}",
                 inline(&item.role),
                 item.patient.replace('`', "'"),
                 inline(&item.promised),
-                item.status,
+                item.status.as_str(),
                 inline(item.why.as_deref().unwrap_or(&item.found))
             );
         }

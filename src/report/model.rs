@@ -8,8 +8,13 @@ use serde::Serialize;
 use crate::catalogue::{Level, Profile, RequirementId, Status};
 use crate::http::{ExchangeId, TransportError};
 
-/// Bump when a field changes meaning or disappears (adding fields is compatible).
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+/// Bump when a field changes meaning or disappears (adding fields is compatible). Version 2
+/// added the verdict `attested` (version 1 had `attestation` alone), so an older mts says it
+/// cannot read the report rather than calling it malformed.
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
+/// The oldest version this mts still reads: a version 1 report is a version 2 report without
+/// `attested` verdicts.
+pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
 
 pub use crate::verdict::{ReasonKind, RunVerdict, Verdict};
 
@@ -282,6 +287,64 @@ pub struct CatalogueInfo {
     pub digest: String,
 }
 
+/// One piece of evidence, as recorded in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct EvidenceRecord {
+    /// As the supplier gave it.
+    pub given: String,
+    /// The copy in the run folder (files only), covered by the manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// An attestation as the report keeps it: what was said, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct AttestationRecord {
+    pub requirement: String,
+    pub statement: String,
+    pub evidence: Vec<EvidenceRecord>,
+    pub by: String,
+    pub date: String,
+    /// `yes` or `no`, for a yes-or-no question; absent means yes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Why it is incomplete, found when it was read (the age is judged with the run's day).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+impl AttestationRecord {
+    /// A yes-or-no question answered no (the Cyber Security Charter not signed).
+    pub fn answered_no(&self) -> bool {
+        self.answer.as_deref() == Some("no")
+    }
+}
+
+/// What the preflight found of one promise of the test-data kit.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum KitFinding {
+    Found,
+    /// The target's answer shows the promise unmet: a missing prerequisite.
+    Missing,
+    /// mts could not tell (a refusal, a body that is not a Bundle, no answer).
+    Unknown,
+}
+
+impl KitFinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KitFinding::Found => "found",
+            KitFinding::Missing => "missing",
+            KitFinding::Unknown => "unknown",
+        }
+    }
+}
+
 /// One promise of the test-data kit (`[[data.patient.<role>.promise]]`, `sensitive`), as the
 /// preflight before the run found it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -293,8 +356,7 @@ pub struct KitRecord {
     pub resource_type: Option<String>,
     pub promised: String,
     pub found: String,
-    /// `found`, `missing` (the target's answer shows it unmet) or `unknown` (mts could not tell).
-    pub status: String,
+    pub status: KitFinding,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
     pub exchanges: Vec<ExchangeId>,
@@ -326,7 +388,7 @@ pub struct RunSettingsRecord {
     pub waivers: Vec<crate::config::Waiver>,
     /// The supplier's attestations, as given, with what is incomplete in each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attestations: Vec<crate::runner::attest::AttestationRecord>,
+    pub attestations: Vec<AttestationRecord>,
     /// Faults switched on in the embedded sandbox, when the run tested it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sandbox_faults: Vec<String>,

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{REPORT_SCHEMA_VERSION, Report};
+use super::{OLDEST_READABLE_SCHEMA_VERSION, REPORT_SCHEMA_VERSION, Report};
 
 /// The file a run folder keeps its report in.
 pub const REPORT_FILE: &str = "report.json";
@@ -20,7 +20,7 @@ pub enum ReadError {
     #[error("{path} is not an mts report: {message}")]
     Invalid { path: String, message: String },
     #[error(
-        "{path} has report schema version {found}; this mts reads version {REPORT_SCHEMA_VERSION}"
+        "{path} has report schema version {found}; this mts reads versions {OLDEST_READABLE_SCHEMA_VERSION} to {REPORT_SCHEMA_VERSION}"
     )]
     Version { path: String, found: u64 },
 }
@@ -60,7 +60,10 @@ fn parse(text: &[u8]) -> Result<Report, Problem> {
         serde_json::from_slice(text).map_err(|e| Problem::Invalid(e.to_string()))?;
     match versioned.schema_version {
         None => return Err(Problem::Invalid("no schema_version".into())),
-        Some(found) if found != u64::from(REPORT_SCHEMA_VERSION) => {
+        Some(found)
+            if !(u64::from(OLDEST_READABLE_SCHEMA_VERSION)..=u64::from(REPORT_SCHEMA_VERSION))
+                .contains(&found) =>
+        {
             return Err(Problem::Version(found));
         }
         Some(_) => {}
@@ -74,8 +77,8 @@ mod tests {
 
     #[test]
     fn another_schema_version_is_named() {
-        let problem = parse(br#"{"schema_version": 2, "requirements": []}"#).err();
-        assert!(matches!(problem, Some(Problem::Version(2))));
+        let problem = parse(br#"{"schema_version": 3, "requirements": []}"#).err();
+        assert!(matches!(problem, Some(Problem::Version(3))));
     }
 
     #[test]

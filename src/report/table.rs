@@ -340,8 +340,9 @@ pub fn render_table(report: &Report, style: &TableStyle) -> String {
         .unwrap_or_default();
     let kit = &report.test_data_kit;
     if !kit.is_empty() {
-        let missing = kit.iter().filter(|i| i.status == "missing").count();
-        let unknown = kit.iter().filter(|i| i.status == "unknown").count();
+        let count = |finding| kit.iter().filter(|i| i.status == finding).count();
+        let missing = count(crate::report::KitFinding::Missing);
+        let unknown = count(crate::report::KitFinding::Unknown);
         written.push_str(&format!(
             "test-data kit: {} promised, {} found, {missing} missing, {unknown} could not be told{}\n",
             kit.len(),

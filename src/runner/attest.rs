@@ -7,10 +7,12 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::catalogue::Level;
 use crate::catalogue::{Catalogue, Status};
+pub use crate::report::{AttestationRecord, EvidenceRecord};
 use crate::report::{RequirementResult, Verdict};
 
 /// An answer older than this many days is stale: certificates, penetration tests and DSPT
@@ -42,31 +44,10 @@ struct Given {
     /// `YYYY-MM-DD`, the day the statement was made.
     #[serde(default)]
     date: String,
-}
-
-/// One piece of evidence, as recorded in the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct EvidenceRecord {
-    /// As the supplier gave it.
-    pub given: String,
-    /// The copy in the run folder (files only), covered by the manifest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-}
-
-/// An attestation as the report keeps it: what was said, and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct AttestationRecord {
-    pub requirement: String,
-    pub statement: String,
-    pub evidence: Vec<EvidenceRecord>,
-    pub by: String,
-    pub date: String,
-    /// Why it is incomplete, found when it was read (the age is judged with the run's day).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<String>,
+    /// For a yes-or-no question (the Cyber Security Charter signed?): `yes` (the default) or
+    /// `no`. Only a MAY requirement can be answered no; a MUST answered no would be a failure
+    /// the supplier declares, which is not an attestation.
+    answer: Option<String>,
 }
 
 /// An evidence file read when the attestations were loaded, written into the run folder later.
@@ -121,6 +102,25 @@ impl Attestations {
                     requirement.status.as_str()
                 ));
             }
+            match given.answer.as_deref() {
+                None | Some("yes") => {}
+                Some("no") if requirement.level == Level::May => {}
+                Some("no") => {
+                    return Err(format!(
+                        "{}: {} is a {}: it cannot be answered no (leave it out, and it is reported owed)",
+                        path.display(),
+                        requirement.id,
+                        requirement.level
+                    ));
+                }
+                Some(other) => {
+                    return Err(format!(
+                        "{}: {}: answer `{other}` is not yes or no",
+                        path.display(),
+                        requirement.id
+                    ));
+                }
+            }
             if !seen.insert(given.requirement.clone()) {
                 return Err(format!(
                     "{}: two attestations for {}: keep one",
@@ -161,6 +161,10 @@ impl Attestations {
                 problems.push(format!(
                     "evidence `{item}`: only https:// addresses are accepted"
                 ));
+            } else if !inside(item) {
+                problems.push(format!(
+                    "evidence `{item}`: a file must be named relative to the attestations file, inside its folder"
+                ));
             } else {
                 match read_evidence(&base.join(item)) {
                     Ok(bytes) => {
@@ -180,6 +184,7 @@ impl Attestations {
             evidence,
             by: given.by.trim().to_owned(),
             date: given.date,
+            answer: given.answer,
             problems,
         });
     }
@@ -191,6 +196,18 @@ impl Attestations {
         }
         Ok(())
     }
+}
+
+/// Whether `given` names a path below the attestations file's folder: relative, with no `..`,
+/// so an attestations file handed over cannot seal a private file from elsewhere into the run.
+fn inside(given: &str) -> bool {
+    let path = Path::new(given);
+    path.components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    }) && path.components().next().is_some()
 }
 
 fn read_evidence(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -231,11 +248,11 @@ fn copy_name(requirement: &str, index: usize, given: &str) -> String {
     )
 }
 
-/// The problems of `record` on `today`: those found when it was read, and its age.
-pub fn problems_on(record: &AttestationRecord, today: NaiveDate) -> Vec<String> {
+/// The problems of `record` on `day`: those found when it was read, and its age that day.
+pub fn problems_on(record: &AttestationRecord, day: NaiveDate) -> Vec<String> {
     let mut problems = record.problems.clone();
     if let Ok(date) = NaiveDate::parse_from_str(&record.date, "%Y-%m-%d") {
-        let age = (today - date).num_days();
+        let age = (day - date).num_days();
         if age < 0 {
             problems.push(format!("dated {date}, after the run"));
         } else if age > VALID_FOR_DAYS {
@@ -248,8 +265,9 @@ pub fn problems_on(record: &AttestationRecord, today: NaiveDate) -> Vec<String> 
 }
 
 /// Gives each attestation requirement the supplier's answer: `attested` when it is complete,
-/// still owed (with what is missing) otherwise.
-pub fn apply(records: &[AttestationRecord], today: NaiveDate, results: &mut [RequirementResult]) {
+/// still owed (with what is missing) otherwise. Its age is judged on `run_day`, the day the run
+/// started, so judging the run again later gives the same verdict.
+pub fn apply(records: &[AttestationRecord], run_day: NaiveDate, results: &mut [RequirementResult]) {
     for result in results
         .iter_mut()
         .filter(|r| r.verdict == Verdict::Attestation)
@@ -261,12 +279,19 @@ pub fn apply(records: &[AttestationRecord], today: NaiveDate, results: &mut [Req
             ));
             continue;
         };
-        let problems = problems_on(record, today);
+        let problems = problems_on(record, run_day);
         result.verdict = crate::verdict::of_attestation(&problems);
         result.reason = Some(if problems.is_empty() {
             format!(
-                "attested by {} on {}: {}",
-                record.by, record.date, record.statement
+                "attested{} by {} on {}: {}",
+                if record.answered_no() {
+                    " (answer: no)"
+                } else {
+                    ""
+                },
+                record.by,
+                record.date,
+                record.statement
             )
         } else {
             format!("attestation incomplete: {}", problems.join("; "))
@@ -306,7 +331,7 @@ date = "2026-11-20"
 [[attestation]]
 requirement = "GOV-ASR-007"
 statement = " "
-evidence = ["missing.pdf", "http://example.org/report"]
+evidence = ["missing.pdf", "http://example.org/report", "../secret.key", "/etc/hostname"]
 by = "B"
 date = "20/11/2026"
 "#,
@@ -331,6 +356,8 @@ date = "20/11/2026"
             "date `20/11/2026` is not YYYY-MM-DD",
             "evidence `missing.pdf`: cannot read it",
             "only https:// addresses",
+            "evidence `../secret.key`: a file must be named relative",
+            "evidence `/etc/hostname`: a file must be named relative",
         ] {
             assert!(problems.contains(expected), "{expected}: {problems}");
         }
@@ -344,6 +371,7 @@ date = "20/11/2026"
             evidence: Vec::new(),
             by: "b".into(),
             date: "2025-01-01".into(),
+            answer: None,
             problems: Vec::new(),
         };
         let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();

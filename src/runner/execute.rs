@@ -344,10 +344,13 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
             text: item.shortfall_text(),
         })
         .collect();
-    if options.verbosity != super::Verbosity::Quiet {
-        for shortfall in &context.kit_shortfalls {
+    for shortfall in &context.kit_shortfalls {
+        if options.verbosity != super::Verbosity::Quiet {
             eprintln!("test data missing before the run: {}", shortfall.text);
         }
+        // A run missing its prerequisites is incomplete, never conformant: a scenario that
+        // could not judge for want of them is not a pass either.
+        harness_errors.push(format!("test data missing: {}", shortfall.text));
     }
     let context = Arc::new(context);
 

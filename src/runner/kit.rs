@@ -303,10 +303,11 @@ impl KitItem {
 
     /// The item as the report keeps it.
     pub fn record(&self) -> crate::report::KitRecord {
+        use crate::report::KitFinding;
         let (status, why) = match &self.status {
-            KitStatus::Found => ("found", None),
-            KitStatus::Missing => ("missing", None),
-            KitStatus::Unknown(why) => ("unknown", Some(why.clone())),
+            KitStatus::Found => (KitFinding::Found, None),
+            KitStatus::Missing => (KitFinding::Missing, None),
+            KitStatus::Unknown(why) => (KitFinding::Unknown, Some(why.clone())),
         };
         crate::report::KitRecord {
             role: self.role.as_str().to_owned(),
@@ -314,7 +315,7 @@ impl KitItem {
             resource_type: self.resource_type.clone(),
             promised: self.promised.clone(),
             found: self.found.clone(),
-            status: status.to_owned(),
+            status,
             why,
             exchanges: self.exchanges.clone(),
         }

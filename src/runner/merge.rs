@@ -320,4 +320,6 @@ fn same_selection(a: &RunSettingsRecord, b: &RunSettingsRecord) -> bool {
         && a.areas == b.areas
         && a.allow_writes == b.allow_writes
         && a.strict == b.strict
+        // Shards judged against different attestations are not one run.
+        && a.attestations == b.attestations
 }

@@ -97,7 +97,11 @@ pub fn assemble(
         })
         .collect();
     meta.gate.apply(&mut requirements);
-    super::attest::apply(&meta.attestations, meta.gate.today, &mut requirements);
+    super::attest::apply(
+        &meta.attestations,
+        meta.started.date_naive(),
+        &mut requirements,
+    );
     for result in &mut requirements {
         result.blocking =
             rules::blocking(result.verdict, result.level.strength(), meta.gate.strict);

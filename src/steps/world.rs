@@ -87,9 +87,9 @@ impl MtsWorld {
     /// What the test-data kit's preflight found missing of the data this scenario searched for.
     pub fn kit_shortfall(&self) -> Option<&super::KitShortfall> {
         let run = self.run.as_ref()?;
-        self.patient_searches
-            .iter()
-            .find_map(|(role, kind)| run.kit_shortfall(*role, Some(kind)))
+        // The latest search: the one whose answer the scenario was judging when data was missing.
+        let (role, kind) = self.patient_searches.last()?;
+        run.kit_shortfall(*role, Some(kind))
     }
 
     pub(crate) fn run(&self) -> Result<&Arc<RunContext>, Halt> {

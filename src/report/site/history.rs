@@ -151,8 +151,8 @@ pub struct ExpiringWaiver<'a> {
 }
 
 /// Waivers of each target's latest run whose last day is within `within_days` after `today`,
-/// or already past (a lapsed waiver no longer covers its failure: the assessor must see it
-/// went), soonest first.
+/// or already past while the requirement still fails (a lapsed waiver no longer covers its
+/// failure: the assessor must see it went), soonest first.
 pub fn expiring_waivers(
     targets: &[TargetHistory],
     today: NaiveDate,
@@ -165,13 +165,16 @@ pub fn expiring_waivers(
         };
         for waiver in &latest.report.settings.waivers {
             let days_left = (waiver.expires - today).num_days();
-            if days_left <= within_days {
-                let verdict = latest
-                    .report
-                    .requirements
-                    .iter()
-                    .find(|r| r.id.as_str() == waiver.requirement)
-                    .map(|r| r.verdict);
+            let verdict = latest
+                .report
+                .requirements
+                .iter()
+                .find(|r| r.id.as_str() == waiver.requirement)
+                .map(|r| r.verdict);
+            // A lapsed waiver matters while its requirement still fails; once it passes, the
+            // waiver is history.
+            let lapsed_and_moot = days_left < 0 && verdict != Some(Verdict::Fail);
+            if days_left <= within_days && !lapsed_and_moot {
                 found.push(ExpiringWaiver {
                     target,
                     waiver,
@@ -418,7 +421,11 @@ pub(crate) mod tests {
         let mut latest = run(
             "https://a/R4",
             "2026-12-04T12:00:00Z",
-            &[("SEC-HDR-001", "waived")],
+            &[
+                ("SEC-HDR-001", "waived"),
+                ("API-HDR-002", "fail"),
+                ("API-HDR-005", "pass"),
+            ],
         );
         let waiver = |id: &str, expires: &str| Waiver {
             requirement: id.into(),
@@ -431,8 +438,14 @@ pub(crate) mod tests {
             waiver("API-HDR-002", "2026-12-01"),
             waiver("API-HDR-003", "2027-01-03"),
             waiver("API-HDR-004", "2026-12-04"),
+            // Lapsed, but the requirement passes now: not listed.
+            waiver("API-HDR-005", "2026-06-01"),
         ];
-        let mut older = run("https://b/R4", "2026-11-01T00:00:00Z", &[]);
+        let mut older = run(
+            "https://b/R4",
+            "2026-11-01T00:00:00Z",
+            &[("SEC-HDR-002", "fail")],
+        );
         older.report.settings.waivers = vec![waiver("SEC-HDR-002", "2026-11-20")];
         let targets = group_by_target(vec![latest, older]);
         let today = newest_run_day(&targets).unwrap();
@@ -444,8 +457,8 @@ pub(crate) mod tests {
         assert_eq!(
             listed,
             [
-                ("SEC-HDR-002", -14, None),
-                ("API-HDR-002", -3, None),
+                ("SEC-HDR-002", -14, Some(Verdict::Fail)),
+                ("API-HDR-002", -3, Some(Verdict::Fail)),
                 ("API-HDR-004", 0, None),
                 ("SEC-HDR-001", 16, Some(Verdict::Waived)),
                 ("API-HDR-003", 30, None),

@@ -19,3 +19,23 @@ pub mod xml;
 
 /// The NHS number identifier system (UK Core `nhsNumber` slice).
 pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
+
+/// The HL7 v3 Confidentiality code system of `meta.security` labels.
+pub const CONFIDENTIALITY_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+/// Confidentiality codes that mark a record restricted: R (restricted), V (very restricted).
+pub const RESTRICTED_CODES: &[&str] = &["R", "V"];
+
+/// Whether `resource` carries a restricted confidentiality label in `meta.security`.
+pub fn is_restricted(resource: &serde_json::Value) -> bool {
+    resource
+        .pointer("/meta/security")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|labels| {
+            labels.iter().any(|label| {
+                label["system"] == CONFIDENTIALITY_SYSTEM
+                    && label["code"]
+                        .as_str()
+                        .is_some_and(|code| RESTRICTED_CODES.contains(&code))
+            })
+        })
+}

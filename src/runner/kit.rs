@@ -17,9 +17,7 @@ use crate::target::derive::records_of_patient;
 /// Pages followed at most while counting, so a looping `next` link cannot hold the preflight.
 const MAX_PAGES: usize = 5;
 
-const CONFIDENTIALITY_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-/// Confidentiality codes that mark a record restricted: R (restricted), V (very restricted).
-const RESTRICTED_CODES: &[&str] = &["R", "V"];
+use crate::fhir::{CONFIDENTIALITY_SYSTEM, RESTRICTED_CODES};
 
 /// Whether a promise of the kit holds.
 #[derive(Debug, Clone, PartialEq, Eq)]

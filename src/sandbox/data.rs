@@ -10,7 +10,7 @@ const VERIFICATION_EXTENSION: &str =
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
 const VERIFICATION_SYSTEM: &str =
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland";
-const CONFIDENTIALITY_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+const CONFIDENTIALITY_SYSTEM: &str = crate::fhir::CONFIDENTIALITY_SYSTEM;
 const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 const SNOMED: &str = "http://snomed.info/sct";
 const DMD: &str = "https://dmd.nhs.uk";

@@ -223,15 +223,7 @@ async fn restricted_patient(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let exchange = world.last()?.clone();
     let patient = assert::fhir_resource(&exchange, Some("Patient"))?;
     // R (restricted) or V (very restricted), the v3-Confidentiality codes that hide a record.
-    let flagged = patient
-        .pointer("/meta/security")
-        .and_then(serde_json::Value::as_array)
-        .is_some_and(|labels| {
-            labels.iter().any(|l| {
-                (l["code"] == "R" || l["code"] == "V")
-                    && l["system"] == "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
-            })
-        });
+    let flagged = crate::fhir::is_restricted(patient);
     if !flagged {
         // The supplier promised this patient is sensitive and the preflight showed it is not:
         // the test data is wrong, which is not the target's failure to protect a patient.

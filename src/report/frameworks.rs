@@ -256,6 +256,36 @@ pub fn tally(section: &FrameworkSection) -> Vec<(ClauseStatus, usize)> {
     .collect()
 }
 
+/// `12 met · 3 not met · …` for a framework's heading.
+fn tally_line(section: &FrameworkSection) -> String {
+    tally(section)
+        .into_iter()
+        .map(|(status, n)| format!("{n} {}", status.as_str()))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Each requirement behind a clause as `name` writes it, with the exchanges of its failures
+/// as `text` writes them.
+fn evidence_items(
+    clause: &ClauseView,
+    name: impl Fn(&RequirementResult) -> String,
+    text: impl Fn(&str) -> String,
+) -> Vec<String> {
+    clause
+        .evidence
+        .iter()
+        .map(|e| {
+            let exchanges = exchanges_text(e);
+            if exchanges.is_empty() {
+                name(e.requirement)
+            } else {
+                format!("{} (exchanges {})", name(e.requirement), text(&exchanges))
+            }
+        })
+        .collect()
+}
+
 fn exchanges_text(evidence: &Evidence) -> String {
     let mut text = evidence.exchanges.join(", ");
     if evidence.more_exchanges > 0 {
@@ -343,32 +373,18 @@ pub fn markdown(view: &FrameworkView) -> String {
             md.push('\n');
             continue;
         }
-        let counts: Vec<String> = tally(section)
-            .into_iter()
-            .map(|(status, n)| format!("{n} {}", status.as_str()))
-            .collect();
         let _ = writeln!(
             md,
             "{}\n\n| Clause | Status | Clause asks (paraphrase) | HTTP-testable | Why | Evidence |\n| --- | --- | --- | --- | --- | --- |",
-            counts.join(" · ")
+            tally_line(section)
         );
         for clause in &section.clauses {
-            let evidence: Vec<String> = clause
-                .evidence
-                .iter()
-                .map(|e| {
-                    let exchanges = exchanges_text(e);
-                    if exchanges.is_empty() {
-                        format!("{} {}", e.requirement.id, e.requirement.verdict.as_str())
-                    } else {
-                        format!(
-                            "{} {} (exchanges {exchanges})",
-                            e.requirement.id,
-                            e.requirement.verdict.as_str()
-                        )
-                    }
-                })
-                .collect();
+            // The whole cell is escaped below.
+            let evidence: Vec<String> = evidence_items(
+                clause,
+                |r| format!("{} {}", r.id, r.verdict.as_str()),
+                str::to_owned,
+            );
             let _ = writeln!(
                 md,
                 "| {} | **{}** | {} | {} | {} | {} |",
@@ -568,32 +584,13 @@ pub fn html(view: &FrameworkView) -> String {
             html.push_str("</table></section>\n");
             continue;
         }
-        let counts: Vec<String> = tally(section)
-            .into_iter()
-            .map(|(status, n)| format!("{n} {}", status.as_str()))
-            .collect();
         let _ = writeln!(
             html,
             "<p>{}</p>\n<table><tr><th>Clause</th><th>Status</th><th>Clause asks (paraphrase)</th><th>HTTP-testable</th><th>Why</th><th>Evidence</th></tr>",
-            counts.join(" · ")
+            tally_line(section)
         );
         for clause in &section.clauses {
-            let evidence: Vec<String> = clause
-                .evidence
-                .iter()
-                .map(|e| {
-                    let exchanges = exchanges_text(e);
-                    if exchanges.is_empty() {
-                        link(e.requirement)
-                    } else {
-                        format!(
-                            "{} <span class=\"muted\">(exchanges {})</span>",
-                            link(e.requirement),
-                            escape(&exchanges)
-                        )
-                    }
-                })
-                .collect();
+            let evidence: Vec<String> = evidence_items(clause, link, escape);
             let _ = writeln!(
                 html,
                 "<tr class=\"{class}\"><td>{}</td><td class=\"status\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -323,18 +323,13 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     context.write = options.write.clone();
     // The test-data kit, checked before any scenario: a promise the target does not meet is a
     // missing prerequisite, said as such, not a failed requirement later.
-    let kit = if interrupted.is_none() && options.data.kit().next().is_some() {
-        let model = context.model.clone();
-        interrupt
-            .guard(super::kit::preflight(&context, &options.data, &model))
-            .await
-            .unwrap_or_else(|reason| {
-                interrupted = Some(reason);
-                Vec::new()
-            })
-    } else {
-        Vec::new()
-    };
+    let model = context.model.clone();
+    let kit = interrupt
+        .unless_interrupted(
+            &mut interrupted,
+            super::kit::preflight(&context, &options.data, &model),
+        )
+        .await;
     context.kit_shortfalls = kit
         .iter()
         .filter(|item| item.status == super::kit::KitStatus::Missing)
@@ -354,17 +349,9 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
     }
     let context = Arc::new(context);
 
-    let missing = if interrupted.is_none() {
-        interrupt
-            .guard(preflight(&context, &plan))
-            .await
-            .unwrap_or_else(|reason| {
-                interrupted = Some(reason);
-                Vec::new()
-            })
-    } else {
-        Vec::new()
-    };
+    let missing = interrupt
+        .unless_interrupted(&mut interrupted, preflight(&context, &plan))
+        .await;
     for (role, why) in &missing {
         harness_errors.push(format!(
             "test data missing: the {} patient {why}; scenarios that need it were not run (configure [data.patient.{}] in mts.toml)",

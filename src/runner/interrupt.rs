@@ -42,6 +42,26 @@ impl Interrupt {
             reason = self.wait() => Err(reason),
         }
     }
+
+    /// `work`'s output, unless the run was interrupted before it (`interrupted` holds why) or
+    /// while it ran (then `interrupted` says why): nothing, then.
+    pub async fn unless_interrupted<F>(
+        &self,
+        interrupted: &mut Option<String>,
+        work: F,
+    ) -> F::Output
+    where
+        F: Future,
+        F::Output: Default,
+    {
+        if interrupted.is_some() {
+            return F::Output::default();
+        }
+        self.guard(work).await.unwrap_or_else(|reason| {
+            *interrupted = Some(reason);
+            F::Output::default()
+        })
+    }
 }
 
 impl Default for Interrupt {

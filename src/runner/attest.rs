@@ -166,7 +166,7 @@ impl Attestations {
                     "evidence `{item}`: a file must be named relative to the attestations file, inside its folder"
                 ));
             } else {
-                match read_evidence(&base.join(item)) {
+                match read_evidence(base, item) {
                     Ok(bytes) => {
                         let name = copy_name(&given.requirement, index + 1, item);
                         record.sha256 = Some(format!("{:x}", Sha256::digest(&bytes)));
@@ -210,8 +210,21 @@ fn inside(given: &str) -> bool {
     }) && path.components().next().is_some()
 }
 
-fn read_evidence(path: &PathBuf) -> Result<Vec<u8>, String> {
-    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+fn read_evidence(base: &Path, given: &str) -> Result<Vec<u8>, String> {
+    let path = base.join(given);
+    // A link inside the folder must not lead out of it either.
+    let real = std::fs::canonicalize(&path).map_err(|e| format!("cannot read it: {e}"))?;
+    let folder = std::fs::canonicalize(if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    })
+    .map_err(|e| format!("cannot read its folder: {e}"))?;
+    if !real.starts_with(&folder) {
+        return Err("it leads outside the attestations file's folder".into());
+    }
+    let path: PathBuf = real;
+    let metadata = std::fs::metadata(&path).map_err(|e| format!("cannot read it: {e}"))?;
     if !metadata.is_file() {
         return Err("not a file".into());
     }
@@ -222,7 +235,7 @@ fn read_evidence(path: &PathBuf) -> Result<Vec<u8>, String> {
             EVIDENCE_FILE_LIMIT / (1024 * 1024)
         ));
     }
-    std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))
+    std::fs::read(&path).map_err(|e| format!("cannot read it: {e}"))
 }
 
 /// `attestation-GOV-ASR-006-1-certificate.pdf`: flat, as the run folder is, and safe on any
@@ -361,6 +374,26 @@ date = "20/11/2026"
         ] {
             assert!(problems.contains(expected), "{expected}: {problems}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_out_of_the_folder_is_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.key"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.key"),
+            dir.path().join("cert.pdf"),
+        )
+        .unwrap();
+        let error = read_evidence(dir.path(), "cert.pdf").unwrap_err();
+        assert!(error.contains("leads outside"), "{error}");
+        std::fs::write(dir.path().join("real.pdf"), "certificate").unwrap();
+        assert_eq!(
+            read_evidence(dir.path(), "real.pdf").unwrap(),
+            b"certificate"
+        );
     }
 
     #[test]

@@ -332,10 +332,11 @@ pub fn markdown(view: &FrameworkView) -> String {
     }
     let _ = writeln!(
         md,
-        "A clause is **met** only when every MUST mapped to it passed; **attested** when the \
-         supplier's attestation answers it and nothing mapped failed; **evidence owed** when a \
-         MUST was not judged or an attestation is missing. mts results are evidence for a \
-         clause, not the assessor's decision.\n"
+        "A clause an HTTP test can show is **met** only when every MUST mapped to it passed. \
+         One only the supplier can answer is **attested** when its attestations are given and \
+         complete, mts's own results listed beside it as supporting evidence. **Evidence owed**: \
+         a deciding MUST was not run, or an attestation is missing. mts results are evidence \
+         for a clause, not the assessor's decision.\n"
     );
     for section in &view.sections {
         let framework = section.framework;
@@ -529,10 +530,11 @@ pub fn html(view: &FrameworkView) -> String {
     }
     let _ = writeln!(
         html,
-        "<p class=\"muted\">A clause is <em>met</em> only when every MUST mapped to it passed; \
-         <em>attested</em> when the supplier's attestation answers it and nothing mapped failed; \
-         <em>evidence owed</em> when a MUST was not judged or an attestation is missing. mts \
-         results are evidence for a clause, not the assessor's decision.</p>"
+        "<p class=\"muted\">A clause an HTTP test can show is <em>met</em> only when every MUST \
+         mapped to it passed. One only the supplier can answer is <em>attested</em> when its \
+         attestations are given and complete, mts's own results listed beside it as supporting \
+         evidence. <em>Evidence owed</em>: a deciding MUST was not run, or an attestation is \
+         missing. mts results are evidence for a clause, not the assessor's decision.</p>"
     );
     let link = |r: &RequirementResult| {
         format!(

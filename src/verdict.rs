@@ -262,8 +262,9 @@ pub fn of_clause(rule: ClauseRule, deciding: &[(Strength, Verdict)]) -> ClauseSt
         ClauseRule::Every if must(&[Verdict::Skipped]) => ClauseStatus::EvidenceOwed,
         ClauseRule::Every if must(&[Verdict::Pass]) => ClauseStatus::Met,
         ClauseRule::Any if any(Verdict::Pass) => ClauseStatus::Met,
-        ClauseRule::Any if must(&failed) => ClauseStatus::NotMet,
+        // One answer not yet seen may still be the one that works.
         ClauseRule::Any if must(&[Verdict::Skipped]) => ClauseStatus::EvidenceOwed,
+        ClauseRule::Any if must(&failed) => ClauseStatus::NotMet,
         ClauseRule::Attestation if any(Verdict::Attestation) => ClauseStatus::EvidenceOwed,
         ClauseRule::Attestation if any(Verdict::Attested) => ClauseStatus::Attested,
         _ => ClauseStatus::NotCovered,
@@ -405,6 +406,7 @@ mod tests {
             (Any, &[(Must, Fail), (Must, Pass)], Met),
             (Any, &[(Must, Fail), (Must, NotApplicable)], NotMet),
             (Any, &[(Must, Skipped), (Must, NotApplicable)], EvidenceOwed),
+            (Any, &[(Must, Fail), (Must, Skipped)], EvidenceOwed),
             // The attestation decides.
             (ByAttestation, &[(Must, Attested)], ClauseStatus::Attested),
             (ByAttestation, &[(Must, Attestation)], EvidenceOwed),

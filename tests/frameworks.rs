@@ -115,6 +115,16 @@ fn the_dtac_view_of_a_sandbox_run_holds_every_clause_in_three_formats() {
     assert!(!html.contains("<script"));
     assert!(html.trim_end().ends_with("</html>"));
 
+    // A report of schema version 1 (before `attested`) still reads.
+    let older = dir.path().join("version-1");
+    std::fs::create_dir_all(&older).unwrap();
+    let text = std::fs::read_to_string(run.out.join("report.json"))
+        .unwrap()
+        .replace("\"schema_version\": 2", "\"schema_version\": 1")
+        .replace("\"attested\"", "\"attestation\"");
+    std::fs::write(older.join("report.json"), text).unwrap();
+    assert_eq!(mts::report::read(&older).unwrap().schema_version, 1);
+
     // Judged again offline, the answers and their sealed evidence carry over.
     let again = dir.path().join("rejudged");
     let output = mts()
@@ -148,15 +158,50 @@ fn the_dtac_view_of_a_sandbox_run_holds_every_clause_in_three_formats() {
             .status
             .success()
     );
+
+    // Evidence changed after the run is not carried into a new, freshly sealed folder.
+    std::fs::write(run.out.join(copy), b"%PDF another certificate").unwrap();
+    let output = mts()
+        .args(["rejudge", "--quiet", "--out"])
+        .arg(dir.path().join("rejudged-after-change"))
+        .arg(&run.out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("does not match its manifest"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
 fn a_failing_must_makes_its_clause_not_met_and_names_the_exchanges() {
     let dir = tempfile::tempdir().unwrap();
-    let run = run(dir.path(), &["--fault", "bad-nhs-number"], None);
+    let run = run(
+        dir.path(),
+        &[
+            "--fault",
+            "bad-nhs-number",
+            "--fault",
+            "no-cache-control-on-errors",
+        ],
+        None,
+    );
     assert_eq!(run.code(), 1, "{}", run.stdout());
     let (_, _, csv) = framework_views(&run.out, "dtac");
     let statuses = clause_statuses(&csv);
+    // C3.3 asks for a penetration test report: a failing security requirement is named beside
+    // it for the assessor, and the clause waits on the supplier's attestation.
+    let (status, why, _) = &statuses["C3.3"];
+    assert_eq!(status, "evidence owed");
+    assert!(
+        why.contains("owed: GOV-ASR-007 attestation")
+            && why.contains(
+                "supporting results that failed, for the assessor to weigh: SEC-HDR-002 fail"
+            ),
+        "{why}"
+    );
     let (status, why, exchanges) = &statuses["C4.2.1"];
     assert_eq!(status, "not met");
     assert!(why.contains("IOP-UKC-002 fail"), "{why}");
@@ -201,7 +246,7 @@ fn attestation_files_that_cannot_mean_anything_stop_the_run() {
         &["--attestations", file.to_str().unwrap()],
         None,
     );
-    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert_eq!(run.code(), 3, "{}", run.stderr());
     assert!(
         run.stderr().contains("not an attestation"),
         "{}",
@@ -309,7 +354,9 @@ fn the_charter_answer_decides_what_the_form_skips() {
         );
         assert!(dtac[skipped].1.contains("the form skips it"));
     }
-    assert_eq!(charter["5"].0, "attested");
+    // Principle 1 is answered by its own attestation (patching), owed here; 5 to 7 have none.
+    assert_eq!(charter["1"].0, "evidence owed");
+    assert_eq!(charter["5"].0, "not covered");
     let (dtac, charter) = statuses("no");
     assert_eq!(dtac["C3.2"].0, "attested");
     assert_eq!(dtac["C3.3"].0, "evidence owed");

@@ -343,13 +343,25 @@ fn check_mapping(requirements: &[Requirement], frameworks: &[Framework]) -> Resu
             .map(move |id| (f.id.as_str(), id))
     });
     for (framework, condition) in conditions {
-        if !requirements
-            .iter()
-            .any(|r| r.id.as_str() == condition && r.status == Status::Attestation)
-        {
+        // Only a MAY attestation can be answered no, which is what these conditions turn on.
+        if !requirements.iter().any(|r| {
+            r.id.as_str() == condition
+                && r.status == Status::Attestation
+                && r.level == crate::catalogue::Level::May
+        }) {
             return Err(format!(
-                "framework {framework}: `{condition}` is not an attestation requirement"
+                "framework {framework}: `{condition}` is not a MAY attestation requirement"
             ));
+        }
+    }
+    for framework in frameworks {
+        for clause in framework.clauses.iter().filter(|c| c.met_by_any) {
+            if clause.http != Testability::Yes {
+                return Err(format!(
+                    "{}:{}: met_by_any is for clauses an HTTP test can show (http = \"yes\")",
+                    framework.id, clause.id
+                ));
+            }
         }
     }
     for requirement in requirements {

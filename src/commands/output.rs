@@ -61,23 +61,47 @@ pub(crate) fn write_to_new_folder(
     write_and_print(report, &out, formats, sign_key, console)
 }
 
+/// A regular file (not a link, a device or a pipe) of at most the evidence limit, or nothing.
+fn read_sealed(folder: &Path, name: &str) -> Option<Vec<u8>> {
+    let path = folder.join(name);
+    let metadata = std::fs::symlink_metadata(&path).ok()?;
+    (metadata.is_file() && metadata.len() <= crate::runner::attest::EVIDENCE_FILE_LIMIT)
+        .then(|| std::fs::read(&path).ok())
+        .flatten()
+}
+
 /// The attestation evidence files `report` names, copied from the run folders `from` into
 /// `to`, so the new folder's manifest covers them as the old one's did. A name is taken only
-/// as mts writes it (`attestation-…`, one plain file name), and a copy only when its bytes hash
-/// as the report recorded: a folder changed since its run cannot launder evidence into a new,
-/// freshly sealed one.
+/// as mts writes it (`attestation-…`, one plain file name), only from folders that still match
+/// their manifests, and only bytes that hash as the report recorded. (A folder edited and its
+/// manifest recomputed passes that: only a signature checked with `mts verify --public-key`
+/// tells who sealed it.)
 fn copy_attestation_evidence(
     report: &report::Report,
     from: &[&Path],
     to: &Path,
 ) -> Result<(), CmdError> {
     use sha2::{Digest, Sha256};
-    let evidence = report
+    let mut evidence = report
         .settings
         .attestations
         .iter()
         .flat_map(|a| &a.evidence)
-        .filter_map(|e| Some((e.file.as_deref()?, e.sha256.as_deref()?)));
+        .filter_map(|e| Some((e.file.as_deref()?, e.sha256.as_deref()?)))
+        .peekable();
+    if evidence.peek().is_some() {
+        // The recorded hashes are only as good as the report that holds them: the folders
+        // must still be as their runs wrote them.
+        for folder in from {
+            let intact = report::verify(folder, None).is_ok_and(|v| v.problems.is_empty());
+            if !intact {
+                return Err(CmdError::invalid(format!(
+                    "{} does not match its manifest (mts verify): its attestation evidence is not carried into a new folder",
+                    folder.display()
+                )));
+            }
+        }
+    }
     for (name, sha256) in evidence {
         let plain = Path::new(name).components().count() == 1
             && matches!(
@@ -91,7 +115,7 @@ fn copy_attestation_evidence(
         }
         let bytes = from
             .iter()
-            .filter_map(|folder| std::fs::read(folder.join(name)).ok())
+            .filter_map(|folder| read_sealed(folder, name))
             .find(|bytes| format!("{:x}", Sha256::digest(bytes)) == sha256)
             .ok_or_else(|| {
                 CmdError::invalid(format!(

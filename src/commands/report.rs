@@ -28,12 +28,11 @@ pub(crate) fn framework_report(args: &ReportArgs) -> Result<ExitCode, CmdError> 
     let mut view = frameworks::view(&run, &catalogue, &selected, notices);
     // Links to the run's report.html must work from where the view is read.
     let report = args.dir.join("report.html");
-    view.report_href = match args.out.as_deref().and_then(Path::parent) {
+    let path = match args.out.as_deref().and_then(Path::parent) {
         Some(from) => relative(from, &report),
         None => report,
-    }
-    .to_string_lossy()
-    .replace('\\', "/");
+    };
+    view.report_href = href(&path);
     let text = match args.format {
         FrameworkFormat::Markdown => frameworks::markdown(&view),
         FrameworkFormat::Html => frameworks::html(&view),
@@ -48,6 +47,23 @@ pub(crate) fn framework_report(args: &ReportArgs) -> Result<ExitCode, CmdError> 
         }
     }
     Ok(ExitCode::Success)
+}
+
+/// A path as a URL reference: `/` between segments, each byte outside the unreserved set
+/// percent-encoded (a folder named `run #2` must not end the path at `#`), and Windows's
+/// verbatim prefix dropped.
+fn href(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let text = text.strip_prefix("//?/").unwrap_or(&text);
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// `to` as seen from the folder `from` (`../run-1/report.html`), or `to` made absolute when the

@@ -84,7 +84,7 @@ pub(crate) fn run_options(
                     None => crate::catalogue::load_embedded(),
                 }
                 .map_err(CmdError::invalid)?;
-                runner::attest::Attestations::load(&path, &catalogue).map_err(CmdError::usage)?
+                runner::attest::Attestations::load(&path, &catalogue).map_err(CmdError::invalid)?
             }
         },
     })

@@ -57,7 +57,7 @@ pub fn view<'a>(
         let short = |digest: &str| digest.chars().take(19).collect::<String>();
         notices.push(format!(
             "The run was judged with catalogue {} ({}) and is mapped with catalogue {} ({}): a \
-             requirement the run did not judge is left out of its clauses.",
+             clause a requirement the run did not judge would decide is shown as evidence owed.",
             report.catalogue.version,
             short(&report.catalogue.digest),
             catalogue.version,
@@ -102,8 +102,13 @@ fn clause_view<'a>(
             }
         })
         .collect();
+    let rule = rule_of(clause);
+    // Requirements that would decide the clause but this run never judged (it ran under
+    // another catalogue): owed, not quietly left out. Planned ones are no evidence anyway.
     let not_in_run: Vec<String> = mapped
         .iter()
+        .filter(|r| r.status != Status::Planned)
+        .filter(|r| (r.status == Status::Attestation) == (rule == ClauseRule::Attestation))
         .filter(|r| !report.requirements.iter().any(|result| result.id == r.id))
         .map(|r| r.id.to_string())
         .collect();
@@ -113,6 +118,16 @@ fn clause_view<'a>(
         status,
         why,
         evidence,
+    }
+}
+
+/// How `clause` is decided: by its automated requirements when an HTTP test can show it (all
+/// of them, or any one for a yes-or-no question), else by its attestations.
+fn rule_of(clause: &Clause) -> ClauseRule {
+    match (clause.http, clause.met_by_any) {
+        (Testability::Yes, true) => ClauseRule::Any,
+        (Testability::Yes, false) => ClauseRule::Every,
+        (Testability::Partly | Testability::No, _) => ClauseRule::Attestation,
     }
 }
 
@@ -156,11 +171,7 @@ fn decide(
             format!("the form skips it: {condition} is attested with the answer yes"),
         );
     }
-    let rule = match (clause.http, clause.met_by_any) {
-        (Testability::Yes, true) => ClauseRule::Any,
-        (Testability::Yes, false) => ClauseRule::Every,
-        (Testability::Partly | Testability::No, _) => ClauseRule::Attestation,
-    };
+    let rule = rule_of(clause);
     // A requirement mts has no test for yet is no evidence either way: it does not hold a
     // clause open that nothing could ever close.
     let deciding: Vec<&RequirementResult> = evidence
@@ -209,8 +220,13 @@ fn decide(
             "nothing that decides it applies to this target or profile".into()
         }
     };
-    // A mapped requirement the run never judged (another catalogue) cannot count as met.
-    if !not_in_run.is_empty() && matches!(status, ClauseStatus::Met | ClauseStatus::Attested) {
+    // A deciding requirement the run never judged (another catalogue): the clause is owed it.
+    if !not_in_run.is_empty()
+        && matches!(
+            status,
+            ClauseStatus::Met | ClauseStatus::Attested | ClauseStatus::NotCovered
+        )
+    {
         status = ClauseStatus::EvidenceOwed;
         why = format!("{why}; not judged by this run: {}", not_in_run.join(", "));
     }
@@ -317,22 +333,22 @@ pub fn markdown(view: &FrameworkView) -> String {
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "# {} through assurance frameworks\n\nRun `{}` of {} under the {} profile, started {}: **{}**. \
+        "# {} through assurance frameworks\n\nRun {} under the {} profile, started {}: **{}**. \
          Catalogue {}.\n",
         cell(&report.target),
-        report.run_id,
-        cell(&report.target),
+        cell(&report.run_id),
         report.profile,
-        report.started,
+        cell(&report.started),
         report.verdict.as_str().to_uppercase(),
-        report.catalogue.version
+        cell(&report.catalogue.version)
     );
     for notice in &view.notices {
         let _ = writeln!(md, "> {}\n", cell(notice));
     }
     let _ = writeln!(
         md,
-        "A clause an HTTP test can show is **met** only when every MUST mapped to it passed. \
+        "A clause an HTTP test can show is **met** only when every MUST mapped to it passed (any \
+         one, for a yes-or-no question such as DTAC C4.1). \
          One only the supplier can answer is **attested** when its attestations are given and \
          complete, mts's own results listed beside it as supporting evidence. **Evidence owed**: \
          a deciding MUST was not run, or an attestation is missing. mts results are evidence \
@@ -531,10 +547,10 @@ pub fn html(view: &FrameworkView) -> String {
     let _ = writeln!(
         html,
         "<p class=\"muted\">A clause an HTTP test can show is <em>met</em> only when every MUST \
-         mapped to it passed. One only the supplier can answer is <em>attested</em> when its \
-         attestations are given and complete, mts's own results listed beside it as supporting \
-         evidence. <em>Evidence owed</em>: a deciding MUST was not run, or an attestation is \
-         missing. mts results are evidence for a clause, not the assessor's decision.</p>"
+         mapped to it passed (any one, for a yes-or-no question such as DTAC C4.1). One only the \
+         supplier can answer is <em>attested</em> when its attestations are given and complete, \
+         mts's own results listed beside it as supporting evidence. <em>Evidence owed</em>: a \
+         deciding MUST was not run, or an attestation is missing. mts results are evidence for a clause, not the assessor's decision.</p>"
     );
     let link = |r: &RequirementResult| {
         format!(

@@ -20,7 +20,7 @@ use crate::report::{RequirementResult, Verdict};
 pub const VALID_FOR_DAYS: i64 = 365;
 
 /// One evidence file may be this large; a certificate or report summary fits well within it.
-const EVIDENCE_FILE_LIMIT: u64 = 25 * 1024 * 1024;
+pub const EVIDENCE_FILE_LIMIT: u64 = 25 * 1024 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,7 +143,9 @@ impl Attestations {
         if NaiveDate::parse_from_str(&given.date, "%Y-%m-%d").is_err() {
             problems.push(format!("date `{}` is not YYYY-MM-DD", given.date));
         }
-        if given.evidence.is_empty() {
+        // Evidence backs a statement that something is so; "no" (the charter not signed)
+        // needs none.
+        if given.evidence.is_empty() && given.answer.as_deref() != Some("no") {
             problems.push("no evidence (a file or an https:// address)".into());
         }
         let mut evidence = Vec::new();
@@ -266,7 +268,8 @@ pub fn problems_on(record: &AttestationRecord, day: NaiveDate) -> Vec<String> {
     let mut problems = record.problems.clone();
     if let Ok(date) = NaiveDate::parse_from_str(&record.date, "%Y-%m-%d") {
         let age = (day - date).num_days();
-        if age < 0 {
+        // A day's grace: the run's day is taken in UTC, the statement's where it was made.
+        if age < -1 {
             problems.push(format!("dated {date}, after the run"));
         } else if age > VALID_FOR_DAYS {
             problems.push(format!(
@@ -410,7 +413,11 @@ date = "20/11/2026"
         let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
         assert!(problems_on(&record, day("2025-12-31")).is_empty());
         assert!(problems_on(&record, day("2026-01-02"))[0].contains("renew it"));
-        assert!(problems_on(&record, day("2024-12-31"))[0].contains("after the run"));
+        assert!(
+            problems_on(&record, day("2024-12-31")).is_empty(),
+            "a day's grace"
+        );
+        assert!(problems_on(&record, day("2024-12-30"))[0].contains("after the run"));
     }
 
     #[test]

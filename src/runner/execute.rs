@@ -339,13 +339,10 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
             text: item.shortfall_text(),
         })
         .collect();
-    for shortfall in &context.kit_shortfalls {
-        if options.verbosity != super::Verbosity::Quiet {
+    if options.verbosity != super::Verbosity::Quiet {
+        for shortfall in &context.kit_shortfalls {
             eprintln!("test data missing before the run: {}", shortfall.text);
         }
-        // A run missing its prerequisites is incomplete, never conformant: a scenario that
-        // could not judge for want of them is not a pass either.
-        harness_errors.push(format!("test data missing: {}", shortfall.text));
     }
     let context = Arc::new(context);
 
@@ -447,6 +444,19 @@ pub async fn execute(options: RunOptions) -> Result<Executed, RunError> {
                 planned.location(),
                 planned.name
             ));
+        }
+    }
+    // A scenario that could not judge for want of a prerequisite the kit promised is not a
+    // pass either: the run is incomplete, never conformant, until the test data is right. A
+    // shortfall no selected scenario needed does not hold the run up.
+    for shortfall in &context.kit_shortfalls {
+        let needed = scenario_results.iter().any(|r| {
+            r.reason
+                .as_deref()
+                .is_some_and(|why| why.contains(&shortfall.text))
+        });
+        if needed {
+            harness_errors.push(format!("test data missing: {}", shortfall.text));
         }
     }
     if let Some(reason) = &interrupted {

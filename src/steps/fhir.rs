@@ -224,16 +224,6 @@ async fn restricted_patient(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
     let patient = assert::fhir_resource(&exchange, Some("Patient"))?;
     // R (restricted) or V (very restricted), the v3-Confidentiality codes that hide a record.
     let flagged = crate::fhir::is_restricted(patient);
-    if !flagged {
-        // The supplier promised this patient is sensitive and the preflight showed it is not:
-        // the test data is wrong, which is not the target's failure to protect a patient.
-        if let Some(shortfall) = world
-            .run()?
-            .kit_shortfall(crate::config::PatientRole::Restricted, None)
-        {
-            return Err(Halt::missing_data(shortfall.text.clone()));
-        }
-    }
     let leaked: Vec<&str> = ["address", "telecom", "generalPractitioner"]
         .into_iter()
         .filter(|field| {
@@ -242,6 +232,18 @@ async fn restricted_patient(world: &mut MtsWorld, _: Args) -> Result<(), Halt> {
                 .is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()))
         })
         .collect();
+    // The supplier promised this patient is sensitive, and the preflight found no label; an
+    // unlabelled record that also shows where the patient lives is an ordinary patient: the
+    // test data is wrong, not the target. A record stripped but left unlabelled is the target
+    // treating the patient as restricted without saying so: that stays a failure.
+    if !flagged
+        && !leaked.is_empty()
+        && let Some(shortfall) = world
+            .run()?
+            .kit_shortfall(crate::config::PatientRole::Restricted, None)
+    {
+        return Err(Halt::missing_data(shortfall.text.clone()));
+    }
     if flagged && leaked.is_empty() {
         return Ok(());
     }

@@ -173,7 +173,11 @@ pub fn expiring_waivers(
                 .map(|r| r.verdict);
             // A lapsed waiver matters while its requirement still fails; once it passes, the
             // waiver is history.
-            let lapsed_and_moot = days_left < 0 && verdict != Some(Verdict::Fail);
+            let still_failing = matches!(
+                verdict,
+                Some(Verdict::Fail | Verdict::Waived | Verdict::Error)
+            );
+            let lapsed_and_moot = days_left < 0 && !still_failing;
             if days_left <= within_days && !lapsed_and_moot {
                 found.push(ExpiringWaiver {
                     target,
@@ -423,6 +427,7 @@ pub(crate) mod tests {
             "2026-12-04T12:00:00Z",
             &[
                 ("SEC-HDR-001", "waived"),
+                ("SEC-HDR-003", "waived"),
                 ("API-HDR-002", "fail"),
                 ("API-HDR-005", "pass"),
             ],
@@ -440,6 +445,8 @@ pub(crate) mod tests {
             waiver("API-HDR-004", "2026-12-04"),
             // Lapsed, but the requirement passes now: not listed.
             waiver("API-HDR-005", "2026-06-01"),
+            // In force when the run judged it, lapsed since: listed.
+            waiver("SEC-HDR-003", "2026-11-30"),
         ];
         let mut older = run(
             "https://b/R4",
@@ -458,6 +465,7 @@ pub(crate) mod tests {
             listed,
             [
                 ("SEC-HDR-002", -14, Some(Verdict::Fail)),
+                ("SEC-HDR-003", -4, Some(Verdict::Waived)),
                 ("API-HDR-002", -3, Some(Verdict::Fail)),
                 ("API-HDR-004", 0, None),
                 ("SEC-HDR-001", 16, Some(Verdict::Waived)),

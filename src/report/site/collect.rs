@@ -126,10 +126,27 @@ pub fn collect(
     folders.retain(|folder: &PathBuf| {
         seen.insert(std::fs::canonicalize(folder).unwrap_or_else(|_| folder.clone()))
     });
-    let mut runs = Vec::new();
+    let mut runs: Vec<SiteRun> = Vec::new();
     for folder in folders {
         match load(&folder, public_key) {
-            Ok(run) => runs.push(run),
+            // A copy of a run already found (an archive beside the reports folder) is one run:
+            // counted twice it would double a trend. A copy whose seal differs is kept, so a
+            // tampered copy is still shown as such.
+            Ok(run) => match runs.iter().find(|r| {
+                !run.report.run_id.is_empty()
+                    && r.report.run_id == run.report.run_id
+                    && r.seal.name() == run.seal.name()
+            }) {
+                Some(first) => unreadable.push(Unreadable {
+                    reason: format!(
+                        "not counted again: the same run (run_id {}) as {}",
+                        run.report.run_id,
+                        first.source.display()
+                    ),
+                    folder,
+                }),
+                None => runs.push(run),
+            },
             Err(reason) => unreadable.push(Unreadable { folder, reason }),
         }
     }
@@ -329,6 +346,32 @@ mod tests {
         assert!(reasons[1].0 == "absent" && reasons[1].1.starts_with("cannot read it"));
         assert!(reasons[2].0 == "broken" && reasons[2].1.contains("not an mts report"));
         assert!(reasons[3].0 == "lost" && reasons[3].1.contains("cannot read"));
+    }
+
+    #[test]
+    fn a_copy_of_a_run_is_counted_once() {
+        let root = tempfile::tempdir().unwrap();
+        for folder in ["reports/run1", "archive/run1", "reports/run2"] {
+            let started = if folder.ends_with('2') {
+                "2026-12-02T00:00:00Z"
+            } else {
+                "2026-12-01T00:00:00Z"
+            };
+            write_run(&root.path().join(folder), "https://a/R4", started, None);
+        }
+        let (runs, unreadable) = collect(
+            &[root.path().join("reports"), root.path().join("archive")],
+            None,
+            None,
+        );
+        assert_eq!(runs.len(), 2);
+        assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+        assert!(unreadable[0].folder.ends_with("archive/run1"));
+        assert!(
+            unreadable[0]
+                .reason
+                .contains("not counted again: the same run")
+        );
     }
 
     #[test]

@@ -287,7 +287,7 @@ pub(crate) mod tests {
                 } else { json!([]) }})
             })
             .collect();
-        serde_json::from_value(json!({"schema_version": 1, "run_id": "r", "verdict":
+        serde_json::from_value(json!({"schema_version": 1, "run_id": format!("{target}@{started}"), "verdict":
             if verdicts.iter().any(|(_, v)| *v == "fail") { "non-conformant" } else { "conformant" },
             "target": target, "profile": "apim", "harness": {"name": "mts", "version": "0"},
             "catalogue": {"version": "1", "digest": "d"}, "started": started, "duration_ms": 0,

@@ -72,6 +72,22 @@ pub fn preview(text: &str) -> String {
     }
 }
 
+/// Reads a request's head (up to the blank line) from a loopback test server's connection;
+/// `None` when the client went away first. Tests' canned servers share it.
+#[cfg(test)]
+pub(crate) async fn read_request_head(stream: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => request.extend_from_slice(&buffer[..n]),
+        }
+    }
+    Some(request)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,22 +102,19 @@ fn init_names_what_it_could_not_find_and_how_to_give_it() {
     let ca = sandbox.ca_cert.clone().unwrap();
     let dir = tempfile::tempdir().unwrap();
     // No token: the target asks for one. One NHS number it does not hold, one it does.
-    let output = init(
-        dir.path(),
-        &[
-            "--target",
-            &sandbox.url,
-            "--ca-cert",
-            &ca,
-            "--nhs-number",
-            "9111231130",
-            "--nhs-number",
-            "9000000017",
-            "--file",
-            "supplier.toml",
-        ],
-        None,
-    );
+    let args = [
+        "--target",
+        &sandbox.url,
+        "--ca-cert",
+        &ca,
+        "--nhs-number",
+        "9111231130",
+        "--nhs-number",
+        "9000000017",
+        "--file",
+        "supplier.toml",
+    ];
+    let output = init(dir.path(), &args, None);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -132,19 +129,7 @@ fn init_names_what_it_could_not_find_and_how_to_give_it() {
     // With the token the patients are seen: 9111231130 is not held, 9000000017 is.
     let output = init(
         dir.path(),
-        &[
-            "--target",
-            &sandbox.url,
-            "--ca-cert",
-            &ca,
-            "--nhs-number",
-            "9111231130",
-            "--nhs-number",
-            "9000000017",
-            "--file",
-            "supplier.toml",
-            "--force",
-        ],
+        &[&args[..], &["--force"]].concat(),
         Some(&sandbox.token),
     );
     assert_eq!(output.status.code(), Some(0));

@@ -391,17 +391,6 @@ fn hostile_server() -> String {
     format!("http://127.0.0.1:{port}/FHIR/R4")
 }
 
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
 fn headless(browser: &str, args: &[&str], url: &str) -> std::process::Output {
     Command::new(browser)
         .args([
@@ -454,7 +443,7 @@ fn the_html_report_escapes_supplier_text_and_reads_right_in_a_real_browser() {
     if std::env::var_os("MTS_SKIP_BROWSER_TESTS").is_some() {
         return;
     }
-    let browser = chromium().expect(
+    let browser = common::chromium().expect(
         "headless Chromium is needed for this test (.ci/run installs Debian's chromium); set MTS_SKIP_BROWSER_TESTS=1 to skip it",
     );
     let url = format!("file://{}", run.out.join("report.html").display());

@@ -89,17 +89,6 @@ fn assert_links_resolve(page: &Path) {
     assert!(checked > 0, "{} has no links", page.display());
 }
 
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
 /// A page loaded in headless Chromium with console logging on: (the DOM after scripts ran,
 /// the console messages).
 fn headless(browser: &str, args: &[&str], url: &str) -> (String, Vec<String>) {
@@ -446,7 +435,7 @@ fn a_site_over_twenty_runs_of_three_targets_shows_history_regressions_waivers_an
     if std::env::var_os("MTS_SKIP_BROWSER_TESTS").is_some() {
         return;
     }
-    let browser = chromium().expect(
+    let browser = common::chromium().expect(
         "headless Chromium is needed for this test (.ci/run installs Debian's chromium); set MTS_SKIP_BROWSER_TESTS=1 to skip it",
     );
     let url = format!("file://{}", out.join("index.html").display());

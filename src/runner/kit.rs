@@ -370,7 +370,7 @@ mod tests {
 
     /// A loopback server that answers each request (one per connection) with `answer(path)`.
     async fn canned(answer: fn(&str, &str) -> (u16, String)) -> String {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        use tokio::io::AsyncWriteExt as _;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
         let own = origin.clone();
@@ -378,14 +378,9 @@ mod tests {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let own = own.clone();
                 tokio::spawn(async move {
-                    let mut request = Vec::new();
-                    let mut buffer = [0u8; 4096];
-                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut buffer).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => request.extend_from_slice(&buffer[..n]),
-                        }
-                    }
+                    let Some(request) = crate::util::read_request_head(&mut stream).await else {
+                        return;
+                    };
                     let text = String::from_utf8_lossy(&request);
                     let path = text.split(' ').nth(1).unwrap_or("/").to_owned();
                     let (status, body) = answer(&own, &path);

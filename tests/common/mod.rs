@@ -408,3 +408,15 @@ pub fn clause_statuses(csv: &str) -> std::collections::BTreeMap<String, (String,
         })
         .collect()
 }
+
+/// The headless browser the rendering tests use (`.ci/run` installs Chromium), if any.
+pub fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}

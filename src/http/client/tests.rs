@@ -39,19 +39,15 @@ async fn one_answer_per_connection() -> (String, Arc<std::sync::atomic::AtomicUs
         while let Ok((mut stream, _)) = listener.accept().await {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buffer[..n]),
-                    }
+                if crate::util::read_request_head(&mut stream).await.is_none() {
+                    return;
                 }
                 let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
                 if stream.write_all(answer.as_bytes()).await.is_err() {
                     return;
                 }
                 // Wait for the next request on this connection, then hang up on it.
+                let mut buffer = [0u8; 4096];
                 let _ = stream.read(&mut buffer).await;
             });
         }
